@@ -1,0 +1,138 @@
+# amicycle: small C filters for the machine-image lifecycle, and make fragments that chain them.
+#
+#   make                 build every filter into $(B)/bin
+#   make check           install missing Debian packages (deps), build, run the test suite with prove
+#   make check SANITIZE=1  the same under AddressSanitizer and UndefinedBehaviorSanitizer (in build-san/)
+#   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
+#   make install PREFIX=/usr/local DESTDIR=
+#   make bench           the benchmarks in bench/ (slow; never part of check)
+#
+# Quiet by default; V=1 shows the full commands.
+
+VERSION	= 0.1.0
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	= $(PREFIX)/bin
+MANDIR	= $(PREFIX)/share/man
+MKDIR	= $(PREFIX)/share/amicycle/mk
+SHAREDIR = $(PREFIX)/share/amicycle
+
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+PKGS	= libcurl openssl libssh2 expat inih
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE -DAMICYCLE_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
+# --as-needed keeps the offline filters from loading libcurl, OpenSSL or libssh2 at all.
+LDFLAGS	+= -Wl,--as-needed
+LDLIBS	= -ljq $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+B	?= build-san
+CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+else
+B	?= build
+endif
+
+ifneq ($(V),1)
+Q	= @
+QCC	= @printf '  CC      %s\n' $@;
+QLD	= @printf '  LD      %s\n' $@;
+QAR	= @printf '  AR      %s\n' $@;
+endif
+
+PROGS	= $(patsubst bin/%.c,%,$(wildcard bin/*.c))
+LIBSRC	= $(wildcard lib/*.c)
+LIBOBJ	= $(patsubst lib/%.c,$(B)/lib/%.o,$(LIBSRC))
+UNITS	= $(patsubst t/unit/%.c,%,$(wildcard t/unit/*.c))
+BINS	= $(addprefix $(B)/bin/,$(PROGS))
+UNITBINS = $(addprefix $(B)/t/,$(UNITS))
+MAN1	= $(wildcard share/man/man1/*.1)
+MAN7	= $(wildcard share/man/man7/*.7)
+MKFRAG	= $(wildcard mk/*.mk)
+TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
+PROVE	?= prove
+PROVE_FLAGS ?= -j2
+
+.PHONY: all check test deps demo install uninstall bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BINS) $(UNITBINS)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/bin/%.o: bin/%.c $(wildcard lib/*.h) | $(B)/bin
+	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/t/%.o: t/unit/%.c $(wildcard lib/*.h) t/unit/tap.h | $(B)/t
+	$(QCC)$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) -c -o $@ $<
+
+$(B)/libamicycle.a: $(LIBOBJ)
+	$(QAR)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/bin/%: $(B)/bin/%.o $(B)/libamicycle.a
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(B)/libamicycle.a $(LDLIBS)
+
+$(B)/t/%: $(B)/t/%.o $(B)/libamicycle.a
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(B)/libamicycle.a $(LDLIBS)
+
+$(B)/lib $(B)/bin $(B)/t:
+	$(Q)mkdir -p $@
+
+# deps: the Debian packages the build and the tests need. As root it installs the missing ones;
+# otherwise it prints the apt-get command to run and stops.
+BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
+	libexpat1-dev libinih-dev
+TEST_DEPS = perl jq python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
+	ca-certificates
+deps:
+	$(Q)missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "deps: installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "deps: missing Debian packages; run: sudo apt-get install $$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+check test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' \
+	  $(PROVE) $(PROVE_FLAGS) --exec /bin/bash $(TESTS)
+
+# The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
+SHARED	?= ../shared
+
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' share/demo/run
+
+bench: all
+	$(Q)for s in bench/*.sh; do AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash $$s || exit 1; done
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MKDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+	$(if $(MKFRAG),install -m 644 $(MKFRAG) $(DESTDIR)$(MKDIR))
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san

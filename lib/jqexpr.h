@@ -1,0 +1,23 @@
+/* jqexpr.h: jq expressions given as options (sort keys, grouping), compiled once with libjq. */
+#ifndef AMICYCLE_JQEXPR_H
+#define AMICYCLE_JQEXPR_H
+
+#include <jv.h>
+
+struct jqexpr;
+
+/*
+ * Compiles expr; option names it in diagnostics. A compile error is a usage error:
+ * "PROG: OPTION: EXPR: jq's message" and exit EXIT_USAGE.
+ */
+struct jqexpr	*jqexpr_compile(const char *expr, const char *option);
+
+/*
+ * Consumes input. Returns the expression's first output, or jv_invalid_with_msg() when it
+ * produces nothing or raises an error (the message says which).
+ */
+jv		 jqexpr_first(struct jqexpr *, jv input);
+
+void		 jqexpr_free(struct jqexpr *);
+
+#endif

@@ -1,0 +1,195 @@
+/* jsonl.c: reading JSON-lines records from file operands or stdin, with FILE:LINE diagnostics. */
+#include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonl.h"
+#include "util.h"
+
+void
+jsonl_open(struct jsonl *r, char **paths)
+{
+	memset(r, 0, sizeof(*r));
+	r->paths = paths;
+	r->usestdin = paths[0] == NULL;
+}
+
+/* Opens the next input; returns 0 when there is none. */
+static int
+nextfile(struct jsonl *r)
+{
+	const char *path;
+
+	if (r->fp != NULL && r->fp != stdin)
+		fclose(r->fp);
+	r->fp = NULL;
+	if (r->usestdin) {
+		r->usestdin = 0;
+		path = "-";
+	} else if ((path = *r->paths) != NULL)
+		r->paths++;
+	else
+		return 0;
+	r->lineno = 0;
+	if (strcmp(path, "-") == 0) {
+		r->fp = stdin;
+		r->name = "stdin";
+	} else {
+		if ((r->fp = fopen(path, "r")) == NULL)
+			err(EXIT_FAIL, "%s", path);
+		r->name = path;
+	}
+	return 1;
+}
+
+static int
+blank(const char *p, size_t len)
+{
+	for (; len > 0; p++, len--)
+		if (*p != ' ' && *p != '\t')
+			return 0;
+	return 1;
+}
+
+int
+jsonl_getline(struct jsonl *r)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (r->fp == NULL && !nextfile(r))
+			return 0;
+		if ((n = getline(&r->line, &r->cap, r->fp)) == -1) {
+			if (ferror(r->fp))
+				err(EXIT_FAIL, "%s", r->name);
+			if (!nextfile(r))
+				return 0;
+			continue;
+		}
+		r->lineno++;
+		if (n > 0 && r->line[n - 1] == '\n')
+			r->line[--n] = '\0';
+		if (n > 0 && r->line[n - 1] == '\r')
+			r->line[--n] = '\0';
+		r->len = n;
+		if (!blank(r->line, r->len))
+			return 1;
+	}
+}
+
+jv
+jsonl_parse(struct jsonl *r)
+{
+	jv v, msg;
+	char *cut;
+	char *s;
+
+	if (!utf8_valid(r->line, r->len))
+		jsonl_die(r, "not valid UTF-8");
+	if (memchr(r->line, '\0', r->len) != NULL)
+		jsonl_die(r, "NUL byte in line");
+	v = jv_parse_sized(r->line, r->len);
+	if (!jv_is_valid(v)) {
+		msg = jv_invalid_get_msg(v);
+		/* jq quotes the whole input after the message; a 10 MB line is no diagnostic. */
+		s = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "parse error");
+		jv_free(msg);
+		if ((cut = strstr(s, " (while parsing")) != NULL)
+			*cut = '\0';
+		fflush(stdout);
+		errx(EXIT_DATA, "%s:%lu: not valid JSON: %s", r->name, r->lineno, s);
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		const char *kind = jv_kind_name(jv_get_kind(v));
+
+		jv_free(v);
+		jsonl_die(r, "not a JSON object (a JSON %s)", kind);
+	}
+	return v;
+}
+
+jv
+jsonl_next(struct jsonl *r)
+{
+	if (!jsonl_getline(r))
+		return jv_invalid();
+	return jsonl_parse(r);
+}
+
+void
+jsonl_die(struct jsonl *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fflush(stdout);
+	errx(EXIT_DATA, "%s:%lu: %s", r->name, r->lineno, msg ? msg : fmt);
+}
+
+char *
+jsonl_where(struct jsonl *r)
+{
+	char *s;
+
+	xasprintf(&s, "%s:%lu", r->name, r->lineno);
+	return s;
+}
+
+void
+jsonl_close(struct jsonl *r)
+{
+	if (r->fp != NULL && r->fp != stdin)
+		fclose(r->fp);
+	free(r->line);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned c;
+
+	while (p < end) {
+		/* ASCII runs are the common case: skip them eight bytes at a time. */
+		while (end - p >= 8) {
+			unsigned long long w;
+
+			memcpy(&w, p, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
+		c = *p;
+		if (c < 0x80) {
+			p++;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			if (end - p < 2 || (p[1] & 0xc0) != 0x80)
+				return 0;
+			p += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (end - p < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+				return 0;
+			if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+				return 0;	/* overlong, or a UTF-16 surrogate */
+			p += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (end - p < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+			    (p[3] & 0xc0) != 0x80)
+				return 0;
+			if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+				return 0;	/* overlong, or past U+10FFFF */
+			p += 4;
+		} else
+			return 0;
+	}
+	return 1;
+}
