@@ -1,0 +1,287 @@
+/* http.c: HTTP over libcurl: reused connections, timeouts, curl's proxy variables, TLS always verified. */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "util.h"
+
+/* A response larger than this is not one EC2 sends; stop rather than eat the memory. */
+#define MAX_BODY	(512u << 20)
+
+static char	*cabundle;
+static CURL	*sync_easy;
+
+struct http_pool {
+	CURLM		*multi;
+	int		 max;
+	int		 running;
+	struct http_job	*waiting;
+};
+
+static void
+init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(EXIT_FAIL, "curl_global_init failed");
+	done = 1;
+}
+
+void
+http_set_ca_bundle(const char *path)
+{
+	free(cabundle);
+	cabundle = path != NULL && *path != '\0' ? xstrdup(path) : NULL;
+}
+
+int64_t
+http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t
+write_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n;
+
+	if (r->len + len > MAX_BODY)
+		return 0;
+	r->body = xrealloc(r->body, r->len + len + 1);
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t
+write_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n, k;
+	static const char *const names[] = { "x-amzn-requestid:", "x-amz-request-id:" };
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		size_t nl = strlen(names[k]);
+		const char *v, *e;
+
+		if (len <= nl || strncasecmp(p, names[k], nl) != 0)
+			continue;
+		for (v = p + nl; v < p + len && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (e = p + len; e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '); e--)
+			;
+		free(r->request_id);
+		r->request_id = xstrndup(v, e - v);
+	}
+	return len;
+}
+
+/* Prepares easy for req, writing into resp; returns the header list to free afterwards. */
+static struct curl_slist *
+setup(CURL *easy, const struct http_request *req, struct http_response *resp)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	const char *const *hp;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->body = xcalloc(1, 1);
+	for (hp = req->headers; hp != NULL && *hp != NULL; hp++) {
+		if ((h = curl_slist_append(hdrs, *hp)) == NULL)
+			errx(EXIT_FAIL, "curl_slist_append failed");
+		hdrs = h;
+	}
+	/* No "Expect: 100-continue" round trip for large form bodies. */
+	if ((h = curl_slist_append(hdrs, "Expect:")) == NULL)
+		errx(EXIT_FAIL, "curl_slist_append failed");
+	hdrs = h;
+
+	curl_easy_setopt(easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(easy, CURLOPT_CAINFO, cabundle);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : HTTP_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "amicycle/" AMICYCLE_VERSION);
+	if (strcmp(req->method, "POST") == 0 || req->body != NULL) {
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->bodylen);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+	}
+	if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(req->method, "POST") != 0)
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+	return hdrs;
+}
+
+/* Records the outcome of a finished transfer in resp; returns 0 if a response arrived. */
+static int
+finish(CURL *easy, CURLcode rc, struct http_response *resp)
+{
+	long status = 0;
+
+	if (rc != CURLE_OK) {
+		resp->status = 0;
+		snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+		switch (rc) {
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+			resp->transient = 1;
+			break;
+		default:
+			break;
+		}
+		return -1;
+	}
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	resp->status = status;
+	return 0;
+}
+
+int
+http_do(const struct http_request *req, struct http_response *resp)
+{
+	struct curl_slist *hdrs;
+	CURLcode rc;
+	int ret;
+
+	init();
+	if (sync_easy == NULL && (sync_easy = curl_easy_init()) == NULL)
+		errx(EXIT_FAIL, "curl_easy_init failed");
+	curl_easy_reset(sync_easy);
+	hdrs = setup(sync_easy, req, resp);
+	rc = curl_easy_perform(sync_easy);
+	ret = finish(sync_easy, rc, resp);
+	curl_slist_free_all(hdrs);
+	return ret;
+}
+
+void
+http_response_free(struct http_response *r)
+{
+	free(r->body);
+	free(r->request_id);
+	r->body = NULL;
+	r->request_id = NULL;
+	r->len = 0;
+}
+
+struct http_pool *
+http_pool_new(int max)
+{
+	struct http_pool *p;
+
+	init();
+	p = xcalloc(1, sizeof(*p));
+	if ((p->multi = curl_multi_init()) == NULL)
+		errx(EXIT_FAIL, "curl_multi_init failed");
+	p->max = max > 0 ? max : 1;
+	/* Let the pool keep a connection per concurrent job, per host. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->max * 4);
+	return p;
+}
+
+void
+http_pool_add(struct http_pool *p, struct http_job *job)
+{
+	job->next = p->waiting;
+	p->waiting = job;
+}
+
+/* Starts waiting jobs whose time has come, while there is room; returns ms until the next one. */
+static long
+start_due(struct http_pool *p)
+{
+	struct http_job **jp, *job;
+	int64_t now = http_now_ms(), wait = -1;
+
+	for (jp = &p->waiting; *jp != NULL && p->running < p->max;) {
+		job = *jp;
+		if (job->start_ms > now) {
+			if (wait < 0 || job->start_ms - now < wait)
+				wait = job->start_ms - now;
+			jp = &job->next;
+			continue;
+		}
+		*jp = job->next;
+		job->next = NULL;
+		if ((job->easy = curl_easy_init()) == NULL)
+			errx(EXIT_FAIL, "curl_easy_init failed");
+		job->hdrs = setup(job->easy, &job->req, &job->resp);
+		curl_easy_setopt(job->easy, CURLOPT_PRIVATE, job);
+		curl_multi_add_handle(p->multi, job->easy);
+		p->running++;
+	}
+	return wait < 0 ? 1000 : (long)wait;
+}
+
+void
+http_pool_run(struct http_pool *p)
+{
+	struct http_job *job;
+	CURLMsg *msg;
+	int still, left;
+	long wait;
+
+	for (;;) {
+		wait = start_due(p);
+		if (p->running == 0 && p->waiting == NULL)
+			break;
+		curl_multi_perform(p->multi, &still);
+		while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&job);
+			job->rc = finish(job->easy, msg->data.result, &job->resp);
+			curl_multi_remove_handle(p->multi, job->easy);
+			curl_easy_cleanup(job->easy);
+			curl_slist_free_all(job->hdrs);
+			job->easy = job->hdrs = NULL;
+			p->running--;
+			job->done(job, job->arg);
+		}
+		if (p->running > 0 || p->waiting != NULL) {
+			if (p->running > 0 && wait > 100)
+				wait = 100;
+			curl_multi_poll(p->multi, NULL, 0, (int)wait, NULL);
+		}
+	}
+}
+
+void
+http_pool_free(struct http_pool *p)
+{
+	if (p == NULL)
+		return;
+	curl_multi_cleanup(p->multi);
+	free(p);
+}

@@ -1,0 +1,75 @@
+/* http.h: HTTP over libcurl: reused connections, timeouts, curl's proxy variables, TLS always verified. */
+#ifndef AMICYCLE_HTTP_H
+#define AMICYCLE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_request {
+	const char		*method;	/* "GET", "PUT", "POST" */
+	const char		*url;
+	const char *const	*headers;	/* NULL-terminated "Name: value" lines, or NULL */
+	const char		*body;		/* sent as is; NULL for none */
+	size_t			 bodylen;
+	long			 timeout_ms;	/* the whole exchange; 0 for the default (HTTP_TIMEOUT_MS) */
+};
+
+struct http_response {
+	long	 status;	/* the HTTP status; 0 when no response arrived */
+	char	*body;		/* NUL-terminated; never NULL after a call */
+	size_t	 len;
+	char	*request_id;	/* x-amzn-RequestId or x-amz-request-id, when the server sent one */
+	int	 transient;	/* no response: a failure worth retrying (refused, reset, timed out) */
+	char	 error[256];	/* what went wrong when status == 0 */
+};
+
+#define HTTP_CONNECT_TIMEOUT_MS	10000
+#define HTTP_TIMEOUT_MS		60000
+
+/*
+ * The CA bundle to verify servers with (AWS_CA_BUNDLE, the profile's ca_bundle); NULL for the
+ * system's. Certificates and host names are always verified.
+ */
+void	http_set_ca_bundle(const char *path);
+
+/*
+ * One request, synchronously, on a connection kept for the next call. Returns 0 when a response
+ * arrived (whatever its status), -1 when none did (resp->error says why). Redirects are not
+ * followed. resp is filled in either way; free it with http_response_free().
+ */
+int	http_do(const struct http_request *, struct http_response *);
+
+void	http_response_free(struct http_response *);
+
+/*
+ * Concurrent requests with curl's multi interface. A job is a request, its response, and what to
+ * do when it completes; at most max jobs are in flight at once, connections are reused between
+ * them. The done callback may add jobs (the next page, a retry) with a start time in the future
+ * (a back-off). The job's memory belongs to the caller and must live until done runs; done
+ * frees resp (http_response_free) before it adds the job again.
+ */
+struct http_job {
+	struct http_request	 req;
+	struct http_response	 resp;
+	void			(*done)(struct http_job *, void *arg);
+	void			*arg;
+	int64_t			 start_ms;	/* not before this time (http_now_ms()) */
+	int			 rc;		/* as http_do() returns */
+	/* private */
+	void			*easy;
+	void			*hdrs;
+	struct http_job		*next;
+};
+
+struct http_pool;
+
+struct http_pool	*http_pool_new(int max);
+void			 http_pool_add(struct http_pool *, struct http_job *);
+/* Runs until every job, including those added by callbacks, is done. */
+void			 http_pool_run(struct http_pool *);
+void			 http_pool_free(struct http_pool *);
+
+/* Milliseconds on a monotonic clock. */
+int64_t	http_now_ms(void);
+
+#endif
