@@ -15,6 +15,7 @@
 /*
  * The rules are botocore's QuerySerializer and EC2Serializer (serialize.py). Keys are built in one
  * buffer, and the JSON path for messages in another, each cut back after a member is written.
+ * Members and map entries go in the order of the caller's object, as botocore writes a dict.
  */
 
 struct buf {
@@ -262,33 +263,43 @@ ser_struct(struct q *q, const struct ec2_shape *s, jv v)
 {
 	const struct ec2_member *m;
 	size_t klen = q->key.len, plen = q->path.len;
-	unsigned i;
+	unsigned i, given = 0;
 	int r = 0;
-	jv x;
 
 	if (jv_get_kind(v) != JV_KIND_OBJECT)
 		return type_error(q, v, "an object");
+	/* In the caller's order, as botocore writes them: the body is then the CLI's, byte for byte. */
 	jv_object_foreach(v, k, val) {
 		for (i = 0; i < s->nmembers; i++)
 			if (strcmp(s->members[i].name, jv_string_value(k)) == 0)
 				break;
-		if (i == s->nmembers && r == 0) {
+		if (r == 0 && i == s->nmembers) {
 			key_segment(&q->path, jv_string_value(k));
 			r = bad(q, "unknown parameter \"%s\"", q->path.p);
+		} else if (r == 0) {
+			m = &s->members[i];
+			given++;
+			key_segment(&q->key, m->query);
+			key_segment(&q->path, m->name);
+			r = ser(q, m, jv_copy(val));
+			if (r == 0) {
+				cut(&q->key, klen);
+				cut(&q->path, plen);
+			}
 		}
 		jv_free(k);
 		jv_free(val);
 	}
-	for (i = 0; i < s->nmembers && r == 0; i++) {
+	for (i = 0; i < s->nmembers && r == 0 && given < s->nmembers; i++) {
 		m = &s->members[i];
-		x = jv_object_get(jv_copy(v), jv_string(m->name));
+		if (!(m->flags & (EC2_M_IDEMPOTENT | EC2_M_REQUIRED)) ||
+		    jv_object_has(jv_copy(v), jv_string(m->name)))
+			continue;
 		key_segment(&q->key, m->query);
 		key_segment(&q->path, m->name);
-		if (jv_is_valid(x))
-			r = ser(q, m, x);
-		else if (m->flags & EC2_M_IDEMPOTENT)
+		if (m->flags & EC2_M_IDEMPOTENT)
 			token(q);
-		else if (m->flags & EC2_M_REQUIRED)
+		else
 			r = bad(q, "missing required parameter \"%s\"", q->path.p);
 		if (r == 0) {
 			cut(&q->key, klen);
@@ -348,37 +359,37 @@ ser_map(struct q *q, const struct ec2_member *m, jv v)
 	const struct ec2_member *key = &m->shape->members[0], *value = &m->shape->members[1];
 	size_t klen = q->key.len, plen = q->path.len, base;
 	char n[32];
-	int i = 0;
-	jv keys;
+	int i = 0, r = 0;
 
 	if (jv_get_kind(v) != JV_KIND_OBJECT)
 		return type_error(q, v, "an object");
 	if (!(m->flags & EC2_M_FLATTENED))
 		puts_(&q->key, ".entry");
 	base = q->key.len;
-	keys = jv_keys(jv_copy(v));
-	jv_array_foreach(keys, j, k) {
-		snprintf(n, sizeof(n), ".%d.", ++i);
-		puts_(&q->key, n);
-		puts_(&q->key, key->query);
-		pair(q, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
-		cut(&q->key, base);
-		puts_(&q->key, n);
-		puts_(&q->key, value->query);
-		put(&q->path, "[", 1);
-		puts_(&q->path, jv_string_value(k));
-		put(&q->path, "]", 1);
-		if (ser(q, value, jv_object_get(jv_copy(v), k)) != 0) {
-			jv_free(keys);
-			return -1;
+	jv_object_foreach(v, k, val) {
+		if (r == 0) {
+			snprintf(n, sizeof(n), ".%d.", ++i);
+			puts_(&q->key, n);
+			puts_(&q->key, key->query);
+			pair(q, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
+			cut(&q->key, base);
+			puts_(&q->key, n);
+			puts_(&q->key, value->query);
+			put(&q->path, "[", 1);
+			puts_(&q->path, jv_string_value(k));
+			put(&q->path, "]", 1);
+			r = ser(q, value, jv_copy(val));
+			if (r == 0) {
+				cut(&q->key, base);
+				cut(&q->path, plen);
+			}
 		}
-		cut(&q->key, base);
-		cut(&q->path, plen);
-		(void)j;
+		jv_free(k);
+		jv_free(val);
 	}
-	jv_free(keys);
-	cut(&q->key, klen);
-	return 0;
+	if (r == 0)
+		cut(&q->key, klen);
+	return r;
 }
 
 /* Writes v (consumed), read as m, under the current key. Returns 0, or -1 and q->err. */
@@ -445,14 +456,39 @@ ser(struct q *q, const struct ec2_member *m, jv v)
 			r = type_error(q, v, "a string");
 			break;
 		}
+		put(&b, "", 0);
 		base64(&b, (const unsigned char *)jv_string_value(v),
 		    (size_t)jv_string_length_bytes(jv_copy(v)));
-		pair(q, b.p != NULL ? b.p : "", b.len);
+		pair(q, b.p, b.len);
 		free(b.p);
 		break;
 	}
 	jv_free(v);
 	return r;
+}
+
+/*
+ * botocore's base64_encode_user_data handler: RunInstances' UserData is given as text, and sent
+ * in base64. Consumes and returns params.
+ */
+static jv
+user_data(jv params)
+{
+	struct buf b = { NULL, 0, 0 };
+	jv text;
+
+	if (jv_get_kind(params) != JV_KIND_OBJECT)
+		return params;
+	text = jv_object_get(jv_copy(params), jv_string("UserData"));
+	if (jv_get_kind(text) == JV_KIND_STRING) {
+		put(&b, "", 0);
+		base64(&b, (const unsigned char *)jv_string_value(text),
+		    (size_t)jv_string_length_bytes(jv_copy(text)));
+		params = jv_object_set(params, jv_string("UserData"), jv_string(b.p));
+		free(b.p);
+	}
+	jv_free(text);
+	return params;
 }
 
 char *
@@ -473,6 +509,8 @@ ec2query_body(const struct ec2_operation *op, jv params, char **errmsg)
 		jv_free(params);
 		params = jv_object();
 	}
+	if (strcmp(op->service, "ec2") == 0 && strcmp(op->name, "RunInstances") == 0)
+		params = user_data(params);
 	if (op->input != NULL) {
 		memset(&root, 0, sizeof(root));
 		root.shape = op->input;

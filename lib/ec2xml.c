@@ -573,6 +573,57 @@ on_end(void *ud, const XML_Char *name)
 	}
 }
 
+/*
+ * botocore's decode_console_output handler: GetConsoleOutput's Output arrives in base64 and the
+ * CLI prints it decoded, as UTF-8 with bad bytes replaced. Python's b64decode skips characters
+ * outside the alphabet and wants whole quartets; Output stays as it came when it cannot decode.
+ */
+static jv
+console_output(jv out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	jv text = jv_object_get(jv_copy(out), jv_string("Output"));
+	const char *s, *p;
+	char *dec;
+	unsigned long v = 0;
+	size_t n = 0, pad = 0, len = 0;
+
+	if (jv_get_kind(text) != JV_KIND_STRING) {
+		jv_free(text);
+		return out;
+	}
+	s = jv_string_value(text);
+	dec = xmalloc(strlen(s) / 4 * 3 + 3);
+	for (; *s != '\0'; s++) {
+		if (*s == '=') {
+			if ((n + ++pad) % 4 == 0)
+				break;	/* the end of the data, whatever follows */
+			continue;
+		}
+		if (pad > 0 || (p = strchr(tab, *s)) == NULL)
+			continue;
+		v = v << 6 | (unsigned long)(p - tab);
+		if (++n % 4 == 0) {
+			dec[len++] = (char)(v >> 16);
+			dec[len++] = (char)(v >> 8);
+			dec[len++] = (char)v;
+		}
+	}
+	if ((n + pad) % 4 == 0 && n % 4 != 1) {
+		if (n % 4 == 2) {
+			dec[len++] = (char)(v >> 4);
+		} else if (n % 4 == 3) {
+			dec[len++] = (char)(v >> 10);
+			dec[len++] = (char)(v >> 2);
+		}
+		out = jv_object_set(out, jv_string("Output"), jv_string_sized(dec, (int)len));
+	}
+	free(dec);
+	jv_free(text);
+	return out;
+}
+
 /* Parses len bytes, in pieces if len is past what XML_Parse takes at once. */
 static int
 feed(XML_Parser p, const char *body, size_t len)
@@ -622,7 +673,9 @@ ec2xml_parse(const struct ec2_operation *op, const char *body, size_t len, char 
 	if (c.err != NULL) {
 		jv_free(c.result);
 		out = jv_invalid_with_msg(jv_string(c.err));
-	} else
+	} else if (strcmp(op->service, "ec2") == 0 && strcmp(op->name, "GetConsoleOutput") == 0)
+		out = console_output(c.result);
+	else
 		out = c.result;
 	XML_ParserFree(c.p);
 	free(c.stack);
