@@ -51,8 +51,7 @@ struct frame {
 	enum kind		 kind;
 	enum role		 role;
 	unsigned		 slot;
-	const struct ec2_shape	*shape;
-	const struct ec2_member	*m;	/* the reference this element is read as; NULL for the output */
+	const struct ec2_shape	*shape;	/* what this element is read as */
 	jv			*slots;	/* K_STRUCT: one per member, jv_invalid() until seen */
 	jv			 v;	/* K_LIST: the array; K_MAP: the object; K_ENTRY: the key */
 	jv			 val;	/* K_ENTRY: the value */
@@ -118,9 +117,9 @@ fail(struct ctx *c, const char *fmt, ...)
 	XML_StopParser(c->p, XML_FALSE);
 }
 
+/* Opens an element. K_SCALAR means "a value of shape": structures, lists, maps get their kind. */
 static struct frame *
-push(struct ctx *c, enum kind kind, const struct ec2_shape *shape, const struct ec2_member *m,
-    enum role role, unsigned slot)
+push(struct ctx *c, enum kind kind, const struct ec2_shape *shape, enum role role, unsigned slot)
 {
 	struct frame *f;
 	unsigned i;
@@ -134,10 +133,8 @@ push(struct ctx *c, enum kind kind, const struct ec2_shape *shape, const struct 
 	f->role = role;
 	f->slot = slot;
 	f->shape = shape;
-	f->m = m;
 	f->v = jv_invalid();
 	f->val = jv_invalid();
-	f->slots = NULL;
 	if (kind == K_SCALAR && shape != NULL) {
 		switch (shape->type) {
 		case EC2_STRUCTURE:
@@ -190,19 +187,19 @@ start_member(struct ctx *c, struct frame *f, const char *name)
 	if (f->shape->nmembers == 0 || (m = member_xml(f->shape, name, &slot)) == NULL) {
 		if (c->op->protocol == EC2_PROTO_EC2 && f->role == R_RESULT &&
 		    strcmp(name, "requestId") == 0)
-			push(c, K_REQID, NULL, NULL, R_NONE, 0);
+			push(c, K_REQID, NULL, R_NONE, 0);
 		else
 			c->skip = 1;
 		return;
 	}
 	if ((m->flags & EC2_M_FLATTENED) && m->shape->type == EC2_LIST)
-		push(c, K_SCALAR, m->shape->members[0].shape, &m->shape->members[0], R_FLAT, slot);
+		push(c, K_SCALAR, m->shape->members[0].shape, R_FLAT, slot);
 	else if ((m->flags & EC2_M_FLATTENED) && m->shape->type == EC2_MAP)
-		push(c, K_ENTRY, m->shape, m, R_FLATMAP, slot);
+		push(c, K_ENTRY, m->shape, R_FLATMAP, slot);
 	else if (jv_is_valid(f->slots[slot]))
 		c->skip = 1;	/* botocore reads the first of repeated elements */
 	else
-		push(c, K_SCALAR, m->shape, m, R_SLOT, slot);
+		push(c, K_SCALAR, m->shape, R_SLOT, slot);
 }
 
 static void XMLCALL
@@ -222,27 +219,27 @@ on_start(void *ud, const XML_Char *qname, const XML_Char **attrs)
 	}
 	if (c->depth == 0) {
 		if (op->protocol == EC2_PROTO_EC2 && op->output != NULL)
-			push(c, K_SCALAR, op->output, NULL, R_RESULT, 0);
+			push(c, K_SCALAR, op->output, R_RESULT, 0);
 		else
-			push(c, K_ROOT, NULL, NULL, R_NONE, 0);
+			push(c, K_ROOT, NULL, R_NONE, 0);
 		return;
 	}
 	f = &c->stack[c->depth - 1];
 	switch (f->kind) {
 	case K_ROOT:
 		if (op->protocol == EC2_PROTO_EC2 && strcmp(name, "requestId") == 0)
-			push(c, K_REQID, NULL, NULL, R_NONE, 0);
+			push(c, K_REQID, NULL, R_NONE, 0);
 		else if (op->protocol == EC2_PROTO_QUERY && strcmp(name, "ResponseMetadata") == 0)
-			push(c, K_META, NULL, NULL, R_NONE, 0);
+			push(c, K_META, NULL, R_NONE, 0);
 		else if (op->output != NULL && op->result_wrapper != NULL &&
 		    strcmp(name, op->result_wrapper) == 0 && jv_get_kind(c->result) == JV_KIND_INVALID)
-			push(c, K_SCALAR, op->output, NULL, R_RESULT, 0);
+			push(c, K_SCALAR, op->output, R_RESULT, 0);
 		else
 			c->skip = 1;
 		break;
 	case K_META:
 		if (strcmp(name, "RequestId") == 0)
-			push(c, K_REQID, NULL, NULL, R_NONE, 0);
+			push(c, K_REQID, NULL, R_NONE, 0);
 		else
 			c->skip = 1;
 		break;
@@ -250,16 +247,16 @@ on_start(void *ud, const XML_Char *qname, const XML_Char **attrs)
 		start_member(c, f, name);
 		break;
 	case K_LIST:
-		push(c, K_SCALAR, f->shape->members[0].shape, &f->shape->members[0], R_ITEM, 0);
+		push(c, K_SCALAR, f->shape->members[0].shape, R_ITEM, 0);
 		break;
 	case K_MAP:
-		push(c, K_ENTRY, f->shape, f->m, R_ITEM, 0);
+		push(c, K_ENTRY, f->shape, R_ITEM, 0);
 		break;
 	case K_ENTRY:
 		if (strcmp(name, f->shape->members[0].xml) == 0)
-			push(c, K_SCALAR, f->shape->members[0].shape, &f->shape->members[0], R_KEY, 0);
+			push(c, K_SCALAR, f->shape->members[0].shape, R_KEY, 0);
 		else if (strcmp(name, f->shape->members[1].xml) == 0)
-			push(c, K_SCALAR, f->shape->members[1].shape, &f->shape->members[1], R_VALUE, 0);
+			push(c, K_SCALAR, f->shape->members[1].shape, R_VALUE, 0);
 		else
 			c->skip = 1;
 		break;
