@@ -16,6 +16,7 @@ appends one line per request to LOGFILE, saying what it checked, never a secret.
 CONFIG is read again for every request; rewriting it (even with the same text) starts the counts
 afresh, so that each test sees the same access key ids. Its keys: keys {AKID: SECRET}, region (the signing region STS expects), expiration (RFC 3339;
 default an hour from now), web_identity_token, rotate_token_file, sts_error {code, message},
+sts_http [STATUS, BODY] (an answer that is not STS's),
 imds_role (null: no instance profile), imds_token_status, imds_reject_tokens, imds_code,
 container_token, container_status. Issued credentials are PREFIX + a 4-digit count, with secrets
 "Sekrit-..." and tokens "Tokn-..." so that tests can grep for leaks.
@@ -49,7 +50,7 @@ def load_config():
     CONFIG.clear()
     CONFIG.update(json.load(open(CONFIGFILE)))
     if stamp != state["stamp"]:
-        state.update(stamp=stamp, counts={}, imds_tokens=set(), web_token=None)
+        state.update(stamp=stamp, counts={}, requests=0, imds_tokens=set(), web_token=None)
         if CONFIG.get("rotate_token_file"):
             state["web_token"] = open(CONFIG["rotate_token_file"]).read().strip()
 
@@ -74,18 +75,16 @@ def issue(kind):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    request_count = 0
-
     def log_message(self, *args):
         pass
 
     def reply(self, status, body, ctype="text/plain"):
         data = body.encode() if isinstance(body, str) else body
-        Handler.request_count += 1
+        state["requests"] += 1
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", "req-%04d" % Handler.request_count)
+        self.send_header("x-amzn-RequestId", "req-%04d" % state["requests"])
         self.end_headers()
         self.wfile.write(data)
 
@@ -176,6 +175,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             log("POST / %s unknown" % action)
             return self.sts_error(400, "InvalidAction", "unknown action")
+        if CONFIG.get("sts_http"):
+            return self.reply(CONFIG["sts_http"][0], CONFIG["sts_http"][1], "text/html")
         if CONFIG.get("sts_error"):
             e = CONFIG["sts_error"]
             return self.sts_error(400, e["code"], e["message"])
