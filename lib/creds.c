@@ -808,6 +808,7 @@ imds(struct chain *ch, struct held *out, char **errmsg)
 
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/", root);
+	req.url = url;
 	if (http_do(&req, &resp) == -1) {
 		fail(errmsg, "imds: %s: %s", root, resp.error);
 		goto out;
@@ -830,6 +831,7 @@ imds(struct chain *ch, struct held *out, char **errmsg)
 
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/%s", root, role);
+	req.url = url;
 	if (http_do(&req, &resp) == -1)
 		fail(errmsg, "imds: %s: %s", root, resp.error);
 	else if (resp.status != 200)

@@ -6,8 +6,9 @@
 #   test_no_secrets            no secret or token in any *.out or *.err file of the scratch dir
 #
 # Every secret and token the tests use contains "Sekrit" or "Tokn", the stub's included.
+# CREDS_PROBE=PATH runs PATH instead of the probe: a script that execs valgrind on it, say.
 
-PROBE=$AMICYCLE_BUILD/t/creds-probe
+PROBE=${CREDS_PROBE:-$AMICYCLE_BUILD/t/creds-probe}
 
 start_creds_stub () {
 	rm -f stub.port
