@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <expat.h>
 #include <jv.h>
 
@@ -35,6 +37,7 @@ extern char **environ;
 #define IMDS_TOKEN_TIMEOUT_MS	1000
 #define IMDS_TIMEOUT_MS		2000
 #define REFRESH_MAX		300
+#define REFRESH_RETRY		10
 #define MAX_DOCUMENT		(1 << 20)
 #define MAX_CHAIN		5
 
@@ -53,6 +56,7 @@ struct chain {
 
 static struct held	current;
 static int		have;
+static int64_t		retry_at;	/* after a failed refresh, not before this */
 
 static const char *
 env(const char *name)
@@ -192,7 +196,8 @@ url_split(const char *url, char **scheme, char **host, char **path)
 	else
 		return -1;
 	p = h + strcspn(h, "/?#");
-	if (p == h || *p == '?' || *p == '#')
+	/* No user@ before the host: it would hide where the request really goes. */
+	if (p == h || *p == '?' || *p == '#' || memchr(h, '@', p - h) != NULL)
 		return -1;
 	*scheme = xstrndup(url, h - 3 - url);
 	*host = xstrndup(h, p - h);
@@ -677,16 +682,31 @@ process(const char *profile, const char *cmd, struct held *out, char **errmsg)
 static int
 container_host_ok(const char *host)
 {
-	static const char *const ok[] = { "localhost", "[::1]", "169.254.170.2", "169.254.170.23",
-	    "[fd00:ec2::23]" };
-	size_t i, n = strcspn(host, host[0] == '[' ? "]" : ":");
+	static const char *const ok[] = { "localhost", "::1", "169.254.170.2", "169.254.170.23",
+	    "fd00:ec2::23" };
+	const char *name = host, *rest;
+	char buf[64];
+	struct in_addr a;
+	size_t i, n;
 
-	if (host[0] == '[')
-		n++;
+	if (*host == '[') {
+		name = host + 1;
+		if ((rest = strchr(name, ']')) == NULL)
+			return 0;
+		n = rest++ - name;
+	} else {
+		n = strcspn(host, ":");
+		rest = host + n;
+	}
+	if ((*rest != '\0' && *rest != ':') || strspn(rest + (*rest == ':'), "0123456789") !=
+	    strlen(rest + (*rest == ':')) || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strlen(ok[i]) == n && strncasecmp(host, ok[i], n) == 0)
+		if (strcasecmp(buf, ok[i]) == 0)
 			return 1;
-	return strncmp(host, "127.", 4) == 0;
+	return inet_pton(AF_INET, buf, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 static int
@@ -762,12 +782,27 @@ out:
 
 /* --- IMDSv2 --- */
 
+/* The Code of IMDS's credentials document when it is not "Success" (to free), else NULL. */
+static char *
+imds_code(const struct http_response *resp)
+{
+	jv v = jv_parse_sized(resp->body, (int)resp->len);
+	jv code = jv_get_kind(v) == JV_KIND_OBJECT ? jv_object_get(v, jv_string("Code")) :
+	    (jv_free(v), jv_invalid());
+	char *s = NULL;
+
+	if (jv_get_kind(code) == JV_KIND_STRING && strcmp(jv_string_value(code), "Success") != 0)
+		s = xstrdup(jv_string_value(code));
+	jv_free(code);
+	return s;
+}
+
 static int
 imds(struct chain *ch, struct held *out, char **errmsg)
 {
 	const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT"), *mode, *why;
 	const char *lines[2] = { NULL, NULL };
-	char *url = NULL, *hdr = NULL, *role = NULL, *root;
+	char *url = NULL, *hdr = NULL, *role = NULL, *root, *code = NULL;
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 	size_t n;
@@ -836,22 +871,13 @@ imds(struct chain *ch, struct held *out, char **errmsg)
 		fail(errmsg, "imds: %s: %s", root, resp.error);
 	else if (resp.status != 200)
 		fail(errmsg, "imds: %s: role %s: HTTP %ld", root, role, resp.status);
+	else if ((code = imds_code(&resp)) != NULL)
+		fail(errmsg, "imds: %s: role %s: %s", root, role, code);
 	else if (json_creds(resp.body, resp.len, "Token", "imds", out, &why) == -1)
 		fail(errmsg, "imds: %s: role %s: %s", root, role, why);
 	else
 		ret = 1;
-	if (ret == 1) {
-		jv v = jv_parse_sized(resp.body, (int)resp.len);
-		jv code = jv_object_get(v, jv_string("Code"));
-
-		/* IMDS says "Success" when the role's credentials are there. */
-		if (jv_get_kind(code) == JV_KIND_STRING && strcmp(jv_string_value(code), "Success") != 0) {
-			fail(errmsg, "imds: %s: role %s: %s", root, role, jv_string_value(code));
-			held_clear(out);
-			ret = -1;
-		}
-		jv_free(code);
-	}
+	free(code);
 out:
 	response_wipe(&resp);
 	wipe(hdr);
@@ -1052,7 +1078,8 @@ creds_get(const char *region, char **errmsg)
 
 	*errmsg = NULL;
 	if (have && (current.c.expiration == 0 ||
-	    now < current.c.expiration - refresh_window(&current)))
+	    now < current.c.expiration - refresh_window(&current) ||
+	    (now < retry_at && now < current.c.expiration)))
 		return &current.c;
 	if (awsconfig_check(errmsg) == -1)
 		return NULL;
@@ -1073,10 +1100,11 @@ creds_get(const char *region, char **errmsg)
 		have = 1;
 		return &current.c;
 	}
-	/* A failed refresh is no failure while the old credentials last. */
+	/* A failed refresh is no failure while the old credentials last; try again a bit later. */
 	if (have && now < current.c.expiration) {
 		free(*errmsg);
 		*errmsg = NULL;
+		retry_at = now + REFRESH_RETRY;
 		return &current.c;
 	}
 	return NULL;
@@ -1087,5 +1115,6 @@ creds_free(void)
 {
 	held_clear(&current);
 	have = 0;
+	retry_at = 0;
 	awsconfig_free();
 }

@@ -20,6 +20,13 @@ test_expect_success 'environment keys with a session token' '
 	test_cmp expect env-token.out
 '
 
+test_expect_success 'long-term keys are kept: --wait asks again after a pause' '
+	AWS_ACCESS_KEY_ID=AKIDENV AWS_SECRET_ACCESS_KEY=Sekrit-env probe env-wait --wait 1 &&
+	echo "{\"Source\":\"env\",\"AccessKeyId\":\"AKIDENV\",\"SessionToken\":false,\"Expiration\":null}" >expect &&
+	cat expect expect >expect2 &&
+	test_cmp expect2 env-wait.out
+'
+
 test_expect_success 'half of the environment keys is an error' '
 	AWS_ACCESS_KEY_ID=AKIDENV test_expect_code 1 probe env-half &&
 	echo "creds-probe: env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" >expect &&

@@ -59,9 +59,13 @@ test_expect_success 'container: FULL_URI over http only to loopback or container
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.10/creds test_expect_code 1 probe cremote &&
 	echo "creds-probe: container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback or container host, not 192.0.2.10" >expect &&
 	test_cmp expect cremote.err &&
+	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.attacker.example/creds test_expect_code 1 probe cname &&
+	test_grep "must be https, or http to a loopback or container host, not 127.attacker.example\$" cname.err &&
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=ftp://127.0.0.1/creds test_expect_code 1 probe cftp &&
 	echo "creds-probe: container: AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL" >expect &&
 	test_cmp expect cftp.err &&
+	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1@192.0.2.10/creds test_expect_code 1 probe cuser &&
+	test_cmp expect cuser.err &&
 	test_line_count = 0 stub.log
 '
 
