@@ -404,7 +404,8 @@ sts_call(struct chain *ch, const char *action, const char *body, const struct aw
 	if (region == NULL)
 		region = "us-east-1";
 	if (url_split(endpoint, &scheme, &host, &path) == -1) {
-		fail(errmsg, "sts: %s: %s: endpoint %s is not an http(s) URL", region, action, endpoint);
+		fail(errmsg, "sts: %s: %s: the endpoint is not an http(s) URL without user@", region,
+		    action);
 		goto out;
 	}
 
@@ -560,7 +561,8 @@ json_creds(const char *doc, size_t len, const char *tokenkey, const char *source
 	int ret = -1;
 
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		*why = "the output is not a JSON object";
+		*why = strcmp(source, "process") == 0 ? "the output is not a JSON object" :
+		    "the response is not a JSON object";
 		jv_free(v);
 		return -1;
 	}
@@ -656,15 +658,15 @@ process(const char *profile, const char *cmd, struct held *out, char **errmsg)
 	rc = -1;
 	if (status == -1)
 		fail(errmsg, "process: profile %s: waitpid: %s", profile, strerror(errno));
+	else if (len > MAX_DOCUMENT)
+		fail(errmsg, "process: profile %s: credential_process wrote more than %d bytes",
+		    profile, MAX_DOCUMENT);
 	else if (WIFSIGNALED(status))
 		fail(errmsg, "process: profile %s: credential_process killed by signal %d", profile,
 		    WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)
 		fail(errmsg, "process: profile %s: credential_process exited with status %d",
 		    profile, WEXITSTATUS(status));
-	else if (len > MAX_DOCUMENT)
-		fail(errmsg, "process: profile %s: credential_process wrote more than %d bytes",
-		    profile, MAX_DOCUMENT);
 	else if (json_creds(buf != NULL ? buf : "", len, "SessionToken", "process", out, &why) == -1)
 		fail(errmsg, "process: profile %s: credential_process: %s", profile, why);
 	else
@@ -911,14 +913,14 @@ web_identity_env(struct chain *ch, struct held *out, char **errmsg)
 {
 	const char *file = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = env("AWS_ROLE_ARN");
 
-	if (file == NULL && role == NULL) {
+	/* As in botocore, AWS_ROLE_ARN alone is not web identity; the token file alone is wrong. */
+	if (file == NULL) {
 		tried(ch, "web-identity (AWS_WEB_IDENTITY_TOKEN_FILE unset)");
 		return 0;
 	}
-	if (file == NULL || role == NULL)
-		return fail(errmsg, "web-identity: %s is set but %s is not",
-		    file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN",
-		    file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE");
+	if (role == NULL)
+		return fail(errmsg, "web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN "
+		    "is not");
 	if (web_identity(ch, file, "AWS_WEB_IDENTITY_TOKEN_FILE", role,
 	    env("AWS_ROLE_SESSION_NAME"), NULL, out, errmsg) == -1)
 		return -1;
@@ -1083,7 +1085,7 @@ creds_get(const char *region, char **errmsg)
 		return &current.c;
 	if (awsconfig_check(errmsg) == -1)
 		return NULL;
-	if (ch.region == NULL)
+	if (ch.region == NULL || *ch.region == '\0')
 		ch.region = awsconfig_region();
 	rc = chain_run(&ch, &fresh, errmsg);
 	free(ch.tried);

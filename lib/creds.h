@@ -28,18 +28,26 @@ struct aws_creds {
  *   imds           IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (http://169.254.169.254); not
  *                  when AWS_EC2_METADATA_DISABLED=true
  * The first source that is configured decides: if it fails, that is the error (a broken
- * credential_process does not fall through to the instance's role). STS is called in region
- * (NULL: awsconfig_region(), else the global endpoint), at AWS_ENDPOINT_URL_STS,
- * AWS_ENDPOINT_URL or the profile's endpoint_url if set.
+ * credential_process does not fall through to the instance's role). A malformed config file,
+ * or AWS_PROFILE naming a profile that is not there, is an error before any source is tried.
  *
- * Temporary credentials are kept and fetched again from the same source when they are within
- * the refresh window of their expiration: a tenth of their lifetime, at most five minutes, or
- * AMICYCLE_CREDS_REFRESH_SECONDS. If that fails while the old ones are still valid, the old
- * ones are returned.
+ * STS is called at https://sts.REGION.amazonaws.com/ and signed for REGION: region, else
+ * awsconfig_region(), else the global endpoint signed for us-east-1. awsconfig_endpoint("STS")
+ * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile) replaces the URL. Requests go through
+ * lib/http.h as the caller set it up (http_set_ca_bundle()); instance metadata and container
+ * credentials never through a proxy.
  *
- * Returns the credentials, valid until the next creds_get() or creds_free(), or NULL with a
- * one-line reason in *errmsg (the caller frees it) that names the source and never a secret.
- * Not thread safe.
+ * Not supported: SSO profiles, mfa_serial (a filter cannot prompt), IMDSv1.
+ *
+ * Temporary credentials are kept, and fetched again (the chain walked again: with the same
+ * environment, the same source) once within the refresh window of their expiration: a tenth of
+ * their lifetime, at most five minutes, or AMICYCLE_CREDS_REFRESH_SECONDS (a test hook). If
+ * that fails while the old ones are still valid, the old ones are returned and the next try is
+ * ten seconds later.
+ *
+ * Returns the credentials, valid until the next creds_get() or creds_free() (credentials are
+ * not per region: region only says where STS is), or NULL with a one-line reason in *errmsg
+ * (the caller frees it) that names the source and never a secret. Not thread safe.
  */
 const struct aws_creds	*creds_get(const char *region, char **errmsg);
 

@@ -60,6 +60,12 @@ test_expect_success 'output that is not JSON is reported without quoting it' '
 	test_cmp expect badjson.err
 '
 
+test_expect_success 'a process that writes without end is cut off' '
+	use_process "yes Sekrit-endless" &&
+	test_expect_code 1 probe endless &&
+	test_grep "^creds-probe: process: profile default: credential_process wrote more than 1048576 bytes\$" endless.err
+'
+
 test_expect_success 'Version, the keys and Expiration are checked' '
 	use_process "echo \"{\\\"Version\\\":2,\\\"AccessKeyId\\\":\\\"A\\\",\\\"SecretAccessKey\\\":\\\"Sekrit-v2\\\"}\"" &&
 	test_expect_code 1 probe version &&

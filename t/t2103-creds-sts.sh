@@ -141,6 +141,13 @@ test_expect_success 'AWS_ENDPOINT_URL_STS before AWS_ENDPOINT_URL' '
 	test_grep "^creds-probe: sts: eu-central-1: AssumeRole: http://127.0.0.1:1: " endpoint-dead.err
 '
 
+test_expect_success 'an endpoint that is not an http(s) URL' '
+	AWS_PROFILE=deploy AWS_ENDPOINT_URL_STS=http://user:Sekrit-pw@127.0.0.1:1/ \
+		test_expect_code 1 probe userinfo --region eu-central-1 &&
+	echo "creds-probe: sts: eu-central-1: AssumeRole: the endpoint is not an http(s) URL without user@" >expect &&
+	test_cmp expect userinfo.err
+'
+
 test_expect_success 'an answer that is not STS XML' '
 	stub_config "\"sts_http\": [502, \"<html><body>Bad Gateway\"]" &&
 	AWS_PROFILE=deploy AWS_ENDPOINT_URL_STS=$STUB test_expect_code 1 probe notxml --region eu-central-1 &&
@@ -191,13 +198,15 @@ test_expect_success 'web identity: STS errors in one line' '
 	test_line_count = 0 webid-error.out
 '
 
-test_expect_success 'web identity: a missing token file, a missing role' '
+test_expect_success 'web identity: a missing token file, a missing role, a role alone' '
 	AWS_WEB_IDENTITY_TOKEN_FILE=$TRASH/no-token AWS_ROLE_ARN=$role test_expect_code 1 probe notoken &&
 	echo "creds-probe: web-identity: AWS_WEB_IDENTITY_TOKEN_FILE $TRASH/no-token: No such file or directory" >expect &&
 	test_cmp expect notoken.err &&
 	AWS_WEB_IDENTITY_TOKEN_FILE=$TRASH/token test_expect_code 1 probe norole &&
 	echo "creds-probe: web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not" >expect &&
-	test_cmp expect norole.err
+	test_cmp expect norole.err &&
+	AWS_ROLE_ARN=$role test_expect_code 1 probe roleonly &&
+	test_grep "^creds-probe: no credentials: tried env (AWS_ACCESS_KEY_ID unset), web-identity (AWS_WEB_IDENTITY_TOKEN_FILE unset), " roleonly.err
 '
 
 test_expect_success 'web identity from a profile'"'"'s web_identity_token_file' '
