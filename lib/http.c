@@ -124,6 +124,8 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "amicycle/" AMICYCLE_VERSION);
+	if (req->no_proxy)
+		curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
 	if (strcmp(req->method, "POST") == 0 || req->body != NULL) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->bodylen);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");

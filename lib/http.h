@@ -12,6 +12,8 @@ struct http_request {
 	const char		*body;		/* sent as is; NULL for none */
 	size_t			 bodylen;
 	long			 timeout_ms;	/* the whole exchange; 0 for the default (HTTP_TIMEOUT_MS) */
+	int			 no_proxy;	/* 1: never through a proxy (instance metadata, container
+						   credentials: a proxy would answer with its own host's) */
 };
 
 struct http_response {
