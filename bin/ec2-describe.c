@@ -25,7 +25,6 @@ struct kind {
 	const char	*name;
 	const char	*action;
 	const char	*list;		/* the output's list of resources */
-	const char	*shape;		/* one resource's shape in the model */
 	const char	*id;		/* its id field */
 	const char	*idfilter;	/* the filter that selects by id */
 	const char	*idparam;	/* the parameter that names ids */
@@ -33,11 +32,11 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{ "images", "DescribeImages", "Images", "Image", "ImageId", "image-id", "ImageIds",
+	{ "images", "DescribeImages", "Images", "ImageId", "image-id", "ImageIds",
 	  "Owners" },
-	{ "instances", "DescribeInstances", "Reservations", "Instance", "InstanceId",
+	{ "instances", "DescribeInstances", "Reservations", "InstanceId",
 	  "instance-id", "InstanceIds", NULL },
-	{ "snapshots", "DescribeSnapshots", "Snapshots", "Snapshot", "SnapshotId", "snapshot-id",
+	{ "snapshots", "DescribeSnapshots", "Snapshots", "SnapshotId", "snapshot-id",
 	  "SnapshotIds", "OwnerIds" },
 };
 
@@ -138,6 +137,46 @@ query_submit(struct ec2 *ec2, struct query *q, const struct kind *k, const char 
 	ec2_submit_all(ec2, region, k->action, params, query_done, q);
 }
 
+/* The shape of the member called name of s, or of its elements if it is a list; NULL if none. */
+static const struct ec2_shape *
+member_shape(const struct ec2_shape *s, const char *name)
+{
+	const struct ec2_shape *m;
+	unsigned i;
+
+	for (i = 0; s != NULL && i < s->nmembers; i++) {
+		if (strcmp(s->members[i].name, name) != 0)
+			continue;
+		m = s->members[i].shape;
+		return m->type == EC2_LIST ? m->members[0].shape : m;
+	}
+	return NULL;
+}
+
+/* The model's shape of one resource of kind k: Image, Instance, Snapshot. */
+static const struct ec2_shape *
+resource_shape(const struct kind *k)
+{
+	const struct ec2_shape *s;
+
+	s = member_shape(ec2model_operation("ec2", k->action)->output, k->list);
+	if (strcmp(k->name, "instances") == 0)
+		s = member_shape(s, "Instances");
+	return s;
+}
+
+/* 1 if name is one of the members of shape s. */
+static int
+has_member(const struct ec2_shape *s, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nmembers; i++)
+		if (strcmp(s->members[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Consumes rec and fresh. The refreshed record: the resource as it is now, plus the fields the
  * pipeline added (Packer, Result, ...), which are not the resource's own in the model.
@@ -145,8 +184,10 @@ query_submit(struct ec2 *ec2, struct query *q, const struct kind *k, const char 
 static jv
 refreshed(const struct kind *k, jv rec, jv fresh)
 {
+	const struct ec2_shape *shape = resource_shape(k);
+
 	jv_object_foreach(rec, key, val) {
-		if (!ec2model_has_member(k->shape, jv_string_value(key)) &&
+		if (!has_member(shape, jv_string_value(key)) &&
 		    !jv_object_has(jv_copy(fresh), jv_copy(key)))
 			fresh = jv_object_set(fresh, key, val);
 		else {

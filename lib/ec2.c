@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +28,8 @@
 #define QUOTA_COST		5
 #define QUOTA_TIMEOUT_COST	10
 #define BACKOFF_MAX_MS		20000
+
+#define CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
 
 struct ec2 {
 	char			*region;
@@ -54,7 +57,7 @@ struct call {
 	char			*akid;		/* who signed, for the audit log */
 	char			*body;
 	size_t			 bodylen;
-	char			*hdrs[8];
+	char			**hdrs;		/* the signed headers of the attempt */
 	int			 attempt;	/* attempts made */
 	int			 cost;		/* quota taken by this call's retries */
 	void			(*done)(const struct ec2_result *, void *);
@@ -95,22 +98,22 @@ ec2_new(const char *region, const char *endpoint, int max)
 {
 	struct ec2 *c;
 	const char *v, *mode;
+	char *msg = NULL;
 
+	if (awsconfig_check(&msg) == -1)
+		errx(EXIT_FAIL, "%s", msg);
 	c = xcalloc(1, sizeof(*c));
-	if (region == NULL && (region = env("AWS_REGION")) == NULL &&
-	    (region = env("AWS_DEFAULT_REGION")) == NULL)
-		region = awsconfig_get(NULL, "region");
+	if (region == NULL)
+		region = awsconfig_region();
 	c->region = region != NULL ? xstrdup(region) : NULL;
-	if (endpoint == NULL && (endpoint = env("AWS_ENDPOINT_URL_EC2")) == NULL &&
-	    (endpoint = env("AWS_ENDPOINT_URL")) == NULL)
-		endpoint = awsconfig_get(NULL, "endpoint_url");
+	if (endpoint == NULL)
+		endpoint = awsconfig_endpoint("EC2");
 	if (endpoint != NULL) {
 		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
 			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
 		c->endpoint = xstrdup(endpoint);
 	}
-	if ((v = env("AWS_CA_BUNDLE")) != NULL || (v = awsconfig_get(NULL, "ca_bundle")) != NULL)
-		http_set_ca_bundle(v);
+	http_set_ca_bundle(awsconfig_ca_bundle());
 
 	if ((mode = env("AWS_RETRY_MODE")) == NULL)
 		mode = awsconfig_get(NULL, "retry_mode");
@@ -155,10 +158,7 @@ static void	finished(struct http_job *, void *);
 static void
 call_free(struct call *k)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(k->hdrs) / sizeof(k->hdrs[0]); i++)
-		free(k->hdrs[i]);
+	sigv4_lines_free(k->hdrs);
 	http_response_free(&k->job.resp);
 	free(k->region);
 	free(k->action);
@@ -252,7 +252,7 @@ ec2_submit(struct ec2 *c, const char *region, const char *action, jv params,
 	k->done = done;
 	k->arg = arg;
 	k->action = xstrdup(action);
-	k->params = jv_copy(params);
+	k->params = jv_copy(params);	/* ec2query_body() consumes params */
 	if (region == NULL)
 		region = c->region;
 	if (region == NULL) {
@@ -289,15 +289,11 @@ static void
 attempt(struct call *k)
 {
 	const struct aws_creds *cr;
-	struct sigv4_header sh[4];
+	struct sigv4_header sh[2];
 	struct sigv4_request sr;
-	char amzdate[17], *errmsg = NULL, *authz;
+	char *errmsg = NULL, **signed_lines;
 	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(k->hdrs) / sizeof(k->hdrs[0]); i++) {
-		free(k->hdrs[i]);
-		k->hdrs[i] = NULL;
-	}
 	if ((cr = creds_get(k->region, &errmsg)) == NULL) {
 		fail_early(k, "NoCredentials", errmsg != NULL ? errmsg : "no credentials");
 		free(errmsg);
@@ -306,30 +302,30 @@ attempt(struct call *k)
 	k->attempt++;
 	free(k->akid);
 	k->akid = xstrdup(cr->access_key_id);
-	sigv4_amzdate(time(NULL), amzdate);
-	sh[n++] = (struct sigv4_header){ "Host", k->host };
-	sh[n++] = (struct sigv4_header){ "Content-Type",
-	    "application/x-www-form-urlencoded; charset=utf-8" };
-	sh[n++] = (struct sigv4_header){ "X-Amz-Date", amzdate };
-	if (cr->session_token != NULL)
-		sh[n++] = (struct sigv4_header){ "X-Amz-Security-Token", cr->session_token };
+	sh[0] = (struct sigv4_header){ "Host", k->host };
+	sh[1] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
 	memset(&sr, 0, sizeof(sr));
 	sr.method = "POST";
 	sr.path = k->path;
 	sr.query = "";
 	sr.headers = sh;
-	sr.nheaders = n;
+	sr.nheaders = 2;
 	sr.body = k->body;
 	sr.bodylen = k->bodylen;
 	sr.region = k->region;
 	sr.service = "ec2";
-	sr.amzdate = amzdate;
 	sr.normalize_path = 1;
-	authz = sigv4_authorization(&sr, cr->access_key_id, cr->secret_access_key);
+	signed_lines = sigv4_sign_headers(&sr, time(NULL), cr->access_key_id,
+	    cr->secret_access_key, cr->session_token);
+	sigv4_lines_free(k->hdrs);
+	for (n = 0; signed_lines[n] != NULL; n++)
+		;
+	k->hdrs = xcalloc(n + 3, sizeof(*k->hdrs));
+	xasprintf(&k->hdrs[0], "Host: %s", k->host);
+	xasprintf(&k->hdrs[1], "Content-Type: %s", CONTENT_TYPE);
 	for (i = 0; i < n; i++)
-		xasprintf(&k->hdrs[i], "%s: %s", sh[i].name, sh[i].value);
-	xasprintf(&k->hdrs[n], "Authorization: %s", authz);
-	free(authz);
+		k->hdrs[i + 2] = signed_lines[i];
+	free(signed_lines);
 
 	k->job.req.method = "POST";
 	k->job.req.url = k->url;
