@@ -230,7 +230,8 @@ read_records(const struct kind *k, const char *defregion)
 			jsonl_die(&in, "no %s string", k->id);
 		jv_free(id);
 		region = jv_object_get(jv_copy(rec), jv_string("Region"));
-		if (jv_get_kind(region) == JV_KIND_NULL && defregion != NULL) {
+		if ((!jv_is_valid(region) || jv_get_kind(region) == JV_KIND_NULL) &&
+		    defregion != NULL) {
 			jv_free(region);
 			region = jv_string(defregion);
 		}

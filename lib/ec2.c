@@ -370,7 +370,7 @@ finished(struct http_job *job, void *arg)
 
 	memset(&res, 0, sizeof(res));
 	if (job->rc == -1) {
-		if (r->transient && retry(k, strstr(r->error, "imeout") != NULL))
+		if (r->transient && retry(k, r->timedout))
 			return;
 		code = xstrdup("RequestError");
 		message = xstrdup(r->error);

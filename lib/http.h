@@ -22,6 +22,7 @@ struct http_response {
 	size_t	 len;
 	char	*request_id;	/* x-amzn-RequestId or x-amz-request-id, when the server sent one */
 	int	 transient;	/* no response: a failure worth retrying (refused, reset, timed out) */
+	int	 timedout;	/* no response in time */
 	char	 error[256];	/* what went wrong when status == 0 */
 };
 
