@@ -126,7 +126,7 @@ test_expect_success 'IMDSv2: no token, no instance profile or no IMDS: no creden
 	test_grep ", imds ($STUB: no instance profile)\$" imdsnorole.err &&
 	AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1/ \
 		test_expect_code 1 probe noimds &&
-	test_grep ", imds (http://127.0.0.1:1: Could.*connect to server)\$" noimds.err
+	test_grep ", imds (http://127.0.0.1:1: .*[Cc]onnect.*)\$" noimds.err
 '
 
 test_expect_success 'AWS_EC2_METADATA_DISABLED=true skips IMDS' '
