@@ -16,6 +16,7 @@
 #include "ec2model.h"
 #include "jsonl.h"
 #include "out.h"
+#include "record.h"
 #include "util.h"
 
 /* Filter values per refresh call: EC2 caps the values of one filter at 200. */
@@ -165,40 +166,6 @@ resource_shape(const struct kind *k)
 	return s;
 }
 
-/* 1 if name is one of the members of shape s. */
-static int
-has_member(const struct ec2_shape *s, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < s->nmembers; i++)
-		if (strcmp(s->members[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Consumes rec and fresh. The refreshed record: the resource as it is now, plus the fields the
- * pipeline added (Packer, Result, ...), which are not the resource's own in the model.
- */
-static jv
-refreshed(const struct kind *k, jv rec, jv fresh)
-{
-	const struct ec2_shape *shape = resource_shape(k);
-
-	jv_object_foreach(rec, key, val) {
-		if (!has_member(shape, jv_string_value(key)) &&
-		    !jv_object_has(jv_copy(fresh), jv_copy(key)))
-			fresh = jv_object_set(fresh, key, val);
-		else {
-			jv_free(key);
-			jv_free(val);
-		}
-	}
-	jv_free(rec);
-	return fresh;
-}
-
 /* Borrows r. The key a resource is found by when refreshing: "REGION ID". */
 static jv
 idkey(const struct kind *k, jv r)
@@ -286,7 +253,7 @@ print_refreshed(const struct kind *k, jv recs, struct query *qs, size_t nq)
 	jv_array_foreach(recs, j, r) {
 		fresh = jv_object_get(jv_copy(byid), idkey(k, r));
 		if (jv_get_kind(fresh) == JV_KIND_OBJECT) {
-			out_record(refreshed(k, r, fresh));
+			out_record(rec_refreshed(r, fresh, resource_shape(k)));
 			continue;
 		}
 		jv_free(fresh);
