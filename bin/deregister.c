@@ -1,0 +1,1004 @@
+/*
+ * deregister deregisters the images its input records name and deletes their EBS snapshots. It
+ * reads and checks all of its input first, then describes every image again and reads what uses
+ * them, and refuses, before it changes anything, each image that an instance (not terminated) or
+ * a launch template's default or latest version uses, that carries a protect tag, or that has
+ * deregistration protection; if any of those reads fails, or more than --max images are left,
+ * nothing is deregistered at all. DeregisterImage deletes the snapshots itself
+ * (DeleteAssociatedSnapshots); an endpoint that does not know that parameter gets DeregisterImage
+ * alone and DeleteSnapshot for each snapshot no other image uses. Each record is printed back as
+ * the image is now, with a Result.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "awsopt.h"
+#include "ec2.h"
+#include "ec2model.h"
+#include "imageuse.h"
+#include "jsonl.h"
+#include "out.h"
+#include "record.h"
+#include "util.h"
+
+#define ACTION		"deregister"
+#define BATCH		200	/* values per filter: EC2 caps one filter at 200 */
+#define DEFAULT_MAX	50
+
+enum status { TODO, DONE, DRYRUN, SKIPPED, FAILED };
+
+static const char *const status_names[] = { "todo", "done", "dry-run", "skipped", "failed" };
+
+struct protect {
+	char		*key;
+	const char	*value;		/* NULL: any value */
+};
+
+struct opts {
+	struct awsopt	 aws;
+	struct ec2	*ec2;
+	struct protect	*protect;
+	size_t		 nprotect;
+	long long	 max;
+	int		 keep;		/* --keep-snapshots */
+};
+
+struct image;
+
+struct region {
+	char		*name;
+	jv		 ids;		/* the image ids of this region, each once */
+	jv		 fresh;		/* image id -> the image as described now */
+	jv		 errors;	/* diagnostics of the reads that failed */
+	struct imageuse	*use;
+	int		 param;		/* DeleteAssociatedSnapshots: 1 known, 0 not yet, -1 unknown */
+	int		 asked;		/* the first DeregisterImage has gone */
+	struct image	**held;		/* deregistrations waiting for the first answer */
+	size_t		 nheld;
+	jv		 snaps;		/* snapshot id -> {"Users":[image ids],"Gone":bool,"Fate","Why"} */
+};
+
+struct image {
+	const struct opts *o;
+	jv		 rec;		/* the input record, with its Region */
+	char		*where;		/* FILE:LINE */
+	const char	*id;		/* in rec */
+	struct region	*reg;
+	struct image	*first;		/* an earlier record of the same image, or NULL */
+	enum status	 status;
+	jv		 notes;		/* what makes the Reason */
+	char		*reqid;
+	int		 param;		/* the call carried DeleteAssociatedSnapshots */
+	jv		 deleted, kept, failed, pending;	/* snapshot ids */
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: deregister [--keep-snapshots] [--max N] [--protect-tag KEY[=VALUE]]...\n"
+	    "           " AWSOPT_USAGE " [FILE...]\n");
+	exit(status);
+}
+
+static void
+add_protect(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct protect *p;
+
+	if (*arg == '\0' || eq == arg)
+		errx(EXIT_USAGE, "--protect-tag '%s': expected KEY or KEY=VALUE", arg);
+	o->protect = xreallocarray(o->protect, o->nprotect + 1, sizeof(*o->protect));
+	p = &o->protect[o->nprotect++];
+	p->key = eq != NULL ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
+	p->value = eq != NULL ? eq + 1 : NULL;
+}
+
+/* Consumes note. */
+static void
+note(struct image *im, jv note)
+{
+	im->notes = jv_array_append(im->notes, note);
+}
+
+static void
+set_status(struct image *im, enum status st, const char *why)
+{
+	im->status = st;
+	if (why != NULL)
+		note(im, jv_string(why));
+}
+
+/* ---- input ---- */
+
+/*
+ * Reads every record before the first call. Each must be an image record: an ImageId "ami-..."
+ * string, no InstanceId (an instance record names the image it was launched from), and a Region
+ * string unless one is configured. Anything else is bad input: exit 3, nothing changed.
+ */
+static struct image *
+read_input(const struct opts *o, char **paths, const char *defregion, size_t *np)
+{
+	struct jsonl in;
+	struct image *ims = NULL, *im;
+	size_t n = 0;
+	jv rec, v;
+
+	jsonl_open(&in, paths);
+	while (jv_is_valid(rec = jsonl_next(&in))) {
+		v = jv_object_get(jv_copy(rec), jv_string("ImageId"));
+		if (jv_get_kind(v) != JV_KIND_STRING)
+			jsonl_die(&in, "no ImageId string");
+		if (strncmp(jv_string_value(v), "ami-", 4) != 0 || jv_string_value(v)[4] == '\0')
+			jsonl_die(&in, "ImageId '%s': not an image id (ami-...)", jv_string_value(v));
+		jv_free(v);
+		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
+			jsonl_die(&in, "an instance record (InstanceId), not an image record");
+		v = jv_object_get(jv_copy(rec), jv_string("Region"));
+		if ((!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) && defregion != NULL) {
+			jv_free(v);
+			v = jv_string(defregion);
+		}
+		if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0)
+			jsonl_die(&in, "no Region string, and no region configured");
+		ims = xreallocarray(ims, n + 1, sizeof(*ims));
+		im = &ims[n++];
+		memset(im, 0, sizeof(*im));
+		im->o = o;
+		im->rec = jv_object_set(rec, jv_string("Region"), v);
+		im->id = rec_str(im->rec, "ImageId");
+		im->where = jsonl_where(&in);
+		im->notes = jv_array();
+		im->deleted = jv_array();
+		im->kept = jv_array();
+		im->failed = jv_array();
+		im->pending = jv_array();
+	}
+	jsonl_close(&in);
+	*np = n;
+	return ims;
+}
+
+/* Groups the images by region, in input order; a second record of an image points to the first. */
+static struct region *
+group_regions(struct image *ims, size_t n, size_t *nregp)
+{
+	struct region *regs = NULL;
+	size_t i, j, k, nreg = 0, *at = xcalloc(n + 1, sizeof(*at));
+	const char *name;
+
+	for (i = 0; i < n; i++) {
+		name = rec_str(ims[i].rec, "Region");
+		for (k = 0; k < nreg && strcmp(regs[k].name, name) != 0; k++)
+			;
+		if (k == nreg) {
+			regs = xreallocarray(regs, nreg + 1, sizeof(*regs));
+			memset(&regs[nreg], 0, sizeof(*regs));
+			regs[nreg].name = xstrdup(name);
+			regs[nreg].ids = jv_array();
+			regs[nreg].fresh = jv_object();
+			regs[nreg].errors = jv_array();
+			regs[nreg].snaps = jv_object();
+			nreg++;
+		}
+		at[i] = k;
+		for (j = 0; j < i && ims[i].first == NULL; j++)
+			if (at[j] == k && ims[j].first == NULL && strcmp(ims[j].id, ims[i].id) == 0)
+				ims[i].first = &ims[j];
+		if (ims[i].first == NULL)
+			regs[k].ids = jv_array_append(regs[k].ids, jv_string(ims[i].id));
+	}
+	/* Only now that regs has stopped moving. */
+	for (i = 0; i < n; i++)
+		ims[i].reg = &regs[at[i]];
+	free(at);
+	*nregp = nreg;
+	return regs;
+}
+
+/* ---- reading what the checks need ---- */
+
+/*
+ * A read of region r has ended. Returns the list called name of its output: empty when the
+ * read failed, which is remembered with its diagnostic.
+ */
+static jv
+read_list(struct region *r, const struct ec2_result *res, const char *name)
+{
+	jv list;
+
+	if (res->code != NULL) {
+		r->errors = jv_array_append(r->errors, jv_string(res->diag));
+		return jv_array();
+	}
+	list = jv_object_get(jv_copy(res->out), jv_string(name));
+	if (jv_get_kind(list) == JV_KIND_ARRAY)
+		return list;
+	jv_free(list);
+	return jv_array();
+}
+
+static void
+refresh_done(const struct ec2_result *res, void *arg)
+{
+	struct region *r = arg;
+	jv list = read_list(r, res, "Images");
+
+	jv_array_foreach(list, i, img) {
+		jv id = jv_object_get(jv_copy(img), jv_string("ImageId"));
+
+		if (jv_get_kind(id) == JV_KIND_STRING)
+			r->fresh = jv_object_set(r->fresh, id, img);
+		else {
+			jv_free(id);
+			jv_free(img);
+		}
+	}
+	jv_free(list);
+}
+
+/* Borrows values. DescribeImages params with one filter, deprecated and disabled images too. */
+static jv
+images_by(const char *filter, jv values)
+{
+	return JV_OBJECT(jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
+	    jv_string(filter), jv_string("Values"), jv_copy(values))),
+	    jv_string("IncludeDeprecated"), jv_true(), jv_string("IncludeDisabled"), jv_true(),
+	    jv_string("MaxResults"), jv_number(1000));
+}
+
+/* Borrows list. Its elements from i on, at most BATCH of them. */
+static jv
+batch_of(jv list, int i)
+{
+	int j, n = jv_array_length(jv_copy(list));
+	jv b = jv_array();
+
+	for (j = i; j < n && j - i < BATCH; j++)
+		b = jv_array_append(b, jv_array_get(jv_copy(list), j));
+	return b;
+}
+
+/*
+ * Queues every read the refusals need, in every region at once: the images as they are now
+ * (the input may be an old plan), and what uses them.
+ */
+static void
+submit_checks(struct ec2 *ec2, struct region *regs, size_t nreg)
+{
+	size_t k;
+	int i, n;
+	jv b;
+
+	for (k = 0; k < nreg; k++) {
+		n = jv_array_length(jv_copy(regs[k].ids));
+		for (i = 0; i < n; i += BATCH) {
+			b = batch_of(regs[k].ids, i);
+			ec2_submit_all(ec2, regs[k].name, "DescribeImages", images_by("image-id", b),
+			    refresh_done, &regs[k]);
+			jv_free(b);
+		}
+		regs[k].use = imageuse_submit(ec2, regs[k].name, regs[k].ids);
+	}
+}
+
+/* Reports the reads that failed; returns 1 if any did. Says what could not be told. */
+static int
+checks_failed(struct region *regs, size_t nreg)
+{
+	size_t k;
+	int failed = 0;
+	jv errs, unknown;
+
+	for (k = 0; k < nreg; k++) {
+		errs = jv_array_concat(jv_copy(regs[k].errors), imageuse_errors(regs[k].use));
+		jv_array_foreach(errs, i, e) {
+			warnx("%s", jv_string_value(e));
+			failed = 1;
+			jv_free(e);
+		}
+		jv_free(errs);
+		unknown = imageuse_unknown(regs[k].use);
+		jv_array_foreach(unknown, i, u) {
+			warnx("%s", jv_string_value(u));
+			jv_free(u);
+		}
+		jv_free(unknown);
+	}
+	return failed;
+}
+
+/* ---- refusals ---- */
+
+/* Borrows img. Appends to why the protect tags img carries. */
+static jv
+refuse_tags(const struct opts *o, jv img, jv why)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < o->nprotect; i++) {
+		if ((v = rec_tag(img, o->protect[i].key)) == NULL)
+			continue;
+		if (o->protect[i].value == NULL)
+			why = jv_array_append(why, jv_string_fmt("protect tag %s", o->protect[i].key));
+		else if (strcmp(v, o->protect[i].value) == 0)
+			why = jv_array_append(why, jv_string_fmt("protect tag %s=%s",
+			    o->protect[i].key, v));
+	}
+	return why;
+}
+
+/*
+ * Borrows img. Appends to why its deregistration protection: any value but "disabled", since
+ * "enabled..." refuses now and a disabling still in its cooldown refuses until it ends.
+ */
+static jv
+refuse_protection(jv img, jv why)
+{
+	const char *v = rec_str(img, "DeregistrationProtection");
+
+	if (v != NULL && strcmp(v, "disabled") != 0)
+		why = jv_array_append(why, jv_string_fmt("deregistration protection (%s)", v));
+	return why;
+}
+
+/* Borrows img. The reasons to leave img alone: empty when it may go. */
+static jv
+refusals(const struct image *im, jv img)
+{
+	jv why = imageuse_reasons(im->reg->use, im->id);
+
+	why = refuse_tags(im->o, img, why);
+	return refuse_protection(img, why);
+}
+
+/* The model's shape of an image, for rec_refreshed(). */
+static const struct ec2_shape *
+image_shape(void)
+{
+	const struct ec2_shape *out = ec2model_operation("ec2", "DescribeImages")->output;
+	unsigned i;
+
+	for (i = 0; i < out->nmembers; i++)
+		if (strcmp(out->members[i].name, "Images") == 0)
+			return out->members[i].shape->members[0].shape;
+	return NULL;
+}
+
+/*
+ * Decides, from the reads, which images may go; the others are skipped with every reason that
+ * holds. Returns how many are left to deregister.
+ */
+static size_t
+decide(struct image *ims, size_t n)
+{
+	size_t i, left = 0;
+	jv fresh, why;
+
+	for (i = 0; i < n; i++) {
+		struct image *im = &ims[i];
+
+		if (im->first != NULL) {
+			set_status(im, SKIPPED, NULL);
+			note(im, jv_string_fmt("the same image as %s", im->first->where));
+			continue;
+		}
+		fresh = jv_object_get(jv_copy(im->reg->fresh), jv_string(im->id));
+		if (jv_get_kind(fresh) != JV_KIND_OBJECT) {
+			jv_free(fresh);
+			set_status(im, SKIPPED, "already deregistered");
+			continue;
+		}
+		im->rec = rec_refreshed(im->rec, fresh, image_shape());
+		im->id = rec_str(im->rec, "ImageId");
+		why = refusals(im, im->rec);
+		if (jv_array_length(jv_copy(why)) > 0) {
+			im->status = SKIPPED;
+			im->notes = jv_array_concat(im->notes, why);
+		} else {
+			jv_free(why);
+			left++;
+		}
+	}
+	return left;
+}
+
+/* Nothing is deregistered: every image not skipped fails with why. */
+static void
+refuse_all(struct image *ims, size_t n, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ims[i].status == TODO)
+			set_status(&ims[i], FAILED, why);
+}
+
+/* ---- deregistering ---- */
+
+/* Borrows img. Its EBS snapshots. */
+static jv
+snapshots_of(jv img)
+{
+	jv ids = jv_array(), bdms = jv_object_get(jv_copy(img), jv_string("BlockDeviceMappings"));
+
+	if (jv_get_kind(bdms) == JV_KIND_ARRAY)
+		jv_array_foreach(bdms, i, m) {
+			jv ebs = jv_object_get(m, jv_string("Ebs"));
+
+			if (jv_get_kind(ebs) == JV_KIND_OBJECT && rec_str(ebs, "SnapshotId") != NULL)
+				ids = jv_array_append(ids, jv_string(rec_str(ebs, "SnapshotId")));
+			jv_free(ebs);
+		}
+	jv_free(bdms);
+	return ids;
+}
+
+/* Borrows list. 1 if list holds the string s. */
+static int
+contains(jv list, const char *s)
+{
+	int found = 0;
+
+	jv_array_foreach(list, i, v) {
+	found |= jv_get_kind(v) == JV_KIND_STRING && strcmp(jv_string_value(v), s) == 0;
+	jv_free(v);
+	}
+	return found;
+}
+
+static void	dereg_done(const struct ec2_result *, void *);
+
+static void
+dereg_submit(struct image *im)
+{
+	jv p = JV_OBJECT(jv_string("ImageId"), jv_string(im->id));
+
+	im->param = !im->o->keep && im->reg->param >= 0;
+	if (im->param)
+	p = jv_object_set(p, jv_string("DeleteAssociatedSnapshots"), jv_true());
+	if (im->o->aws.dryrun)
+	p = jv_object_set(p, jv_string("DryRun"), jv_true());
+	ec2_submit(im->o->ec2, im->reg->name, "DeregisterImage", p, dereg_done, im);
+}
+
+/* Sends the deregistrations held until the region's first answer showed what the endpoint knows. */
+static void
+release(struct region *r)
+{
+	struct image **held = r->held;
+	size_t i, n = r->nheld;
+
+	/* A call that fails before it is sent answers at once, and may come back here. */
+	r->held = NULL;
+	r->nheld = 0;
+	for (i = 0; i < n; i++)
+	dereg_submit(held[i]);
+	free(held);
+}
+
+/* An endpoint older than DeleteAssociatedSnapshots refuses the parameter itself. */
+static int
+unknown_param(const struct ec2_result *res)
+{
+	return strcmp(res->code, "UnknownParameter") == 0 ||
+	    (strncmp(res->code, "InvalidParameter", 16) == 0 && res->message != NULL &&
+	    strcasestr(res->message, "DeleteAssociatedSnapshots") != NULL);
+}
+
+/*
+ * Borrows out. Sorts the snapshots DeregisterImage reports on: deleted, or kept because another
+ * image uses them. Those it failed on, or did not mention, are checked and deleted one by one.
+ */
+static void
+snapshot_results(struct image *im, jv out)
+{
+	jv mine = snapshots_of(im->rec), results;
+
+	results = jv_object_get(jv_copy(out), jv_string("DeleteSnapshotResults"));
+	if (jv_get_kind(results) == JV_KIND_ARRAY)
+	jv_array_foreach(results, i, r) {
+		const char *sid = rec_str(r, "SnapshotId"), *code = rec_str(r, "ReturnCode");
+
+		if (sid == NULL)
+			;
+		else if (code != NULL && strcmp(code, "success") == 0)
+			im->deleted = jv_array_append(im->deleted, jv_string(sid));
+		else if (code != NULL && strcmp(code, "skipped") == 0) {
+			im->kept = jv_array_append(im->kept, jv_string(sid));
+			note(im, jv_string_fmt("kept %s: another image uses it", sid));
+		} else
+			im->pending = jv_array_append(im->pending, jv_string(sid));
+		jv_free(r);
+	}
+	jv_free(results);
+	jv_array_foreach(mine, i, sid) {
+	if (!contains(im->deleted, jv_string_value(sid)) &&
+	    !contains(im->kept, jv_string_value(sid)) &&
+	    !contains(im->pending, jv_string_value(sid)))
+		im->pending = jv_array_append(im->pending, sid);
+	else
+		jv_free(sid);
+	}
+	jv_free(mine);
+}
+
+/* Borrows out. The image is gone (or would be); its snapshots are sorted next. */
+static void
+gone(struct image *im, enum status st, jv out)
+{
+	im->status = st;
+	if (st == DONE)
+	im->rec = jv_object_set(im->rec, jv_string("State"), jv_string("deregistered"));
+	if (im->o->keep) {
+	jv_free(im->kept);
+	im->kept = snapshots_of(im->rec);
+	} else if (im->param && jv_get_kind(out) == JV_KIND_OBJECT)
+	snapshot_results(im, out);
+	else {
+	jv_free(im->pending);
+	im->pending = snapshots_of(im->rec);
+	}
+}
+
+static void
+dereg_done(const struct ec2_result *res, void *arg)
+{
+	struct image *im = arg;
+	struct region *r = im->reg;
+
+	if (res->code != NULL && im->param && unknown_param(res)) {
+	r->param = -1;
+	dereg_submit(im);
+	release(r);
+	return;
+	}
+	if (im->param && r->param == 0)
+	r->param = 1;
+	release(r);
+	im->reqid = res->request_id != NULL ? xstrdup(res->request_id) : NULL;
+	if (res->code == NULL)
+	gone(im, DONE, res->out);
+	else if (strcmp(res->code, "DryRunOperation") == 0)
+	gone(im, DRYRUN, jv_null());
+	else if (strcmp(res->code, "InvalidAMIID.NotFound") == 0 ||
+	    strcmp(res->code, "InvalidAMIID.Unavailable") == 0) {
+	if (res->attempts > 1) {
+		/*
+		 * It was there at the refresh, and an earlier attempt of this very call
+		 * was sent: that attempt deregistered it, and its answer was lost.
+		 */
+		gone(im, DONE, jv_null());
+		note(im, jv_string("deregistered by an attempt whose answer was lost"));
+	} else
+		set_status(im, SKIPPED, "already deregistered");
+	} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
+	set_status(im, SKIPPED, NULL);
+	note(im, jv_string_fmt("deregistration protection: %s", res->message));
+	} else {
+	warnx("%s", res->diag);
+	set_status(im, FAILED, res->diag);
+	}
+}
+
+/*
+ * Deregisters every image left. Per region the first call goes alone and the rest follow its
+ * answer, which shows whether the endpoint knows DeleteAssociatedSnapshots: an older endpoint
+ * would otherwise refuse each call once before the fallback.
+ */
+static void
+deregister_all(struct image *ims, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+	struct image *im = &ims[i];
+	struct region *r = im->reg;
+
+	if (im->status != TODO)
+		continue;
+	if (!im->o->keep && r->param == 0 && r->asked) {
+		r->held = xreallocarray(r->held, r->nheld + 1, sizeof(*r->held));
+		r->held[r->nheld++] = im;
+		continue;
+	}
+	r->asked = 1;
+	dereg_submit(im);
+	}
+	ec2_run(ims[0].o->ec2);
+}
+
+/* ---- snapshots ---- */
+
+/* One DeleteSnapshot. */
+struct snapcall {
+	struct region	*reg;
+	char		*sid;
+};
+
+/* Consumes why. Records what became of snapshot sid. */
+static void
+set_fate(struct region *r, const char *sid, const char *fate, jv why)
+{
+	jv s = jv_object_get(jv_copy(r->snaps), jv_string(sid));
+
+	s = jv_object_set(s, jv_string("Fate"), jv_string(fate));
+	s = jv_object_set(s, jv_string("Why"), why);
+	r->snaps = jv_object_set(r->snaps, jv_string(sid), s);
+}
+
+static void
+users_done(const struct ec2_result *res, void *arg)
+{
+	struct region *r = arg;
+	jv list = read_list(r, res, "Images");
+
+	jv_array_foreach(list, i, img) {
+		jv sids = snapshots_of(img);
+
+		jv_array_foreach(sids, j, sid) {
+			jv s = jv_object_get(jv_copy(r->snaps), jv_copy(sid));
+
+			if (jv_get_kind(s) == JV_KIND_OBJECT && rec_str(img, "ImageId") != NULL) {
+				jv users = jv_object_get(jv_copy(s), jv_string("Users"));
+
+				users = jv_array_append(users, jv_string(rec_str(img, "ImageId")));
+				s = jv_object_set(s, jv_string("Users"), users);
+				r->snaps = jv_object_set(r->snaps, sid, s);
+			} else {
+				jv_free(s);
+				jv_free(sid);
+			}
+		}
+		jv_free(sids);
+		jv_free(img);
+	}
+	jv_free(list);
+}
+
+static void
+exists_done(const struct ec2_result *res, void *arg)
+{
+	struct region *r = arg;
+	jv list = read_list(r, res, "Snapshots");
+
+	jv_array_foreach(list, i, snap) {
+		const char *sid = rec_str(snap, "SnapshotId");
+		jv s = jv_object_get(jv_copy(r->snaps), jv_string(sid ? sid : ""));
+
+		if (jv_get_kind(s) == JV_KIND_OBJECT)
+			r->snaps = jv_object_set(r->snaps, jv_string(sid),
+			    jv_object_set(s, jv_string("Gone"), jv_false()));
+		else
+			jv_free(s);
+		jv_free(snap);
+	}
+	jv_free(list);
+}
+
+/*
+ * Queues, for the snapshots of region r still to sort, the reads that say which other images
+ * use them and (unless this is a dry run) which still exist. Returns how many there are.
+ */
+static int
+submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
+{
+	size_t i;
+	int k, nsnap;
+	jv sids = jv_array(), b, p;
+
+	for (i = 0; i < n; i++)
+		if (ims[i].reg == r)
+			jv_array_foreach(ims[i].pending, j, sid) {
+				if (!contains(sids, jv_string_value(sid))) {
+					r->snaps = jv_object_set(r->snaps, jv_copy(sid), JV_OBJECT(
+					    jv_string("Users"), jv_array(), jv_string("Gone"),
+					    jv_bool(!dry)));
+					sids = jv_array_append(sids, sid);
+				} else
+					jv_free(sid);
+			}
+	nsnap = jv_array_length(jv_copy(sids));
+	for (k = 0; k < nsnap; k += BATCH) {
+		b = batch_of(sids, k);
+		p = jv_object_set(images_by("block-device-mapping.snapshot-id", b),
+		    jv_string("Owners"), JV_ARRAY(jv_string("self")));
+		ec2_submit_all(ims[0].o->ec2, r->name, "DescribeImages", p, users_done, r);
+		if (!dry)
+			ec2_submit_all(ims[0].o->ec2, r->name, "DescribeSnapshots", JV_OBJECT(
+			    jv_string("OwnerIds"), JV_ARRAY(jv_string("self")),
+			    jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
+			    jv_string("snapshot-id"), jv_string("Values"), jv_copy(b))),
+			    jv_string("MaxResults"), jv_number(1000)), exists_done, r);
+		jv_free(b);
+	}
+	jv_free(sids);
+	return nsnap;
+}
+
+static void
+delete_done(const struct ec2_result *res, void *arg)
+{
+	struct snapcall *c = arg;
+
+	if (res->code == NULL || strcmp(res->code, "InvalidSnapshot.NotFound") == 0)
+		set_fate(c->reg, c->sid, "deleted", jv_null());
+	else if (strcmp(res->code, "InvalidSnapshot.InUse") == 0)
+		set_fate(c->reg, c->sid, "kept", jv_string_fmt("kept %s: %s", c->sid, res->message));
+	else {
+		warnx("%s", res->diag);
+		set_fate(c->reg, c->sid, "failed", jv_string_fmt("%s not deleted: %s", c->sid,
+		    res->diag));
+	}
+	free(c->sid);
+	free(c);
+}
+
+/* Borrows users. Its image ids that are not being deregistered by this dry run. */
+static jv
+other_users(struct image *ims, size_t n, struct region *r, jv users)
+{
+	jv others = jv_array();
+	size_t i;
+	int found;
+
+	jv_array_foreach(users, j, u) {
+		for (found = 0, i = 0; i < n && !found; i++)
+			found = ims[i].reg == r && ims[i].status == DRYRUN &&
+			    strcmp(ims[i].id, jv_string_value(u)) == 0;
+		if (!found)
+			others = jv_array_append(others, u);
+		else
+			jv_free(u);
+	}
+	return others;
+}
+
+/*
+ * Sorts the snapshots of region r after the reads: kept when another image uses one (or, in a
+ * dry run, would still use it), deleted when it is gone, else deleted now. A failed read
+ * deletes nothing: a missed check must never turn into a deletion.
+ */
+static void
+sort_snapshots(struct image *ims, size_t n, struct region *r, int dry)
+{
+	struct snapcall *c;
+	jv errs = jv_copy(r->errors), snaps = jv_copy(r->snaps);
+	int failed = jv_array_length(jv_copy(r->errors)) > 0;
+
+	jv_array_foreach(errs, i, e) {
+		warnx("%s", jv_string_value(e));
+		jv_free(e);
+	}
+	jv_free(errs);
+	jv_object_foreach(snaps, sid, s) {
+		jv users = jv_object_get(jv_copy(s), jv_string("Users"));
+		int isgone = jv_get_kind(jv_object_get(jv_copy(s), jv_string("Gone"))) == JV_KIND_TRUE;
+
+		if (dry)
+			users = other_users(ims, n, r, users);
+		if (failed)
+			set_fate(r, jv_string_value(sid), "failed", jv_string_fmt("%s not deleted: "
+			    "cannot tell whether another image uses it", jv_string_value(sid)));
+		else if (jv_array_length(jv_copy(users)) > 0) {
+			jv user = jv_array_get(jv_copy(users), 0);
+
+			set_fate(r, jv_string_value(sid), "kept", jv_string_fmt("kept %s: used by %s",
+			    jv_string_value(sid), jv_string_value(user)));
+			jv_free(user);
+		} else if (dry || isgone)
+			set_fate(r, jv_string_value(sid), "deleted", jv_null());
+		else {
+			c = xcalloc(1, sizeof(*c));
+			c->reg = r;
+			c->sid = xstrdup(jv_string_value(sid));
+			ec2_submit(ims[0].o->ec2, r->name, "DeleteSnapshot",
+			    JV_OBJECT(jv_string("SnapshotId"), jv_copy(sid)), delete_done, c);
+		}
+		jv_free(users);
+		jv_free(sid);
+		jv_free(s);
+	}
+	jv_free(snaps);
+}
+
+/* Borrows r's table. Moves im's pending snapshots to the lists their fate says. */
+static void
+apply_fates(struct image *im)
+{
+	jv_array_foreach(im->pending, i, sid) {
+		jv s = jv_object_get(jv_copy(im->reg->snaps), jv_copy(sid));
+		const char *fate = jv_get_kind(s) == JV_KIND_OBJECT ? rec_str(s, "Fate") : NULL;
+		const char *why = jv_get_kind(s) == JV_KIND_OBJECT ? rec_str(s, "Why") : NULL;
+
+		if (why != NULL)
+			note(im, jv_string(why));
+		if (fate != NULL && strcmp(fate, "deleted") == 0)
+			im->deleted = jv_array_append(im->deleted, sid);
+		else if (fate != NULL && strcmp(fate, "kept") == 0)
+			im->kept = jv_array_append(im->kept, sid);
+		else {
+			im->failed = jv_array_append(im->failed, sid);
+			im->status = FAILED;
+		}
+		jv_free(s);
+	}
+	jv_free(im->pending);
+	im->pending = jv_array();
+}
+
+/*
+ * The snapshots of the images deregistered without DeleteAssociatedSnapshots (an older
+ * endpoint, a lost answer) or, in a dry run, of those that would be: which are used by other
+ * images, which still exist; then DeleteSnapshot for each that no other image uses.
+ */
+static void
+delete_snapshots(struct image *ims, size_t n, struct region *regs, size_t nreg)
+{
+	int dry = ims[0].o->aws.dryrun;
+	size_t k, i, any = 0;
+
+	for (k = 0; k < nreg; k++) {
+		jv_free(regs[k].errors);
+		regs[k].errors = jv_array();
+		any += (size_t)submit_snapshot_reads(ims, n, &regs[k], dry);
+	}
+	if (any == 0)
+		return;
+	ec2_run(ims[0].o->ec2);
+	for (k = 0; k < nreg; k++)
+		sort_snapshots(ims, n, &regs[k], dry);
+	ec2_run(ims[0].o->ec2);
+	for (i = 0; i < n; i++)
+		apply_fates(&ims[i]);
+}
+
+/* ---- output ---- */
+
+/* Prints every record in input order, with its Result; returns EXIT_FAIL if any failed. */
+static int
+print_results(struct image *ims, size_t n)
+{
+	size_t i;
+	int status = EXIT_OK;
+	jv reason, result;
+
+	for (i = 0; i < n; i++) {
+		struct image *im = &ims[i];
+
+		reason = jv_null();
+		jv_array_foreach(im->notes, j, s) {
+			if (jv_get_kind(reason) == JV_KIND_NULL)
+				reason = s;
+			else
+				reason = jv_string_concat(jv_string_append_str(reason, "; "), s);
+		}
+		im->rec = rec_result(im->rec, ACTION, status_names[im->status],
+		    jv_get_kind(reason) == JV_KIND_STRING ? jv_string_value(reason) : NULL, im->reqid);
+		jv_free(reason);
+		if (im->status == DONE || im->status == DRYRUN ||
+		    jv_array_length(jv_copy(im->deleted)) + jv_array_length(jv_copy(im->kept)) +
+		    jv_array_length(jv_copy(im->failed)) > 0) {
+			result = jv_object_get(jv_copy(im->rec), jv_string("Result"));
+			result = jv_object_set(result, jv_string("DeletedSnapshots"), jv_copy(im->deleted));
+			result = jv_object_set(result, jv_string("KeptSnapshots"), jv_copy(im->kept));
+			if (jv_array_length(jv_copy(im->failed)) > 0)
+				result = jv_object_set(result, jv_string("FailedSnapshots"),
+				    jv_copy(im->failed));
+			im->rec = jv_object_set(im->rec, jv_string("Result"), result);
+		}
+		if (im->status == FAILED)
+			status = EXIT_FAIL;
+		out_record(jv_copy(im->rec));
+	}
+	return status;
+}
+
+static void
+free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		jv_free(ims[i].rec);
+		jv_free(ims[i].notes);
+		jv_free(ims[i].deleted);
+		jv_free(ims[i].kept);
+		jv_free(ims[i].failed);
+		jv_free(ims[i].pending);
+		free(ims[i].where);
+		free(ims[i].reqid);
+	}
+	for (i = 0; i < nreg; i++) {
+		jv_free(regs[i].ids);
+		jv_free(regs[i].fresh);
+		jv_free(regs[i].errors);
+		jv_free(regs[i].snaps);
+		imageuse_free(regs[i].use);
+		free(regs[i].held);
+		free(regs[i].name);
+	}
+	free(ims);
+	free(regs);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		AWSOPT_LONGOPTS,
+		{ "help",		no_argument,		NULL,	'h' },
+		{ "keep-snapshots",	no_argument,		NULL,	'k' },
+		{ "max",		required_argument,	NULL,	'm' },
+		{ "protect-tag",	required_argument,	NULL,	't' },
+		{ "version",		no_argument,		NULL,	'V' },
+		{ NULL,			0,			NULL,	0 }
+	};
+	struct opts o;
+	struct image *ims;
+	struct region *regs;
+	size_t n, nreg, left, i;
+	int ch, status = EXIT_OK;
+	char *why;
+
+	out_init();
+	memset(&o, 0, sizeof(o));
+	awsopt_init(&o.aws);
+	o.max = DEFAULT_MAX;
+	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(EXIT_OK);
+		case 'k':
+			o.keep = 1;
+			break;
+		case 'm':
+			o.max = parse_num(optarg, 0, 1000000, "--max");
+			break;
+		case 't':
+			add_protect(&o, optarg);
+			break;
+		case 'V':
+			print_version();
+		default:
+			if (!awsopt_parse(&o.aws, ch, optarg))
+				usage(EXIT_USAGE);
+		}
+	}
+	argv += optind;
+
+	o.ec2 = awsopt_client(&o.aws);
+	ims = read_input(&o, argv, ec2_region(o.ec2), &n);
+	regs = group_regions(ims, n, &nreg);
+
+	submit_checks(o.ec2, regs, nreg);
+	ec2_run(o.ec2);
+	if (checks_failed(regs, nreg)) {
+		refuse_all(ims, n, "not deregistered: a read the safety checks need failed");
+	} else if ((left = decide(ims, n)) > (size_t)o.max) {
+		xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld",
+		    left, o.max);
+		warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left,
+		    o.max);
+		refuse_all(ims, n, why);
+		free(why);
+	} else if (left > 0) {
+		deregister_all(ims, n);
+		delete_snapshots(ims, n, regs, nreg);
+	}
+	status = print_results(ims, n);
+
+	free_all(ims, n, regs, nreg);
+	for (i = 0; i < o.nprotect; i++)
+		free(o.protect[i].key);
+	free(o.protect);
+	ec2_free(o.ec2);
+	ch = out_close();
+	return status != EXIT_OK ? status : ch;
+}

@@ -1,0 +1,242 @@
+#!/bin/bash
+# deregister refuses, before it changes anything, every image still in use or protected:
+# instances not terminated, launch templates' default and latest versions, protect tags,
+# deregistration protection; --max; and a check it cannot read stops everything.
+. "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-ec2.sh
+. "$TEST_DIR"/lib-dereg.sh
+
+for i in $(seq 1 13); do
+	eval "ami$i=$(dereg_ami $i)"
+done
+
+# Images 1..13. Instances: running (1), stopped (2), terminated (3), pending (4), stopping (5).
+# Template web: version 1 names image 8 (neither default nor latest), 2 image 6 (default),
+# 3 image 7 (latest). Template ssm: its image is an SSM parameter. Tags: Keep on 1 and 9,
+# Env=production on 10, Env=staging on 11. Image 12 has deregistration protection.
+dereg_seed 13 | jq --arg a1 $ami1 --arg a2 $ami2 --arg a3 $ami3 --arg a4 $ami4 --arg a5 $ami5 \
+	--arg a6 $ami6 --arg a7 $ami7 --arg a8 $ami8 '
+	def inst($id; $ami; $state; $code): {InstanceId: $id, ImageId: $ami, State: {Name: $state, Code: $code}};
+	def tag($k; $v): .Tags += [{Key: $k, Value: $v}];
+	.Regions["us-east-1"] |= (
+	  .Instances = [inst("i-0a000000000000001"; $a1; "running"; 16),
+			inst("i-0a000000000000002"; $a2; "stopped"; 80),
+			inst("i-0a000000000000003"; $a3; "terminated"; 48),
+			inst("i-0a000000000000004"; $a4; "pending"; 0),
+			inst("i-0a000000000000005"; $a5; "stopping"; 64)] |
+	  .LaunchTemplates = [
+		{LaunchTemplateId: "lt-0a000000000000001", LaunchTemplateName: "web", DefaultVersionNumber: 2,
+		 Versions: [{LaunchTemplateData: {ImageId: $a8}}, {LaunchTemplateData: {ImageId: $a6}},
+			    {LaunchTemplateData: {ImageId: $a7}}]},
+		{LaunchTemplateId: "lt-0a000000000000002", LaunchTemplateName: "ssm",
+		 Versions: [{LaunchTemplateData: {ImageId: "resolve:ssm:/amicycle/web/latest"}}]}] |
+	  .Images[0] |= tag("Keep"; "yes") | .Images[8] |= tag("Keep"; "") |
+	  .Images[9] |= tag("Env"; "production") | .Images[10] |= tag("Env"; "staging") |
+	  .Images[11].DeregistrationProtection = "enabled-with-cooldown")' >seed.json ||
+	{ echo "Bail out! cannot write the seed"; exit 1; }
+
+# The input is an old plan: it says nothing of tags or protection.
+for i in $(seq 1 13); do
+	echo "{\"ImageId\":\"$(dereg_ami $i)\",\"DeregistrationProtection\":\"disabled\",\"Tags\":[]}"
+done >all.jsonl
+
+test_expect_success 'start the local EC2 endpoint' '
+	ec2_start seed.json
+'
+
+cat >expect.refusals <<EOF
+$ami1	skipped	used by instance i-0a000000000000001 (running); protect tag Keep
+$ami2	skipped	used by instance i-0a000000000000002 (stopped)
+$ami3	done	-
+$ami4	skipped	used by instance i-0a000000000000004 (pending)
+$ami5	skipped	used by instance i-0a000000000000005 (stopping)
+$ami6	skipped	named in launch template lt-0a000000000000001 (web) version 2 (default)
+$ami7	skipped	named in launch template lt-0a000000000000001 (web) version 3 (latest)
+$ami8	done	-
+$ami9	skipped	protect tag Keep
+$ami10	skipped	protect tag Env=production
+$ami11	done	-
+$ami12	skipped	deregistration protection (enabled-with-cooldown)
+$ami13	done	-
+EOF
+
+test_expect_success '--max counts what is left after the refusals: one more and nothing changes' '
+	ec2_reset_counts &&
+	test_expect_code 1 deregister --protect-tag Keep --protect-tag Env=production --max 3 \
+		all.jsonl >out 2>err &&
+	sed "s/	done	-$/	failed	not deregistered: 4 images to deregister, more than --max 3/" \
+		expect.refusals >expect &&
+	dereg_results out >actual &&
+	test_cmp expect actual &&
+	grep -v "^deregister: us-east-1: launch template lt-0a000000000000002" err >actual &&
+	echo "deregister: 4 images to deregister, more than --max 3: nothing deregistered" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DeregisterImage)" = 0 &&
+	test "$(ec2_count DeleteSnapshot)" = 0
+'
+
+test_expect_success 'every protection refuses, with every reason; the others go' '
+	ec2_reset_counts &&
+	deregister --protect-tag Keep --protect-tag Env=production --max 4 all.jsonl >out 2>err &&
+	dereg_results out >actual &&
+	test_cmp expect.refusals actual &&
+	test "$(ec2_count DeregisterImage)" = 4 &&
+	ec2_requests >reqs &&
+	jq -r ".[] | select(.Action == \"DeregisterImage\") | .Params.ImageId" reqs | sort >actual &&
+	printf "%s\n" $ami3 $ami8 $ami11 $ami13 | sort >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a launch template image that is not an AMI id is reported as unknown' '
+	echo "deregister: us-east-1: launch template lt-0a000000000000002 (ssm) version 1 (default): image '"'"'resolve:ssm:/amicycle/web/latest'"'"' is not an AMI id; cannot tell which image it launches" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'every read came before the first change' '
+	jq -r ".[].Action" reqs >actions &&
+	first=$(grep -n "^DeregisterImage$" actions | head -n 1 | cut -d: -f1) &&
+	head -n $((first - 1)) actions | sort | uniq -c | sed "s/^ *//" >actual &&
+	cat >expect <<-\EOF &&
+	1 DescribeImages
+	1 DescribeInstances
+	2 DescribeLaunchTemplateVersions
+	1 DescribeLaunchTemplates
+	EOF
+	test_cmp expect actual &&
+	tail -n +$first actions | sort -u >actual &&
+	echo DeregisterImage >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the reads: instances in the four live states; default and latest versions, resolved' '
+	jq -c ".[] | select(.Action == \"DescribeInstances\") | .Params | [.[\"Filter.1.Name\"],
+		.[\"Filter.2.Name\"], .[\"Filter.2.Value.1\"], .[\"Filter.2.Value.2\"],
+		.[\"Filter.2.Value.3\"], .[\"Filter.2.Value.4\"], .[\"Filter.2.Value.5\"]]" reqs >actual &&
+	echo "[\"image-id\",\"instance-state-name\",\"pending\",\"running\",\"stopping\",\"stopped\",null]" >expect &&
+	test_cmp expect actual &&
+	jq -c ".[] | select(.Action == \"DescribeLaunchTemplateVersions\") | .Params" reqs | sort >actual &&
+	cat >expect <<-\EOF &&
+	{"LaunchTemplateId":"lt-0a000000000000001","LaunchTemplateVersion.1":"$Default","LaunchTemplateVersion.2":"$Latest","ResolveAlias":"true"}
+	{"LaunchTemplateId":"lt-0a000000000000002","LaunchTemplateVersion.1":"$Default","LaunchTemplateVersion.2":"$Latest","ResolveAlias":"true"}
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'without protect tags, tagged images go' '
+	ec2_seed seed.json &&
+	printf "{\"ImageId\":\"%s\"}\n" $ami9 $ami10 >in &&
+	deregister in >out &&
+	dereg_results out >actual &&
+	printf "%s\tdone\t-\n" $ami9 $ami10 >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a protect tag KEY=VALUE matches that value only, exactly' '
+	ec2_seed seed.json &&
+	printf "{\"ImageId\":\"%s\"}\n" $ami10 $ami11 >in &&
+	deregister --protect-tag Env=Production --protect-tag Env=staging --protect-tag env in >out &&
+	dereg_results out >actual &&
+	printf "%s\tdone\t-\n%s\tskipped\tprotect tag Env=staging\n" $ami10 $ami11 >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'deregistration protection EC2 reports at the call is a refusal too' '
+	ec2_seed seed.json &&
+	ec2_fault "{\"Kind\":\"error\",\"Action\":\"DeregisterImage\",\"Code\":\"OperationNotPermitted\",\"Message\":\"Image $ami13 has deregistration protection enabled.\"}" &&
+	echo "{\"ImageId\":\"$ami13\"}" >in &&
+	deregister in >out &&
+	dereg_results out >actual &&
+	printf "%s\tskipped\tderegistration protection: Image %s has deregistration protection enabled.\n" \
+		$ami13 $ami13 >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the default --max is 50' '
+	dereg_seed 51 101 >many.json &&
+	ec2_seed many.json &&
+	jq -c ".Regions[\"us-east-1\"].Images[] | {ImageId}" many.json >in &&
+	ec2_reset_counts &&
+	test_expect_code 1 deregister in >out 2>err &&
+	echo "deregister: 51 images to deregister, more than --max 50: nothing deregistered" >expect &&
+	test_cmp expect err &&
+	jq -r .Result.Status out | sort | uniq -c | sed "s/^ *//" >actual &&
+	echo "51 failed" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DeregisterImage)" = 0 &&
+	test_expect_code 1 deregister --dry-run in >out 2>err &&
+	test "$(ec2_count DeregisterImage)" = 0 &&
+	head -n 50 in >in50 &&
+	deregister in50 >out &&
+	jq -r .Result.Status out | sort | uniq -c | sed "s/^ *//" >actual &&
+	echo "50 done" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'every page of instances and templates is read' '
+	jq -n --arg a1 $ami1 --arg a2 $ami2 --arg a3 $ami3 "{Regions: {\"us-east-1\": {
+		Instances: [range(1001) | {InstanceId: \"i-0b\(100000000000000 + .)\",
+			ImageId: (if . == 1000 then \$a1 else \$a3 end), State: {Name: \"running\", Code: 16}}],
+		LaunchTemplates: [range(201) | {LaunchTemplateId: \"lt-0b\(100000000000000 + .)\",
+			Versions: [{LaunchTemplateData: {ImageId: (if . == 200 then \$a2 else \"ami-0ffffffffffffffff\" end)}}]}]}}}" \
+		>pages.json &&
+	jq "del(.Regions[\"us-east-1\"].Instances, .Regions[\"us-east-1\"].LaunchTemplates)" seed.json >bare.json &&
+	ec2_seed bare.json &&
+	ec2_seed pages.json merge &&
+	ec2_reset_counts &&
+	printf "{\"ImageId\":\"%s\"}\n" $ami1 $ami2 $ami3 >in &&
+	deregister in >out &&
+	dereg_results out >actual &&
+	cat >expect <<-EOF &&
+	$ami1	skipped	used by instance i-0b100000000001000 (running)
+	$ami2	skipped	named in launch template lt-0b100000000000200 version 1 (default)
+	$ami3	skipped	used by 1000 instances: i-0b100000000000000 (running), i-0b100000000000001 (running), i-0b100000000000002 (running), ...
+	EOF
+	test_cmp expect actual &&
+	test "$(ec2_count DescribeInstances)" = 2 &&
+	test "$(ec2_count DescribeLaunchTemplates)" = 2 &&
+	test "$(ec2_count DescribeLaunchTemplateVersions)" = 201
+'
+
+for action in DescribeImages DescribeInstances DescribeLaunchTemplates DescribeLaunchTemplateVersions; do
+	test_expect_success "$action failing: nothing is deregistered, exit 1" '
+		ec2_seed seed.json &&
+		ec2_reset_counts &&
+		ec2_fault "{\"Kind\":\"error\",\"Action\":\"$action\",\"Code\":\"UnauthorizedOperation\",\"Message\":\"You are not authorized to perform this operation.\",\"Status\":403}" &&
+		printf "{\"ImageId\":\"%s\"}\n" $ami3 $ami8 >in &&
+		test_expect_code 1 deregister --audit audit.log in >out 2>err &&
+		test_grep "^deregister: us-east-1: $action: UnauthorizedOperation: You are not authorized to perform this operation. (request id [-0-9a-f]*)$" err &&
+		dereg_results out >actual &&
+		printf "%s\tfailed\tnot deregistered: a read the safety checks need failed\n" $ami3 $ami8 >expect &&
+		test_cmp expect actual &&
+		test "$(ec2_count DeregisterImage)" = 0 &&
+		test "$(ec2_count DeleteSnapshot)" = 0
+	'
+done
+
+test_expect_success 'a check read throttled past its attempts: nothing is deregistered' '
+	ec2_seed seed.json &&
+	ec2_reset_counts &&
+	ec2_fault DescribeLaunchTemplates throttle 2 &&
+	printf "{\"ImageId\":\"%s\"}\n" $ami3 >in &&
+	AWS_MAX_ATTEMPTS=2 test_expect_code 1 deregister in >out 2>err &&
+	test_grep "^deregister: us-east-1: DescribeLaunchTemplates: RequestLimitExceeded: " err &&
+	test "$(ec2_count DescribeLaunchTemplates)" = 2 &&
+	test "$(ec2_count DeregisterImage)" = 0
+'
+
+test_expect_success 'a check read throttled once is retried, and the run goes on' '
+	ec2_reset_counts &&
+	ec2_fault DescribeInstances throttle 1 &&
+	deregister in >out 2>err &&
+	dereg_results out >actual &&
+	printf "%s\tdone\t-\n" $ami3 >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DescribeInstances)" = 2
+'
+
+test_expect_success 'the audit log has no line for runs that changed nothing' '
+	test -f audit.log &&
+	test_line_count = 0 audit.log
+'
+
+test_done
