@@ -123,7 +123,7 @@ redact(jv params)
 
 void
 audit_call(const char *region, const char *action, jv params, jv out, const char *code,
-    const char *message, const char *request_id, const char *access_key_id)
+    const char *message, const char *request_id, const char *access_key_id, int attempts)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -158,6 +158,7 @@ audit_call(const char *region, const char *action, jv params, jv out, const char
 	line = jv_object_set(line, jv_string("RequestId"),
 	    request_id ? jv_string(request_id) : jv_null());
 	line = jv_object_set(line, jv_string("Outcome"), jv_string(outcome));
+	line = jv_object_set(line, jv_string("Attempts"), jv_number(attempts));
 	if (code != NULL) {
 		line = jv_object_set(line, jv_string("Code"), jv_string(code));
 		line = jv_object_set(line, jv_string("Message"), jv_string(message ? message : ""));

@@ -184,7 +184,7 @@ complete(struct call *k, struct ec2_result *res)
 {
 	if (audit_enabled() && mutating(k->action))
 		audit_call(k->region, k->action, k->params, res->out, res->code, res->message,
-		    res->request_id, k->akid);
+		    res->request_id, k->akid, k->attempt);
 	k->done(res, k->arg);
 	call_free(k);
 }
