@@ -569,16 +569,20 @@ dereg_done(const struct ec2_result *res, void *arg)
 	gone(im, DRYRUN, jv_null());
 	else if (strcmp(res->code, "InvalidAMIID.NotFound") == 0 ||
 	    strcmp(res->code, "InvalidAMIID.Unavailable") == 0) {
-	if (res->attempts > 1) {
-		/*
-		 * It was there at the refresh, and an earlier attempt of this very call
-		 * was sent: that attempt deregistered it, and its answer was lost.
-		 */
-		gone(im, DONE, jv_null());
-		note(im, jv_string("deregistered by an attempt whose answer was lost"));
-	} else
-		set_status(im, SKIPPED, "already deregistered");
-	} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
+		if (im->o->aws.dryrun)
+			set_status(im, SKIPPED, "already deregistered");
+		else {
+			/*
+			 * The refresh found it a moment ago. Most likely this very call took it and
+			 * its answer was lost: libcurl sends a request again, once, when a reused
+			 * connection dies unanswered, and so do the retries. Either way it is gone
+			 * as asked, and its snapshots must not be left behind.
+			 */
+			gone(im, DONE, jv_null());
+			note(im, jv_string("gone by the time EC2 answered: deregistered by an attempt "
+			    "whose answer was lost, or by another caller"));
+		}
+		} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
 	set_status(im, SKIPPED, NULL);
 	note(im, jv_string_fmt("deregistration protection: %s", res->message));
 	} else {
