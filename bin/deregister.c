@@ -99,11 +99,11 @@ add_protect(struct opts *o, const char *arg)
 	p->value = eq != NULL ? eq + 1 : NULL;
 }
 
-/* Consumes note. */
+/* Consumes s. Adds s to what the Reason of im will say. */
 static void
-note(struct image *im, jv note)
+note(struct image *im, jv s)
 {
-	im->notes = jv_array_append(im->notes, note);
+	im->notes = jv_array_append(im->notes, s);
 }
 
 static void
@@ -418,6 +418,19 @@ refuse_all(struct image *ims, size_t n, const char *why)
 	for (i = 0; i < n; i++)
 		if (ims[i].status == TODO)
 			set_status(&ims[i], FAILED, why);
+}
+
+/* More than --max images left: nothing is deregistered, and each of them says why. */
+static void
+refuse_max(struct image *ims, size_t n, size_t left, long long max)
+{
+	char *why;
+
+	warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left, max);
+	xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld", left,
+	    max);
+	refuse_all(ims, n, why);
+	free(why);
 }
 
 /* ---- deregistering ---- */
@@ -744,7 +757,7 @@ delete_done(const struct ec2_result *res, void *arg)
 	free(c);
 }
 
-/* Borrows users. Its image ids that are not being deregistered by this dry run. */
+/* Consumes users. Its image ids that are not being deregistered by this dry run. */
 static jv
 other_users(struct image *ims, size_t n, struct region *r, jv users)
 {
@@ -761,6 +774,7 @@ other_users(struct image *ims, size_t n, struct region *r, jv users)
 		else
 			jv_free(u);
 	}
+	jv_free(users);
 	return others;
 }
 
@@ -949,7 +963,6 @@ main(int argc, char *argv[])
 	struct region *regs;
 	size_t n, nreg, left, i;
 	int ch, status = EXIT_OK;
-	char *why;
 
 	out_init();
 	memset(&o, 0, sizeof(o));
@@ -983,16 +996,11 @@ main(int argc, char *argv[])
 
 	submit_checks(o.ec2, regs, nreg);
 	ec2_run(o.ec2);
-	if (checks_failed(regs, nreg)) {
+	if (checks_failed(regs, nreg))
 		refuse_all(ims, n, "not deregistered: a read the safety checks need failed");
-	} else if ((left = decide(ims, n)) > (size_t)o.max) {
-		xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld",
-		    left, o.max);
-		warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left,
-		    o.max);
-		refuse_all(ims, n, why);
-		free(why);
-	} else if (left > 0) {
+	else if ((left = decide(ims, n)) > (size_t)o.max)
+		refuse_max(ims, n, left, o.max);
+	else if (left > 0) {
 		deregister_all(ims, n);
 		delete_snapshots(ims, n, regs, nreg);
 	}
