@@ -283,6 +283,8 @@ http_pool_run(struct http_pool *p)
 			p->running--;
 			job->done(job, job->arg);
 		}
+		/* Jobs the callbacks queued (a next page, a next step) start now, not after a wait. */
+		wait = start_due(p);
 		if (p->running > 0 || p->waiting != NULL) {
 			if (p->running > 0 && wait > 100)
 				wait = 100;
