@@ -27,7 +27,7 @@
 #define MAX_KEY		128
 #define MAX_VALUE	256
 
-/* Which field names a record's resource: an instance record also names its image, never the reverse. */
+/* The field that names a record's resource: an instance record names its image, not the reverse. */
 static const char *const idfields[] = { "InstanceId", "ImageId", "SnapshotId", NULL };
 
 struct opts {
@@ -144,7 +144,8 @@ check_opts(struct opts *o)
 		if (find_key(o->set, str(t, "Key")) != i)
 			errx(EXIT_USAGE, "-t: key '%s' given twice", str(t, "Key"));
 		if (find_key(o->del, str(t, "Key")) != -1)
-			errx(EXIT_USAGE, "key '%s' both set (-t) and deleted (--delete)", str(t, "Key"));
+			errx(EXIT_USAGE, "key '%s' both set (-t) and deleted (--delete)",
+			    str(t, "Key"));
 		jv_free(t);
 	}
 	if (nset > 0)
@@ -234,9 +235,9 @@ snapshot_ids(struct jsonl *in, jv rec, jv ids)
 		jsonl_die(in, "BlockDeviceMappings is not a list");
 	}
 	jv_array_foreach(bdms, i, m) {
-		/* Instance store mappings have no Ebs, and an EBS one made from nothing no snapshot. */
-		ebs = jv_get_kind(m) == JV_KIND_OBJECT ? jv_object_get(jv_copy(m), jv_string("Ebs")) :
-		    jv_invalid();
+		/* Instance store mappings have no Ebs, and an empty EBS volume no snapshot. */
+		ebs = jv_get_kind(m) == JV_KIND_OBJECT ?
+		    jv_object_get(jv_copy(m), jv_string("Ebs")) : jv_invalid();
 		snap = jv_get_kind(ebs) == JV_KIND_OBJECT ? jv_object_get(jv_copy(ebs),
 		    jv_string("SnapshotId")) : jv_invalid();
 		jv_free(ebs);
@@ -248,7 +249,8 @@ snapshot_ids(struct jsonl *in, jv rec, jv ids)
 			jv_free(snap);
 			jv_free(bdms);
 			jv_free(ids);
-			jsonl_die(in, "BlockDeviceMappings[%d].Ebs.SnapshotId is not a snapshot id", i);
+			jsonl_die(in, "BlockDeviceMappings[%d].Ebs.SnapshotId is not a snapshot id",
+			    i);
 		} else
 			jv_free(snap);
 	}

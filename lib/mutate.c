@@ -1,4 +1,4 @@
-/* mutate.c: what every filter that changes AWS resources does alike: check all input first, judge each call. */
+/* mutate.c: what the filters that change AWS resources share: check input first, judge each call. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "record.h"
 #include "util.h"
 
-/* The prefix of each id field's ids, so an instance id given as ImageId is caught before any call. */
+/* The prefix of each id field's ids: an instance id given as ImageId is caught before any call. */
 static const struct {
 	const char	*field;
 	const char	*prefix;
@@ -64,7 +64,7 @@ bad(struct jsonl *in, jv rec, jv v, const char *fmt, ...)
 	jsonl_die(in, "%s", msg);
 }
 
-/* Reads the next record and checks its id and region, as mutate_read() says; jv_invalid() at the end. */
+/* The next record, its id and region checked as mutate_read() says; jv_invalid() at the end. */
 static jv
 next_record(struct jsonl *in, const char *defregion, const char *const *idfields,
     const char **idfield)
@@ -109,7 +109,8 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 	if (region == NULL)
 		bad(in, rec, v, "no Region, and no region configured (--region, AWS_REGION)");
 	/* The region becomes part of a host name and of what is signed. */
-	if (*region == '\0' || region[strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
+	if (*region == '\0' ||
+	    region[strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
 		bad(in, rec, v, "Region '%.100s' is not a region name", region);
 	rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
 	jv_free(v);

@@ -1,4 +1,4 @@
-/* mutate.h: what every filter that changes AWS resources does alike: check all input first, judge each call. */
+/* mutate.h: what the filters that change AWS resources share: check input first, judge each call. */
 #ifndef AMICYCLE_MUTATE_H
 #define AMICYCLE_MUTATE_H
 
