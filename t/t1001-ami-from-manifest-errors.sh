@@ -283,6 +283,13 @@ test_expect_success 'amazon-ebsvolume makes volumes, not AMIs: skipped' '
 	test_cmp expect-err err
 '
 
+test_expect_success '"ami-" inside another word names no AMI' '
+	edit ".builds[2] |= (.builder_type = \"docker\" | .artifact_id = \"registry.example.com/miami-web:1.0\")" &&
+	ami-from-manifest bad.json >actual 2>err &&
+	test_line_count = 3 actual &&
+	test_grep "skipping build \"worker\" of type \"docker\": artifact_id \"registry.example.com/miami-web:1.0\" names no AMI\$" err
+'
+
 test_expect_success 'names from the input are quoted in warnings: one line each' '
 	edit ".builds[2] |= (.name = \"a\\nb\" | .builder_type = \"null\" | .artifact_id = \"Nu\\u001bll\")" &&
 	ami-from-manifest bad.json >actual 2>err &&
