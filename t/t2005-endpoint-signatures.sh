@@ -24,6 +24,13 @@ test_expect_success 'the SDK protocol cases for the EC2 protocol pass' '
 	grep -c "^ok .* - output " tap >outputs && test "$(cat outputs)" -ge 25
 '
 
+test_expect_success 'a broken seed: ec2_start fails at once and says why' '
+	echo "{\"Regions\": [" >broken.json &&
+	test_must_fail ec2_start broken.json 2>err &&
+	test_grep "ec2_start: the endpoint exited before listening" err &&
+	test_grep "JSONDecodeError" err
+'
+
 test_expect_success 'the suite vector ec2-describe-images-post is accepted as it is' '
 	ec2_start seed.json &&
 	"$PYTHON" "$TEST_DIR"/ec2-endpoint.py raw "$EC2_URL" \
