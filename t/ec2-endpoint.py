@@ -1165,6 +1165,12 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 					   "LaunchTemplateName or LaunchTemplateId")
 		templates = sorted(reg.templates.values(), key=lambda t: t["_seq"])
 	limit = max_results(p, lo=1, hi=200)
+	bounds = []
+	for key in ("MinVersion", "MaxVersion"):
+		v = p.get(key)
+		if v is not None and not v.isdigit():
+			raise client_error("InvalidParameterValue", "Invalid value '%s' for %s." % (v, key))
+		bounds.append(int(v) if v is not None else None)
 	ctx.dry_check()
 	rows = []
 	seq = 0
@@ -1188,9 +1194,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 			n = v["VersionNumber"]
 			if wanted and n not in nums:
 				continue
-			if p.get("MinVersion") and n < int(p["MinVersion"]):
-				continue
-			if p.get("MaxVersion") and n > int(p["MaxVersion"]):
+			if bounds[0] is not None and n < bounds[0] or bounds[1] is not None and n > bounds[1]:
 				continue
 			row = {"LaunchTemplateId": lt["LaunchTemplateId"], "LaunchTemplateName": lt.get("LaunchTemplateName"),
 			       "VersionNumber": n, "DefaultVersion": n == lt["DefaultVersionNumber"]}
