@@ -1,4 +1,5 @@
 /* dated.c: dated JSON lines held in memory (raw bytes in one buffer, a small entry each), for filters that print after reading all. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,8 @@ dated_add(struct datedset *d, struct jsonl *r, const struct instant *t, uint32_t
 {
 	struct dated *e;
 
-	if (r->len > UINT32_MAX)
-		jsonl_die(r, "line longer than 4 GiB");
+	if (r->len > INT_MAX)
+		jsonl_die(r, "line longer than 2 GiB");
 	if (d->cap - d->used < r->len) {
 		if (d->cap == 0)
 			d->cap = 1 << 16;

@@ -25,7 +25,7 @@ struct datedset {
 	size_t		 nalloc;
 };
 
-/* Appends the current line of r (a line longer than 4 GiB is bad input); returns its entry. */
+/* Appends the current line of r (a line of 2 GiB or more is bad input, as jv_parse_sized takes an int); returns its entry. */
 struct dated	*dated_add(struct datedset *, struct jsonl *r, const struct instant *t, uint32_t aux);
 
 /* The entry's bytes, for out_line() or jv_parse_sized(). */
