@@ -124,7 +124,8 @@ main(int argc, char *argv[])
 	jsonl_close(&r);
 	reckey_free(key);
 
-	qsort_r(set.recs, set.n, sizeof(*set.recs), compare, &o);
+	if (set.n > 0)
+		qsort_r(set.recs, set.n, sizeof(*set.recs), compare, &o);
 	for (i = 0; i < set.n; i++)
 		out_line(dated_bytes(&set, &set.recs[i]), set.recs[i].len);
 	dated_free(&set);
