@@ -1,6 +1,7 @@
 #!/bin/bash
 # sort-by-date: the order it prints, stability, -r, -k, --undated, and bytes passed through.
 . "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-dated.sh
 
 test_expect_success 'sorts oldest first, records passed through byte for byte' '
 	cat >in <<-\EOF &&
@@ -25,9 +26,7 @@ test_expect_success 'offsets compare by instant, not as strings' '
 	{"ImageId":"ami-4","CreationDate":"2024-04-30T23:59:59-01:00"}
 	EOF
 	sort-by-date in >out &&
-	jq -r .ImageId out >ids &&
-	printf "%s\n" ami-4 ami-3 ami-1 ami-2 >expect &&
-	test_cmp expect ids
+	test_ids out ImageId ami-4 ami-3 ami-1 ami-2
 '
 
 test_expect_success 'fractional seconds of any length order correctly' '
@@ -39,9 +38,7 @@ test_expect_success 'fractional seconds of any length order correctly' '
 	{"i":5,"CreationDate":"2024-05-01T11:59:59.999Z"}
 	EOF
 	sort-by-date in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 5 3 4 2 1 >expect &&
-	test_cmp expect ids
+	test_ids out i 5 3 4 2 1
 '
 
 test_expect_success 'equal instants keep their input order (stable), also with -r' '
@@ -54,13 +51,9 @@ test_expect_success 'equal instants keep their input order (stable), also with -
 	{"i":6,"CreationDate":"2024-05-01T00:00:00Z"}
 	EOF
 	sort-by-date in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 2 4 6 1 3 5 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 2 4 6 1 3 5 &&
 	sort-by-date -r in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 1 3 5 2 4 6 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 1 3 5 2 4 6 &&
 	sort-by-date --reverse in >out2 &&
 	test_cmp out out2
 '
@@ -93,15 +86,11 @@ test_expect_success '-k takes any jq expression; fast and libjq paths agree' '
 	{"i":3,"Packer":{"BuildTime":"2024-05-02T00:00:00Z"},"CreationDate":"2024-05-02T00:00:00Z"}
 	EOF
 	sort-by-date -k .Packer.BuildTime in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 2 3 1 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 2 3 1 &&
 	sort-by-date --key=".CreationDate" in >fast &&
 	sort-by-date -k ".CreationDate | ." in >slow &&
 	test_cmp fast slow &&
-	jq -r .i fast >ids &&
-	printf "%s\n" 1 3 2 >expect &&
-	test_cmp expect ids
+	test_ids fast i 1 3 2
 '
 
 test_expect_success 'a key written with escapes or duplicated is read as jq reads it' '
@@ -112,9 +101,7 @@ test_expect_success 'a key written with escapes or duplicated is read as jq read
 	{"i":4,"Creation\u0044ate":"2024-04-30T00:00:00Z"}
 	EOF
 	sort-by-date in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 4 2 3 1 >expect &&
-	test_cmp expect ids
+	test_ids out i 4 2 3 1
 '
 
 test_expect_success 'operands are read in order; - is stdin; blank lines are skipped' '
@@ -122,9 +109,7 @@ test_expect_success 'operands are read in order; - is stdin; blank lines are ski
 	printf "\n  \n{\"i\":2,\"CreationDate\":\"2024-05-02T00:00:00Z\"}\n\n" >b &&
 	echo "{\"i\":3,\"CreationDate\":\"2024-05-01T00:00:00Z\"}" >c &&
 	sort-by-date a - c <b >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 3 1 2 >expect &&
-	test_cmp expect ids
+	test_ids out i 3 1 2
 '
 
 test_expect_success 'CRLF line ends are dropped; a last line without a newline is fine' '
@@ -144,9 +129,8 @@ test_expect_success 'empty input prints nothing and succeeds' '
 
 test_expect_success 'a 10 MB line is sorted like any other' '
 	{
-		printf "{\"i\":1,\"Blob\":\"" &&
-		head -c 10000000 /dev/zero | tr "\0" x &&
-		printf "\",\"CreationDate\":\"2024-05-02T00:00:00Z\"}\n{\"i\":2,\"CreationDate\":\"2024-05-01T00:00:00Z\"}\n"
+		big_line "{\"i\":1,\"Blob\":\"" "\",\"CreationDate\":\"2024-05-02T00:00:00Z\"}" &&
+		echo "{\"i\":2,\"CreationDate\":\"2024-05-01T00:00:00Z\"}"
 	} >in &&
 	test $(wc -c <in) -gt 10000000 &&
 	sort-by-date in >out &&
@@ -164,21 +148,13 @@ test_expect_success '--undated=first and last place records without a date, in i
 	{"i":6,"CreationDate":17}
 	EOF
 	sort-by-date --undated=first in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 2 4 5 6 3 1 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 2 4 5 6 3 1 &&
 	sort-by-date --undated=last in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 3 1 2 4 5 6 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 3 1 2 4 5 6 &&
 	sort-by-date -r --undated=last in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 1 3 2 4 5 6 >expect &&
-	test_cmp expect ids &&
+	test_ids out i 1 3 2 4 5 6 &&
 	sort-by-date -r --undated=first -k ".CreationDate|ascii_downcase" in >out &&
-	jq -r .i out >ids &&
-	printf "%s\n" 2 4 5 6 1 3 >expect &&
-	test_cmp expect ids
+	test_ids out i 2 4 5 6 1 3
 '
 
 test_expect_success '--undated=error is the default' '

@@ -1,6 +1,7 @@
 #!/bin/bash
 # sort-by-date: usage errors (exit 2), bad input (exit 3, FILE:LINE, nothing printed), I/O (exit 0 and 1).
 . "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-dated.sh
 
 good='{"ImageId":"ami-1","CreationDate":"2024-05-01T00:00:00Z"}'
 
@@ -109,19 +110,14 @@ test_expect_success 'invalid UTF-8 and NUL bytes' '
 '
 
 test_expect_success 'a bad line after many good ones: still nothing printed' '
-	awk "BEGIN { for (i = 0; i < 20000; i++)
-		printf \"{\\\"i\\\":%d,\\\"CreationDate\\\":\\\"2024-05-01T00:00:00Z\\\"}\n\", i; print \"[]\" }" >in &&
+	{ dated_records 20000 && echo "[]"; } >in &&
 	test_expect_code 3 sort-by-date in >out 2>err &&
 	test_grep "^sort-by-date: in:20001: not a JSON object" err &&
 	test_line_count = 0 out
 '
 
 test_expect_success 'a bad 10 MB line is named with a short message' '
-	{
-		printf "{\"Blob\":\"" &&
-		head -c 10000000 /dev/zero | tr "\0" x &&
-		printf "\",\"CreationDate\":}\n"
-	} >in &&
+	big_line "{\"Blob\":\"" "\",\"CreationDate\":}" >in &&
 	test_expect_code 3 sort-by-date in >out 2>err &&
 	test_line_count = 0 out &&
 	test_grep "^sort-by-date: in:1: not valid JSON" err &&
@@ -144,8 +140,7 @@ test_expect_success 'an input that cannot be opened or read exits 1' '
 '
 
 test_expect_success 'a reader that stops early is not an error' '
-	awk "BEGIN { for (i = 0; i < 50000; i++)
-		printf \"{\\\"i\\\":%d,\\\"CreationDate\\\":\\\"2024-05-01T00:00:00Z\\\"}\n\", i }" >in &&
+	dated_records 50000 >in &&
 	{ sort-by-date in 2>err; echo $? >status; } | head -1 >out &&
 	echo 0 >expect &&
 	test_cmp expect status &&

@@ -1,15 +1,11 @@
 #!/bin/bash
 # keep-last: which records are kept and which printed: -n, -g, --min-age with --now, --kept, --explain.
 . "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-dated.sh
 
 # img I ROLE DATE: an image record.
 img () {
 	printf '{"ImageId":"ami-%s","Role":"%s","CreationDate":"%s"}\n' "$1" "$2" "$3"
-}
-
-# ids FILE: the image ids in FILE, one a line.
-ids () {
-	jq -r .ImageId "$1"
 }
 
 test_expect_success 'setup: eight images of two roles, oldest first' '
@@ -56,20 +52,14 @@ test_expect_success '--kept prints the kept records instead, in input order' '
 
 test_expect_success '-g groups: the newest N of each group are kept' '
 	keep-last -n 2 -g .Role in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 3 4 6 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-1 ami-3 ami-4 ami-6 &&
 	keep-last -n 2 --group=.Role --kept in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 2 5 7 8 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-2 ami-5 ami-7 ami-8
 '
 
 test_expect_success '-g with any jq expression, through libjq' '
 	keep-last -n 1 -g ".ImageId | ltrimstr(\"ami-\") | tonumber % 2" in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 3 4 5 6 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-1 ami-2 ami-3 ami-4 ami-5 ami-6 &&
 	keep-last -n 2 -g "{r: .Role}" in >a &&
 	keep-last -n 2 -g ".Role" in >b &&
 	test_cmp a b
@@ -88,9 +78,7 @@ test_expect_success 'groups compare as JSON: types differ, null is a group, esca
 	EOF
 	printf "{\"i\":9,\"G\":\"a\\177\",\"CreationDate\":\"2024-01-09T00:00:00Z\"}\n" >>g &&
 	keep-last -n 1 -g .G g >out &&
-	jq -r .i out >got &&
-	printf "%s\n" 1 2 3 7 >expect &&
-	test_cmp expect got
+	test_ids out i 1 2 3 7
 '
 
 test_expect_success 'equal dates are in order; ties go by input position' '
@@ -100,9 +88,7 @@ test_expect_success 'equal dates are in order; ties go by input position' '
 		img 3 web 2024-01-01T01:00:00+01:00
 	} >ties &&
 	keep-last -n 1 ties >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-1 ami-2
 '
 
 test_expect_success 'order is checked by instant: mixed offsets and fractions' '
@@ -113,38 +99,25 @@ test_expect_success 'order is checked by instant: mixed offsets and fractions' '
 		img 4 web 2024-01-01T06:31:00-05:00
 	} >mixed &&
 	keep-last -n 1 mixed >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 3 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-1 ami-2 ami-3
 '
 
 test_expect_success '--min-age keeps young records, measured from --now' '
 	keep-last -n 1 --min-age 3d --now 2024-01-08T12:00:00Z in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 3 4 5 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-1 ami-2 ami-3 ami-4 ami-5 &&
 	keep-last -n 1 --min-age=85h --now=2024-01-08T12:00:00Z --kept in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 5 6 7 8 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-5 ami-6 ami-7 ami-8
 '
 
 test_expect_success '--min-age: exactly that old is not young; --now takes offsets' '
 	keep-last -n 1 --min-age 2d --now 2024-01-08T00:00:00Z --kept in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 7 8 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-7 ami-8 &&
 	keep-last -n 1 --min-age 2d --now 2024-01-08T00:00:00.000000001Z --kept in >out &&
-	ids out >got &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-7 ami-8 &&
 	keep-last -n 1 --min-age 2d --now 2024-01-07T23:59:59.999-00:00 --kept in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 6 7 8 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-6 ami-7 ami-8 &&
 	keep-last -n 1 --min-age 1d12h --now 2024-01-08T01:00:00+01:00 --kept in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 7 8 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-7 ami-8
 '
 
 test_expect_success '--min-age without --now uses the clock: future records are young' '
@@ -154,18 +127,14 @@ test_expect_success '--min-age without --now uses the clock: future records are 
 		img 3 web 2999-01-01T00:00:00Z
 	} >future &&
 	keep-last -n 0 --allow-zero --min-age 1s future >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-1 ami-2
 '
 
 test_expect_success '-n 0 --allow-zero prints everything not young' '
 	keep-last -n 0 --allow-zero in >out &&
 	test_cmp in out &&
 	keep-last -n 0 --allow-zero --min-age 3d --now 2024-01-08T12:00:00Z -g .Role in >out &&
-	ids out >got &&
-	printf "ami-%s\n" 1 2 3 4 5 >expect &&
-	test_cmp expect got
+	test_ids out ImageId ami-1 ami-2 ami-3 ami-4 ami-5
 '
 
 test_expect_success '--explain prints every record with its reason' '
@@ -211,9 +180,7 @@ test_expect_success 'the date key can be another field (-k), fast or through lib
 	{"i":3,"CreationDate":"2024-01-05T00:00:00Z","Packer":{"BuildTime":"2024-01-03T00:00:00Z"}}
 	EOF
 	keep-last -n 1 -k .Packer.BuildTime k >out &&
-	jq -r .i out >got &&
-	printf "%s\n" 1 2 >expect &&
-	test_cmp expect got &&
+	test_ids out i 1 2 &&
 	test_expect_code 3 keep-last -n 1 --key=.CreationDate k >out 2>err &&
 	test_grep "^keep-last: k:2: " err
 '
@@ -235,9 +202,7 @@ test_expect_success 'empty input: nothing printed, success' '
 
 test_expect_success 'a 10 MB record passes through' '
 	{
-		printf "{\"ImageId\":\"ami-big\",\"Blob\":\"" &&
-		head -c 10000000 /dev/zero | tr "\0" x &&
-		printf "\",\"CreationDate\":\"2024-01-01T00:00:00Z\"}\n" &&
+		big_line "{\"ImageId\":\"ami-big\",\"Blob\":\"" "\",\"CreationDate\":\"2024-01-01T00:00:00Z\"}" &&
 		img 2 web 2024-01-02T00:00:00Z
 	} >big &&
 	keep-last -n 1 big >out &&

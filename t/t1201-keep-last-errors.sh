@@ -1,6 +1,7 @@
 #!/bin/bash
 # keep-last: usage errors (exit 2), bad or unsorted input (exit 3, FILE:LINE, nothing printed), I/O.
 . "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-dated.sh
 
 good='{"ImageId":"ami-1","Role":"web","CreationDate":"2024-05-01T00:00:00Z"}'
 
@@ -131,9 +132,7 @@ test_expect_success 'order is checked within groups only; the group is named' '
 	{"ImageId":"ami-4","Role":"api","CreationDate":"2024-05-02T00:00:00Z"}
 	EOF
 	keep-last -n 1 -g .Role groups >out &&
-	jq -r .ImageId out >got &&
-	printf "ami-%s\n" 1 2 >expect &&
-	test_cmp expect got &&
+	test_ids out ImageId ami-1 ami-2 &&
 	test_expect_code 3 keep-last -n 1 groups >out 2>err &&
 	test_grep "^keep-last: groups:2: older than the record at groups:1: " err &&
 	echo "{\"ImageId\":\"ami-5\",\"Role\":\"api\",\"CreationDate\":\"2024-05-01T12:00:00Z\"}" >>groups &&
@@ -143,9 +142,7 @@ test_expect_success 'order is checked within groups only; the group is named' '
 '
 
 test_expect_success 'an unsorted record late in a large input: still nothing printed' '
-	awk "BEGIN { for (i = 0; i < 20000; i++)
-		printf \"{\\\"i\\\":%d,\\\"CreationDate\\\":\\\"2024-05-01T%02d:%02d:%02dZ\\\"}\n\", i, i / 3600, (i / 60) % 60, i % 60;
-		print \"{\\\"CreationDate\\\":\\\"2024-05-01T00:00:00Z\\\"}\" }" >late &&
+	{ dated_records 20000 && echo "{\"CreationDate\":\"2024-05-01T00:00:00Z\"}"; } >late &&
 	test_expect_code 3 keep-last -n 1 late >out 2>err &&
 	test_grep "^keep-last: late:20001: older than the record at late:20000" err &&
 	test_line_count = 0 out
@@ -184,11 +181,7 @@ test_expect_success 'invalid UTF-8' '
 '
 
 test_expect_success 'a bad 10 MB line is named with a short message' '
-	{
-		printf "{\"Blob\":\"" &&
-		head -c 10000000 /dev/zero | tr "\0" x &&
-		printf "\",\"CreationDate\":\"2024-05-01T00:00:00Z\"\n"
-	} >big &&
+	big_line "{\"Blob\":\"" "\",\"CreationDate\":\"2024-05-01T00:00:00Z\"" >big &&
 	test_expect_code 3 keep-last big >out 2>err &&
 	test_line_count = 0 out &&
 	test_grep "^keep-last: big:1: not valid JSON" err &&
@@ -202,8 +195,7 @@ test_expect_success 'an input that cannot be opened exits 1' '
 '
 
 test_expect_success 'a reader that stops early is not an error, also with --explain' '
-	awk "BEGIN { for (i = 0; i < 50000; i++)
-		printf \"{\\\"i\\\":%d,\\\"CreationDate\\\":\\\"2024-05-01T00:00:00Z\\\"}\n\", i }" >many &&
+	dated_records 50000 >many &&
 	{ keep-last -n 1 many 2>err; echo $? >status; } | head -1 >out &&
 	echo 0 >expect &&
 	test_cmp expect status &&
