@@ -1,4 +1,4 @@
-/* reckey.c: key options (-k, -g) evaluated on raw JSON lines; a plain .Field is read from the bytes, not through libjq. */
+/* reckey.c: key options (-k, -g) evaluated on raw JSON lines; a leading .Field is read from the bytes, not a parsed record. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,21 +9,68 @@
 
 /*
  * Parsing a 1 KB EC2 record into jv values costs far more than reading it: jv_parse allocates every
- * member and converts every number. For the common key ".CreationDate" the line is only checked
- * (jsonscan) and the member's bytes used as they are; libjq sees the record only when the scan
- * cannot vouch for it or the value is not a plain string, so the answers are jq's either way.
+ * member and converts every number. So the line is only checked (jsonscan), and a key that starts
+ * with a member, ".F", ".F.G.H" or ".F | REST", is read from that member's bytes: a plain string as
+ * it is, anything else parsed alone, and the rest of the expression (".G.H", REST) run by libjq on
+ * it. Since "|" binds loosest in jq, ".F | REST" is REST applied to .F, which on an object is the
+ * member or null, so the answers are jq's. The whole record is parsed only when the scan cannot
+ * vouch for the line, or for any other expression.
  */
 
 struct reckey {
-	struct jqexpr	*jq;
+	struct jqexpr	*jq;		/* the whole expression */
 	const char	*expr;
 	const char	*option;
-	const char	*field;		/* expr is ".field": read the member directly; else NULL */
+	const char	*field;		/* the member the expression starts with, or NULL */
 	size_t		 fieldlen;
+	struct jqexpr	*rest;		/* what follows it, run on its value; NULL: nothing follows */
+	const char	*resttext;
 };
 
 /* The longest value quoted in a message: a 10 MB date is no diagnostic. */
 #define QUOTE_MAX	64
+
+static int
+identchar(char c, int first)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9');
+}
+
+/* jq's FIELD token, "." [a-zA-Z_][a-zA-Z_0-9]*, at p: returns its end, or NULL. */
+static const char *
+fieldtok(const char *p)
+{
+	if (p[0] != '.' || !identchar(p[1], 1))
+		return NULL;
+	for (p += 2; identchar(*p, 0); p++)
+		;
+	return p;
+}
+
+static const char *
+skipws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The rest of expr after its leading member, when reading the member first gives the same answer. */
+static const char *
+splitrest(const char *after)
+{
+	const char *p;
+
+	/* ".F.G.H" and nothing else: ".F.G as $x | ." or ".F.G // .X" would not be .G.H of .F. */
+	for (p = after; p != NULL && *p != '\0'; p = fieldtok(p))
+		;
+	if (p != NULL)
+		return after;
+	p = skipws(after);
+	if (p[0] == '|' && p[1] != '=')
+		return skipws(p + 1);
+	return NULL;
+}
 
 struct reckey *
 reckey_compile(const char *expr, const char *option)
@@ -35,16 +82,14 @@ reckey_compile(const char *expr, const char *option)
 	k->jq = jqexpr_compile(expr, option);
 	k->expr = expr;
 	k->option = option;
-	/* jq's FIELD token: "." [a-zA-Z_][a-zA-Z_0-9]*; on an object it yields the member or null. */
-	p = expr + 1;
-	if (expr[0] == '.' && (*p == '_' || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))) {
-		while (*p == '_' || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9'))
-			p++;
-		if (*p == '\0') {
-			k->field = expr + 1;
-			k->fieldlen = (size_t)(p - k->field);
-		}
+	if ((p = fieldtok(expr)) == NULL)
+		return k;
+	if (*p == '\0' || (k->resttext = splitrest(p)) != NULL) {
+		k->field = expr + 1;
+		k->fieldlen = (size_t)(p - k->field);
 	}
+	if (k->resttext != NULL)
+		k->rest = jqexpr_compile(k->resttext, option);
 	return k;
 }
 
@@ -54,7 +99,34 @@ reckey_free(struct reckey *k)
 	if (k == NULL)
 		return;
 	jqexpr_free(k->jq);
+	jqexpr_free(k->rest);
 	free(k);
+}
+
+/* Evaluates k on the member the scan found (f); returns 0 if the record must be parsed instead. */
+static int
+from_member(struct reckey *k, const struct jsonfield *f, struct keyval *kv)
+{
+	jv v;
+
+	kv->str = NULL;
+	kv->len = 0;
+	if (f->val == NULL || (f->vallen == 4 && memcmp(f->val, "null", 4) == 0)) {
+		v = jv_null();
+	} else if (k->rest == NULL && jsonscan_plain_string(f->val, f->vallen)) {
+		kv->str = f->val + 1;
+		kv->len = f->vallen - 2;
+		kv->v = jv_invalid();
+		return 1;
+	} else {
+		v = jv_parse_sized(f->val, (int)f->vallen);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			return 0;
+		}
+	}
+	kv->v = k->rest ? jqexpr_first(k->rest, v) : v;
+	return 1;
 }
 
 void
@@ -72,29 +144,15 @@ reckey_eval(struct jsonl *r, struct reckey **keys, size_t n, struct keyval *vals
 		f[i].namelen = keys[i]->fieldlen;
 	}
 	scanned = utf8_valid(r->line, r->len) && jsonscan_object(r->line, r->len, f, n);
-	if (!scanned) {
-		rec = jsonl_parse(r);
-		parsed = 1;
-	}
 	for (i = 0; i < n; i++) {
-		vals[i].str = NULL;
-		vals[i].len = 0;
-		if (scanned && keys[i]->field != NULL) {
-			if (f[i].val == NULL || (f[i].vallen == 4 && memcmp(f[i].val, "null", 4) == 0)) {
-				vals[i].v = jv_null();
-				continue;
-			}
-			if (jsonscan_plain_string(f[i].val, f[i].vallen)) {
-				vals[i].str = f[i].val + 1;
-				vals[i].len = f[i].vallen - 2;
-				vals[i].v = jv_invalid();
-				continue;
-			}
-		}
+		if (scanned && keys[i]->field != NULL && from_member(keys[i], &f[i], &vals[i]))
+			continue;
 		if (!parsed) {
 			rec = jsonl_parse(r);
 			parsed = 1;
 		}
+		vals[i].str = NULL;
+		vals[i].len = 0;
 		vals[i].v = jqexpr_first(keys[i]->jq, jv_copy(rec));
 	}
 	jv_free(rec);
@@ -104,11 +162,17 @@ reckey_eval(struct jsonl *r, struct reckey **keys, size_t n, struct keyval *vals
 static char *
 failure(struct reckey *k, const struct keyval *kv)
 {
+	size_t restlen;
 	jv msg;
 	char *s;
 
 	msg = jv_invalid_get_msg(jv_copy(kv->v));
-	if (jv_get_kind(msg) == JV_KIND_STRING)
+	restlen = k->resttext ? strlen(k->resttext) : 0;
+	/* jqexpr names the expression it ran; when that was the rest, name the whole one. */
+	if (jv_get_kind(msg) == JV_KIND_STRING && restlen > 0 &&
+	    strncmp(jv_string_value(msg), k->resttext, restlen) == 0)
+		xasprintf(&s, "%s %s%s", k->option, k->expr, jv_string_value(msg) + restlen);
+	else if (jv_get_kind(msg) == JV_KIND_STRING)
 		xasprintf(&s, "%s %s", k->option, jv_string_value(msg));
 	else
 		xasprintf(&s, "%s %s: failed", k->option, k->expr);

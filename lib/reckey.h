@@ -1,4 +1,4 @@
-/* reckey.h: key options (-k, -g) evaluated on raw JSON lines; a plain .Field is read from the bytes, not through libjq. */
+/* reckey.h: key options (-k, -g) evaluated on raw JSON lines; a leading .Field is read from the bytes, not a parsed record. */
 #ifndef AMICYCLE_RECKEY_H
 #define AMICYCLE_RECKEY_H
 
