@@ -134,7 +134,7 @@ reckey_eval(struct jsonl *r, struct reckey **keys, size_t n, struct keyval *vals
 {
 	struct jsonfield f[RECKEY_MAX];
 	jv rec = jv_invalid();
-	int scanned, parsed = 0;
+	int scanned = 0, parsed = 0, want = 0;
 	size_t i;
 
 	if (n > RECKEY_MAX)
@@ -142,8 +142,11 @@ reckey_eval(struct jsonl *r, struct reckey **keys, size_t n, struct keyval *vals
 	for (i = 0; i < n; i++) {
 		f[i].name = keys[i]->field;
 		f[i].namelen = keys[i]->fieldlen;
+		want |= f[i].name != NULL;
 	}
-	scanned = utf8_valid(r->line, r->len) && jsonscan_object(r->line, r->len, f, n);
+	/* No key reads a member: jsonl_parse checks the line as it parses it. */
+	if (want)
+		scanned = utf8_valid(r->line, r->len) && jsonscan_object(r->line, r->len, f, n);
 	for (i = 0; i < n; i++) {
 		if (scanned && keys[i]->field != NULL && from_member(keys[i], &f[i], &vals[i]))
 			continue;
