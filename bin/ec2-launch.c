@@ -38,7 +38,7 @@ struct opts {
 	const char	*key;
 	const char	*subnet;
 	const char	*profile;
-	const char	*runid;
+	char		*runid;
 	jv		 groups;	/* SecurityGroupIds */
 	jv		 tags;		/* -t, as [{"Key","Value"}] */
 	jv		 userdata;	/* the file's text, or jv_null() */
@@ -109,6 +109,20 @@ parse_tag(const char *s)
 	t = tag(key, eq + 1);
 	free(key);
 	return t;
+}
+
+/* Consumes tags and t. Appends t to tags; a key given twice is a usage error. */
+static jv
+add_tag(jv tags, jv t)
+{
+	const char *key = rec_str(t, "Key");
+
+	jv_array_foreach(tags, i, have) {
+		if (strcmp(rec_str(have, "Key"), key) == 0)
+			errx(EXIT_USAGE, "-t %s: given twice", key);
+		jv_free(have);
+	}
+	return jv_array_append(tags, t);
 }
 
 /* The text of the user-data file: at most 16 KB, as EC2 takes, and UTF-8, as JSON carries it. */
@@ -225,15 +239,15 @@ run_params(const struct opts *o, const char *image, const char *region, int dryr
 }
 
 /*
- * Reads every image record before the first call; a record without an ImageId, or without a
- * Region when none is configured, is bad input (exit 3). Returns the launches, *np of them.
+ * Reads every image record into r's launches before the first call; a record without an
+ * ImageId, or without a Region when none is configured, is bad input (exit 3).
  */
-static struct launch *
-read_images(char **paths, const char *defregion, const struct opts *o, int dryrun, size_t *np)
+static void
+read_images(struct run *r, char **paths, const struct opts *o, int dryrun)
 {
 	struct launch *l = NULL;
 	struct jsonl in;
-	const char *region;
+	const char *region, *defregion = ec2_region(r->ec2);
 	size_t n = 0;
 	jv rec, tokens = jv_object(), token, twin;
 
@@ -246,6 +260,7 @@ read_images(char **paths, const char *defregion, const struct opts *o, int dryru
 		rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
 		l = xreallocarray(l, n + 1, sizeof(*l));
 		memset(&l[n], 0, sizeof(l[n]));
+		l[n].run = r;
 		l[n].image = rec;
 		l[n].params = run_params(o, rec_str(rec, "ImageId"), rec_str(rec, "Region"), dryrun);
 		l[n].inst = jv_null();
@@ -264,8 +279,8 @@ read_images(char **paths, const char *defregion, const struct opts *o, int dryru
 	}
 	jsonl_close(&in);
 	jv_free(tokens);
-	*np = n;
-	return l;
+	r->l = l;
+	r->n = n;
 }
 
 /* The structure that a member called name of s holds, or its list's elements; NULL if none. */
@@ -446,6 +461,22 @@ launch_all(struct run *r)
 	return r->status;
 }
 
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		jv_free(r->l[i].image);
+		jv_free(r->l[i].params);
+		jv_free(r->l[i].inst);
+		free(r->l[i].reason);
+		free(r->l[i].reqid);
+	}
+	free(r->l);
+	ec2_free(r->ec2);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -466,9 +497,7 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct run r;
 	const char *runid = NULL, *userdata = NULL;
-	char *id;
-	size_t i;
-	int ch;
+	int ch, status;
 
 	out_init();
 	awsopt_init(&ao);
@@ -501,7 +530,7 @@ main(int argc, char *argv[])
 			o.subnet = optarg;
 			break;
 		case 't':
-			o.tags = jv_array_append(o.tags, parse_tag(optarg));
+			o.tags = add_tag(o.tags, parse_tag(optarg));
 			break;
 		case 'u':
 			userdata = optarg;
@@ -521,31 +550,21 @@ main(int argc, char *argv[])
 	if (runid != NULL && *runid == '\0')
 		errx(EXIT_USAGE, "--run-id: empty");
 	o.userdata = userdata != NULL ? read_user_data(userdata) : jv_null();
-	o.runid = id = run_id(runid);
+	o.runid = run_id(runid);
 
 	memset(&r, 0, sizeof(r));
 	r.ec2 = awsopt_client(&ao);
 	r.max = ao.max;
-	r.l = read_images(argv, ec2_region(r.ec2), &o, ao.dryrun, &r.n);
-	for (i = 0; i < r.n; i++)
-		r.l[i].run = &r;
+	read_images(&r, argv, &o, ao.dryrun);
 	intr_catch();
-	r.status = launch_all(&r);
+	status = launch_all(&r);
 
-	for (i = 0; i < r.n; i++) {
-		jv_free(r.l[i].image);
-		jv_free(r.l[i].params);
-		jv_free(r.l[i].inst);
-		free(r.l[i].reason);
-		free(r.l[i].reqid);
-	}
-	free(r.l);
-	ec2_free(r.ec2);
+	run_free(&r);
 	jv_free(o.groups);
 	jv_free(o.tags);
 	jv_free(o.userdata);
-	free(id);
+	free(o.runid);
 	ch = out_close();
 	intr_resend();
-	return r.status != EXIT_OK ? r.status : ch;
+	return status != EXIT_OK ? status : ch;
 }

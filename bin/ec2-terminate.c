@@ -207,24 +207,25 @@ static void
 answered(struct batch *b, jv out, const char *reqid)
 {
 	jv list, seen = jv_object(), prev;
-	const char *id, *was;
+	const char *id, *was, *reason;
 
 	list = jv_object_get(jv_copy(out), jv_string("TerminatingInstances"));
 	if (jv_get_kind(list) == JV_KIND_ARRAY)
 		jv_array_foreach(list, i, t) {
 			if ((id = rec_str(t, "InstanceId")) != NULL) {
 				prev = jv_object_get(jv_copy(t), jv_string("PreviousState"));
-				was = jv_get_kind(prev) == JV_KIND_OBJECT ? rec_str(prev, "Name") : NULL;
-				if (was != NULL && strcmp(was, "terminated") == 0)
-					settle(b->run, b->region, id, "skipped", "already terminated",
-					    reqid, jv_object_get(jv_copy(t), jv_string("CurrentState")));
-				else if (was != NULL && strcmp(was, "shutting-down") == 0)
-					settle(b->run, b->region, id, "skipped",
-					    "already shutting down", reqid,
-					    jv_object_get(jv_copy(t), jv_string("CurrentState")));
+				if (jv_get_kind(prev) != JV_KIND_OBJECT ||
+				    (was = rec_str(prev, "Name")) == NULL)
+					was = "";
+				if (strcmp(was, "terminated") == 0)
+					reason = "already terminated";
+				else if (strcmp(was, "shutting-down") == 0)
+					reason = "already shutting down";
 				else
-					settle(b->run, b->region, id, "done", NULL, reqid,
-					    jv_object_get(jv_copy(t), jv_string("CurrentState")));
+					reason = NULL;
+				settle(b->run, b->region, id, reason != NULL ? "skipped" : "done",
+				    reason, reqid, jv_object_get(jv_copy(t),
+				    jv_string("CurrentState")));
 				jv_free(prev);
 				seen = jv_object_set(seen, jv_string(id), jv_true());
 			}
