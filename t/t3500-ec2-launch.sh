@@ -302,6 +302,8 @@ test_expect_success 'usage errors: exit 2, nothing launched' '
 	test_expect_code 2 ec2-launch --instance-type t3.micro -t Purpose=x images.jsonl 2>err &&
 	test_grep "^ec2-launch: -t Purpose: ec2-launch sets this tag itself" err &&
 	test_expect_code 2 ec2-launch --instance-type t3.micro -t novalue images.jsonl 2>err &&
+	test_expect_code 2 ec2-launch --instance-type t3.micro -t A=1 -t A=2 images.jsonl 2>err &&
+	test_grep "^ec2-launch: -t A: given twice" err &&
 	test_expect_code 2 ec2-launch --instance-type t3.micro --security-group web images.jsonl 2>err &&
 	test_grep "not a group id" err &&
 	test_expect_code 2 ec2-launch --instance-type t3.micro --run-id "" images.jsonl 2>err &&
