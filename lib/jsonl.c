@@ -69,6 +69,7 @@ jsonl_getline(struct jsonl *r)
 			continue;
 		}
 		r->lineno++;
+		r->nolf = n == 0 || r->line[n - 1] != '\n';
 		if (n > 0 && r->line[n - 1] == '\n')
 			r->line[--n] = '\0';
 		if (n > 0 && r->line[n - 1] == '\r')

@@ -14,6 +14,7 @@ struct jsonl {
 	char		 *line;		/* the current line, without its LF or CRLF */
 	size_t		  len;
 	size_t		  cap;
+	int		  nolf;		/* the line ends its input without a newline (cut short?) */
 };
 
 /* Reads the operands in order ("-" is stdin); none means stdin. paths is NULL-terminated. */
