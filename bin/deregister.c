@@ -21,6 +21,7 @@
 #include "ec2model.h"
 #include "imageuse.h"
 #include "jsonl.h"
+#include "mutate.h"
 #include "out.h"
 #include "record.h"
 #include "util.h"
@@ -117,49 +118,52 @@ set_status(struct image *im, enum status st, const char *why)
 /* ---- input ---- */
 
 /*
- * Reads every record before the first call. Each must be an image record: an ImageId "ami-..."
- * string, no InstanceId (an instance record names the image it was launched from), and a Region
- * string unless one is configured. Anything else is bad input: exit 3, nothing changed.
+ * Borrows rec. mutate_read() has checked its ImageId and Region; an instance record names the
+ * image it was launched from, and is not an image to deregister. Returns where the record is.
+ */
+static jv
+check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
+{
+	char *where;
+	jv w;
+
+	(void)idfield;
+	(void)arg;
+	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
+		jsonl_die(in, "an instance record (InstanceId), not an image record");
+	where = jsonl_where(in);
+	w = jv_string(where);
+	free(where);
+	return w;
+}
+
+/*
+ * Reads and checks every record before the first call (mutate_read(): an ImageId "ami-...", a
+ * Region unless one is configured); anything else is bad input: exit 3, nothing changed.
  */
 static struct image *
 read_input(const struct opts *o, char **paths, const char *defregion, size_t *np)
 {
-	struct jsonl in;
-	struct image *ims = NULL, *im;
-	size_t n = 0;
-	jv rec, v;
+	static const char *const idfields[] = { "ImageId", NULL };
+	struct mrec *recs;
+	struct image *ims;
+	size_t i, n;
 
-	jsonl_open(&in, paths);
-	while (jv_is_valid(rec = jsonl_next(&in))) {
-		v = jv_object_get(jv_copy(rec), jv_string("ImageId"));
-		if (jv_get_kind(v) != JV_KIND_STRING)
-			jsonl_die(&in, "no ImageId string");
-		if (strncmp(jv_string_value(v), "ami-", 4) != 0 || jv_string_value(v)[4] == '\0')
-			jsonl_die(&in, "ImageId '%s': not an image id (ami-...)", jv_string_value(v));
-		jv_free(v);
-		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-			jsonl_die(&in, "an instance record (InstanceId), not an image record");
-		v = jv_object_get(jv_copy(rec), jv_string("Region"));
-		if ((!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) && defregion != NULL) {
-			jv_free(v);
-			v = jv_string(defregion);
-		}
-		if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0)
-			jsonl_die(&in, "no Region string, and no region configured");
-		ims = xreallocarray(ims, n + 1, sizeof(*ims));
-		im = &ims[n++];
-		memset(im, 0, sizeof(*im));
-		im->o = o;
-		im->rec = jv_object_set(rec, jv_string("Region"), v);
-		im->id = rec_str(im->rec, "ImageId");
-		im->where = jsonl_where(&in);
-		im->notes = jv_array();
-		im->deleted = jv_array();
-		im->kept = jv_array();
-		im->failed = jv_array();
-		im->pending = jv_array();
+	recs = mutate_read(paths, defregion, idfields, check_record, NULL, &n);
+	ims = xcalloc(n + 1, sizeof(*ims));
+	for (i = 0; i < n; i++) {
+		ims[i].o = o;
+		ims[i].rec = recs[i].rec;
+		ims[i].id = rec_str(ims[i].rec, "ImageId");
+		ims[i].where = xstrdup(jv_string_value(recs[i].aux));
+		ims[i].notes = jv_array();
+		ims[i].deleted = jv_array();
+		ims[i].kept = jv_array();
+		ims[i].failed = jv_array();
+		ims[i].pending = jv_array();
+		jv_free(recs[i].aux);
 	}
-	jsonl_close(&in);
+	free(recs);
 	*np = n;
 	return ims;
 }
@@ -580,8 +584,7 @@ dereg_done(const struct ec2_result *res, void *arg)
 	gone(im, DONE, res->out);
 	else if (strcmp(res->code, "DryRunOperation") == 0)
 	gone(im, DRYRUN, jv_null());
-	else if (strcmp(res->code, "InvalidAMIID.NotFound") == 0 ||
-	    strcmp(res->code, "InvalidAMIID.Unavailable") == 0) {
+	else if (ec2_gone(res->code)) {
 		if (im->o->aws.dryrun)
 			set_status(im, SKIPPED, "already deregistered");
 		else {

@@ -238,7 +238,7 @@ test_expect_success 'bad input at line 50 of 100: exit 3, FILE:LINE, and not one
 	done >in &&
 	test_expect_code 3 deregister --audit audit.log in >out 2>err &&
 	test_line_count = 0 out &&
-	echo "deregister: in:50: no ImageId string" >expect &&
+	echo "deregister: in:50: no ImageId" >expect &&
 	test_cmp expect err &&
 	test "$(ec2_count DeregisterImage)" = 0 &&
 	test "$(ec2_count DeleteSnapshot)" = 0 &&
@@ -256,15 +256,18 @@ test_expect_success 'every kind of bad input is exit 3 naming the line' '
 	} &&
 	check_bad "not json" "" &&
 	check_bad "[1]" "not a JSON object" &&
-	check_bad "{\"ImageId\":7}" "no ImageId string" &&
-	check_bad "{\"ImageId\":\"i-0123456789abcdef0\"}" "ImageId .i-0123456789abcdef0.: not an image id (ami-\\.\\.\\.)$" &&
-	check_bad "{\"ImageId\":\"ami-\"}" "ImageId .ami-.: not an image id" &&
+	check_bad "{\"Name\":\"x\"}" "no ImageId$" &&
+	check_bad "{\"ImageId\":7}" "ImageId is not a string$" &&
+	check_bad "{\"ImageId\":\"i-0123456789abcdef0\"}" "ImageId .i-0123456789abcdef0. is not an id starting ami-$" &&
+	check_bad "{\"ImageId\":\"ami-\"}" "ImageId .ami-. is not an id starting ami-$" &&
+	check_bad "{\"ImageId\":\"ami-0xyz\"}" "ImageId .ami-0xyz. is not an id starting ami-$" &&
 	check_bad "{\"ImageId\":\"$ami2\",\"InstanceId\":\"i-0123456789abcdef0\"}" "an instance record (InstanceId), not an image record$" &&
-	check_bad "{\"ImageId\":\"$ami2\",\"Region\":7}" "no Region string, and no region configured$" &&
-	check_bad "{\"ImageId\":\"$ami2\",\"Region\":\"\"}" "no Region string, and no region configured" &&
+	check_bad "{\"ImageId\":\"$ami2\",\"Region\":7}" "Region is not a string$" &&
+	check_bad "{\"ImageId\":\"$ami2\",\"Region\":\"\"}" "Region .. is not a region name$" &&
+	check_bad "{\"ImageId\":\"$ami2\",\"Region\":\"evil.example.com/\"}" "Region .evil.example.com/. is not a region name$" &&
 	(unset AWS_REGION; echo "{\"ImageId\":\"$ami2\"}" >in &&
 	 test_expect_code 3 deregister in 2>err) &&
-	echo "deregister: in:1: no Region string, and no region configured" >expect &&
+	echo "deregister: in:1: no Region, and no region configured (--region, AWS_REGION)" >expect &&
 	test_cmp expect err &&
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
 '
