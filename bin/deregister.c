@@ -20,6 +20,7 @@
 #include "ec2.h"
 #include "ec2model.h"
 #include "imageuse.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "mutate.h"
 #include "out.h"
@@ -39,13 +40,21 @@ struct protect {
 	const char	*value;		/* NULL: any value */
 };
 
-struct opts {
+/* What the whole run shares: the options, the client, the deregistrations to send. */
+struct run {
 	struct awsopt	 aws;
 	struct ec2	*ec2;
 	struct protect	*protect;
 	size_t		 nprotect;
 	long long	 max;
 	int		 keep;		/* --keep-snapshots */
+	struct image	**queue;	/* the images to deregister, in input order */
+	size_t		 nqueue;
+	size_t		 next;		/* the next of queue to send */
+	struct image	**ready;	/* released by their region's first answer */
+	size_t		 nready;
+	int		 inflight;
+	int		 feeding;
 };
 
 struct image;
@@ -64,7 +73,7 @@ struct region {
 };
 
 struct image {
-	const struct opts *o;
+	struct run	*run;
 	jv		 rec;		/* the input record, with its Region */
 	char		*where;		/* FILE:LINE */
 	const char	*id;		/* in rec */
@@ -87,7 +96,7 @@ usage(int status)
 }
 
 static void
-add_protect(struct opts *o, const char *arg)
+add_protect(struct run *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	struct protect *p;
@@ -142,7 +151,7 @@ check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
  * Region unless one is configured); anything else is bad input: exit 3, nothing changed.
  */
 static struct image *
-read_input(const struct opts *o, char **paths, const char *defregion, size_t *np)
+read_input(struct run *run, char **paths, const char *defregion, size_t *np)
 {
 	static const char *const idfields[] = { "ImageId", NULL };
 	struct mrec *recs;
@@ -152,7 +161,7 @@ read_input(const struct opts *o, char **paths, const char *defregion, size_t *np
 	recs = mutate_read(paths, defregion, idfields, check_record, NULL, &n);
 	ims = xcalloc(n + 1, sizeof(*ims));
 	for (i = 0; i < n; i++) {
-		ims[i].o = o;
+		ims[i].run = run;
 		ims[i].rec = recs[i].rec;
 		ims[i].id = rec_str(ims[i].rec, "ImageId");
 		ims[i].where = xstrdup(jv_string_value(recs[i].aux));
@@ -321,7 +330,7 @@ checks_failed(struct region *regs, size_t nreg)
 
 /* Borrows img. Appends to why the protect tags img carries. */
 static jv
-refuse_tags(const struct opts *o, jv img, jv why)
+refuse_tags(const struct run *o, jv img, jv why)
 {
 	const char *v;
 	size_t i;
@@ -358,7 +367,7 @@ refusals(const struct image *im, jv img)
 {
 	jv why = imageuse_reasons(im->reg->use, im->id);
 
-	why = refuse_tags(im->o, img, why);
+	why = refuse_tags(im->run, img, why);
 	return refuse_protection(img, why);
 }
 
@@ -464,8 +473,8 @@ contains(jv list, const char *s)
 	int found = 0;
 
 	jv_array_foreach(list, i, v) {
-	found |= jv_get_kind(v) == JV_KIND_STRING && strcmp(jv_string_value(v), s) == 0;
-	jv_free(v);
+		found |= jv_get_kind(v) == JV_KIND_STRING && strcmp(jv_string_value(v), s) == 0;
+		jv_free(v);
 	}
 	return found;
 }
@@ -475,29 +484,64 @@ static void	dereg_done(const struct ec2_result *, void *);
 static void
 dereg_submit(struct image *im)
 {
+	struct run *run = im->run;
 	jv p = JV_OBJECT(jv_string("ImageId"), jv_string(im->id));
 
-	im->param = !im->o->keep && im->reg->param >= 0;
+	im->param = !run->keep && im->reg->param >= 0;
 	if (im->param)
-	p = jv_object_set(p, jv_string("DeleteAssociatedSnapshots"), jv_true());
-	if (im->o->aws.dryrun)
-	p = jv_object_set(p, jv_string("DryRun"), jv_true());
-	ec2_submit(im->o->ec2, im->reg->name, "DeregisterImage", p, dereg_done, im);
+		p = jv_object_set(p, jv_string("DeleteAssociatedSnapshots"), jv_true());
+	if (run->aws.dryrun)
+		p = jv_object_set(p, jv_string("DryRun"), jv_true());
+	run->inflight++;
+	ec2_submit(run->ec2, im->reg->name, "DeregisterImage", p, dereg_done, im);
 }
 
-/* Sends the deregistrations held until the region's first answer showed what the endpoint knows. */
+/*
+ * Sends deregistrations while fewer than -P are in flight and no signal has come: first those
+ * their region's first answer released, then the others in input order. In each region the first
+ * call goes alone and the rest wait for its answer, which shows whether the endpoint knows
+ * DeleteAssociatedSnapshots: an older endpoint would otherwise refuse each of them once.
+ */
 static void
-release(struct region *r)
+feed(struct run *run)
 {
-	struct image **held = r->held;
-	size_t i, n = r->nheld;
+	struct image *im;
+	struct region *r;
 
-	/* A call that fails before it is sent answers at once, and may come back here. */
-	r->held = NULL;
+	/* A call that fails before it is sent answers at once, and its callback feeds too. */
+	if (run->feeding)
+		return;
+	run->feeding = 1;
+	while (run->inflight < run->aws.max && !intr_signal()) {
+		if (run->nready > 0) {
+			im = run->ready[0];
+			memmove(run->ready, run->ready + 1, --run->nready * sizeof(*run->ready));
+		} else if (run->next < run->nqueue)
+			im = run->queue[run->next++];
+		else
+			break;
+		r = im->reg;
+		if (!run->keep && r->param == 0 && r->asked) {
+			r->held = xreallocarray(r->held, r->nheld + 1, sizeof(*r->held));
+			r->held[r->nheld++] = im;
+			continue;
+		}
+		r->asked = 1;
+		dereg_submit(im);
+	}
+	run->feeding = 0;
+}
+
+/* The region's first answer has come: its other deregistrations may go. */
+static void
+release(struct run *run, struct region *r)
+{
+	size_t i;
+
+	run->ready = xreallocarray(run->ready, run->nready + r->nheld + 1, sizeof(*run->ready));
+	for (i = 0; i < r->nheld; i++)
+		run->ready[run->nready++] = r->held[i];
 	r->nheld = 0;
-	for (i = 0; i < n; i++)
-	dereg_submit(held[i]);
-	free(held);
 }
 
 /* An endpoint older than DeleteAssociatedSnapshots refuses the parameter itself. */
@@ -520,28 +564,28 @@ snapshot_results(struct image *im, jv out)
 
 	results = jv_object_get(jv_copy(out), jv_string("DeleteSnapshotResults"));
 	if (jv_get_kind(results) == JV_KIND_ARRAY)
-	jv_array_foreach(results, i, r) {
-		const char *sid = rec_str(r, "SnapshotId"), *code = rec_str(r, "ReturnCode");
+		jv_array_foreach(results, i, r) {
+			const char *sid = rec_str(r, "SnapshotId"), *code = rec_str(r, "ReturnCode");
 
-		if (sid == NULL)
-			;
-		else if (code != NULL && strcmp(code, "success") == 0)
-			im->deleted = jv_array_append(im->deleted, jv_string(sid));
-		else if (code != NULL && strcmp(code, "skipped") == 0) {
-			im->kept = jv_array_append(im->kept, jv_string(sid));
-			note(im, jv_string_fmt("kept %s: another image uses it", sid));
-		} else
-			im->pending = jv_array_append(im->pending, jv_string(sid));
-		jv_free(r);
-	}
+			if (sid == NULL)
+				;
+			else if (code != NULL && strcmp(code, "success") == 0)
+				im->deleted = jv_array_append(im->deleted, jv_string(sid));
+			else if (code != NULL && strcmp(code, "skipped") == 0) {
+				im->kept = jv_array_append(im->kept, jv_string(sid));
+				note(im, jv_string_fmt("kept %s: another image uses it", sid));
+			} else
+				im->pending = jv_array_append(im->pending, jv_string(sid));
+			jv_free(r);
+		}
 	jv_free(results);
 	jv_array_foreach(mine, i, sid) {
-	if (!contains(im->deleted, jv_string_value(sid)) &&
-	    !contains(im->kept, jv_string_value(sid)) &&
-	    !contains(im->pending, jv_string_value(sid)))
-		im->pending = jv_array_append(im->pending, sid);
-	else
-		jv_free(sid);
+		if (!contains(im->deleted, jv_string_value(sid)) &&
+		    !contains(im->kept, jv_string_value(sid)) &&
+		    !contains(im->pending, jv_string_value(sid)))
+			im->pending = jv_array_append(im->pending, sid);
+		else
+			jv_free(sid);
 	}
 	jv_free(mine);
 }
@@ -552,15 +596,15 @@ gone(struct image *im, enum status st, jv out)
 {
 	im->status = st;
 	if (st == DONE)
-	im->rec = jv_object_set(im->rec, jv_string("State"), jv_string("deregistered"));
-	if (im->o->keep) {
-	jv_free(im->kept);
-	im->kept = snapshots_of(im->rec);
+		im->rec = jv_object_set(im->rec, jv_string("State"), jv_string("deregistered"));
+	if (im->run->keep) {
+		jv_free(im->kept);
+		im->kept = snapshots_of(im->rec);
 	} else if (im->param && jv_get_kind(out) == JV_KIND_OBJECT)
-	snapshot_results(im, out);
+		snapshot_results(im, out);
 	else {
-	jv_free(im->pending);
-	im->pending = snapshots_of(im->rec);
+		jv_free(im->pending);
+		im->pending = snapshots_of(im->rec);
 	}
 }
 
@@ -569,69 +613,64 @@ dereg_done(const struct ec2_result *res, void *arg)
 {
 	struct image *im = arg;
 	struct region *r = im->reg;
+	struct run *run = im->run;
 
+	run->inflight--;
 	if (res->code != NULL && im->param && unknown_param(res)) {
-	r->param = -1;
-	dereg_submit(im);
-	release(r);
-	return;
+		r->param = -1;
+		release(run, r);
+		dereg_submit(im);
+		feed(run);
+		return;
 	}
 	if (im->param && r->param == 0)
-	r->param = 1;
-	release(r);
+		r->param = 1;
+	release(run, r);
 	im->reqid = res->request_id != NULL ? xstrdup(res->request_id) : NULL;
 	if (res->code == NULL)
-	gone(im, DONE, res->out);
+		gone(im, DONE, res->out);
 	else if (strcmp(res->code, "DryRunOperation") == 0)
-	gone(im, DRYRUN, jv_null());
+		gone(im, DRYRUN, jv_null());
+	else if (ec2_gone(res->code) && run->aws.dryrun)
+		set_status(im, SKIPPED, "already deregistered");
 	else if (ec2_gone(res->code)) {
-		if (im->o->aws.dryrun)
-			set_status(im, SKIPPED, "already deregistered");
-		else {
-			/*
-			 * The refresh found it a moment ago. Most likely this very call took it and
-			 * its answer was lost: libcurl sends a request again, once, when a reused
-			 * connection dies unanswered, and so do the retries. Either way it is gone
-			 * as asked, and its snapshots must not be left behind.
-			 */
-			gone(im, DONE, jv_null());
-			note(im, jv_string("gone by the time EC2 answered: deregistered by an attempt "
-			    "whose answer was lost, or by another caller"));
-		}
-		} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
-	set_status(im, SKIPPED, NULL);
-	note(im, jv_string_fmt("deregistration protection: %s", res->message));
+		/*
+		 * The refresh found it a moment ago. Most likely this very call took it and its
+		 * answer was lost: libcurl sends a request again, once, when a reused connection
+		 * dies unanswered, and so do the retries. Either way it is gone as asked, and its
+		 * snapshots must not be left behind.
+		 */
+		gone(im, DONE, jv_null());
+		note(im, jv_string("gone by the time EC2 answered: deregistered by an attempt whose "
+		    "answer was lost, or by another caller"));
+	} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
+		set_status(im, SKIPPED, NULL);
+		note(im, jv_string_fmt("deregistration protection: %s", res->message));
 	} else {
-	warnx("%s", res->diag);
-	set_status(im, FAILED, res->diag);
+		warnx("%s", res->diag);
+		set_status(im, FAILED, res->diag);
 	}
+	feed(run);
 }
 
 /*
- * Deregisters every image left. Per region the first call goes alone and the rest follow its
- * answer, which shows whether the endpoint knows DeleteAssociatedSnapshots: an older endpoint
- * would otherwise refuse each call once before the fallback.
+ * Deregisters every image left, -P at a time. After an interrupt (intr_catch()) no more calls
+ * start; those in flight finish, and the images not sent are failed.
  */
 static void
-deregister_all(struct image *ims, size_t n)
+deregister_all(struct run *run, struct image *ims, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-	struct image *im = &ims[i];
-	struct region *r = im->reg;
-
-	if (im->status != TODO)
-		continue;
-	if (!im->o->keep && r->param == 0 && r->asked) {
-		r->held = xreallocarray(r->held, r->nheld + 1, sizeof(*r->held));
-		r->held[r->nheld++] = im;
-		continue;
-	}
-	r->asked = 1;
-	dereg_submit(im);
-	}
-	ec2_run(ims[0].o->ec2);
+	run->queue = xcalloc(n + 1, sizeof(*run->queue));
+	for (i = 0; i < n; i++)
+		if (ims[i].status == TODO)
+			run->queue[run->nqueue++] = &ims[i];
+	feed(run);
+	ec2_run(run->ec2);
+	for (i = 0; i < n; i++)
+		if (ims[i].status == TODO)
+			set_status(&ims[i], FAILED, "not deregistered: interrupted");
 }
 
 /* ---- snapshots ---- */
@@ -729,9 +768,9 @@ submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 		b = batch_of(sids, k);
 		p = jv_object_set(images_by("block-device-mapping.snapshot-id", b),
 		    jv_string("Owners"), JV_ARRAY(jv_string("self")));
-		ec2_submit_all(ims[0].o->ec2, r->name, "DescribeImages", p, users_done, r);
+		ec2_submit_all(ims[0].run->ec2, r->name, "DescribeImages", p, users_done, r);
 		if (!dry)
-			ec2_submit_all(ims[0].o->ec2, r->name, "DescribeSnapshots", JV_OBJECT(
+			ec2_submit_all(ims[0].run->ec2, r->name, "DescribeSnapshots", JV_OBJECT(
 			    jv_string("OwnerIds"), JV_ARRAY(jv_string("self")),
 			    jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
 			    jv_string("snapshot-id"), jv_string("Values"), jv_copy(b))),
@@ -819,7 +858,7 @@ sort_snapshots(struct image *ims, size_t n, struct region *r, int dry)
 			c = xcalloc(1, sizeof(*c));
 			c->reg = r;
 			c->sid = xstrdup(jv_string_value(sid));
-			ec2_submit(ims[0].o->ec2, r->name, "DeleteSnapshot",
+			ec2_submit(ims[0].run->ec2, r->name, "DeleteSnapshot",
 			    JV_OBJECT(jv_string("SnapshotId"), jv_copy(sid)), delete_done, c);
 		}
 		jv_free(users);
@@ -862,7 +901,7 @@ apply_fates(struct image *im)
 static void
 delete_snapshots(struct image *ims, size_t n, struct region *regs, size_t nreg)
 {
-	int dry = ims[0].o->aws.dryrun;
+	int dry = ims[0].run->aws.dryrun;
 	size_t k, i, any = 0;
 
 	for (k = 0; k < nreg; k++) {
@@ -872,10 +911,10 @@ delete_snapshots(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	}
 	if (any == 0)
 		return;
-	ec2_run(ims[0].o->ec2);
+	ec2_run(ims[0].run->ec2);
 	for (k = 0; k < nreg; k++)
 		sort_snapshots(ims, n, &regs[k], dry);
-	ec2_run(ims[0].o->ec2);
+	ec2_run(ims[0].run->ec2);
 	for (i = 0; i < n; i++)
 		apply_fates(&ims[i]);
 }
@@ -961,59 +1000,65 @@ main(int argc, char *argv[])
 		{ "version",		no_argument,		NULL,	'V' },
 		{ NULL,			0,			NULL,	0 }
 	};
-	struct opts o;
+	struct run run;
 	struct image *ims;
 	struct region *regs;
 	size_t n, nreg, left, i;
 	int ch, status = EXIT_OK;
 
 	out_init();
-	memset(&o, 0, sizeof(o));
-	awsopt_init(&o.aws);
-	o.max = DEFAULT_MAX;
+	memset(&run, 0, sizeof(run));
+	awsopt_init(&run.aws);
+	run.max = DEFAULT_MAX;
 	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(EXIT_OK);
 		case 'k':
-			o.keep = 1;
+			run.keep = 1;
 			break;
 		case 'm':
-			o.max = parse_num(optarg, 0, 1000000, "--max");
+			run.max = parse_num(optarg, 0, 1000000, "--max");
 			break;
 		case 't':
-			add_protect(&o, optarg);
+			add_protect(&run, optarg);
 			break;
 		case 'V':
 			print_version();
 		default:
-			if (!awsopt_parse(&o.aws, ch, optarg))
+			if (!awsopt_parse(&run.aws, ch, optarg))
 				usage(EXIT_USAGE);
 		}
 	}
 	argv += optind;
 
-	o.ec2 = awsopt_client(&o.aws);
-	ims = read_input(&o, argv, ec2_region(o.ec2), &n);
+	run.ec2 = awsopt_client(&run.aws);
+	ims = read_input(&run, argv, ec2_region(run.ec2), &n);
 	regs = group_regions(ims, n, &nreg);
+	intr_catch();
 
-	submit_checks(o.ec2, regs, nreg);
-	ec2_run(o.ec2);
+	submit_checks(run.ec2, regs, nreg);
+	ec2_run(run.ec2);
 	if (checks_failed(regs, nreg))
 		refuse_all(ims, n, "not deregistered: a read the safety checks need failed");
-	else if ((left = decide(ims, n)) > (size_t)o.max)
-		refuse_max(ims, n, left, o.max);
+	else if (intr_signal())
+		refuse_all(ims, n, "not deregistered: interrupted");
+	else if ((left = decide(ims, n)) > (size_t)run.max)
+		refuse_max(ims, n, left, run.max);
 	else if (left > 0) {
-		deregister_all(ims, n);
+		deregister_all(&run, ims, n);
 		delete_snapshots(ims, n, regs, nreg);
 	}
 	status = print_results(ims, n);
 
 	free_all(ims, n, regs, nreg);
-	for (i = 0; i < o.nprotect; i++)
-		free(o.protect[i].key);
-	free(o.protect);
-	ec2_free(o.ec2);
+	for (i = 0; i < run.nprotect; i++)
+		free(run.protect[i].key);
+	free(run.protect);
+	free(run.queue);
+	free(run.ready);
+	ec2_free(run.ec2);
 	ch = out_close();
+	intr_resend();
 	return status != EXIT_OK ? status : ch;
 }

@@ -186,6 +186,32 @@ test_expect_success 'a call failing past its attempts: failed, exit 1, 3 attempt
 	test_cmp expect actual
 '
 
+test_expect_success 'interrupted: the calls in flight finish, no more start, every record is printed' '
+	dereg_seed 10 >seed10.json &&
+	ec2_seed seed10.json &&
+	ec2_reset_counts &&
+	rm -f audit.log &&
+	jq -c ".Regions[\"us-east-1\"].Images[] | {ImageId}" seed10.json >in10 &&
+	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"DeregisterImage\",\"DelayMs\":1000,\"Count\":10}" &&
+	{ deregister -P 2 --audit audit.log in10 >out 2>err & pid=$!; } &&
+	i=0 &&
+	while [ "$(ec2_count DeregisterImage)" -lt 3 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >rc; } &&
+	echo 143 >expect &&
+	test_cmp expect rc &&
+	dereg_results out >actual &&
+	{
+		for i in 1 2 3; do printf "%s\tdone\t-\n" $(dereg_ami $i); done &&
+		for i in 4 5 6 7 8 9 10; do printf "%s\tfailed\tnot deregistered: interrupted\n" $(dereg_ami $i); done
+	} >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DeregisterImage)" = 3 &&
+	test_line_count = 3 audit.log &&
+	dereg_left >left &&
+	test_line_count = 14 left
+'
+
 test_expect_success 'no secret in any output, error or log' '
 	grep -rl -e amicycle-secret . | grep -v "^./.*\.json$" >leaks;
 	test_line_count = 0 leaks
