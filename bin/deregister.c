@@ -182,8 +182,9 @@ static struct region *
 group_regions(struct image *ims, size_t n, size_t *nregp)
 {
 	struct region *regs = NULL;
-	size_t i, j, k, nreg = 0, *at = xcalloc(n + 1, sizeof(*at));
+	size_t i, k, nreg = 0, *at = xcalloc(n + 1, sizeof(*at));
 	const char *name;
+	jv seen = jv_object(), key, first;
 
 	for (i = 0; i < n; i++) {
 		name = rec_str(ims[i].rec, "Region");
@@ -200,12 +201,18 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 			nreg++;
 		}
 		at[i] = k;
-		for (j = 0; j < i && ims[i].first == NULL; j++)
-			if (at[j] == k && ims[j].first == NULL && strcmp(ims[j].id, ims[i].id) == 0)
-				ims[i].first = &ims[j];
-		if (ims[i].first == NULL)
+		key = jv_string_fmt("%s %s", name, ims[i].id);
+		first = jv_object_get(jv_copy(seen), jv_copy(key));
+		if (jv_get_kind(first) == JV_KIND_NUMBER) {
+			ims[i].first = &ims[(size_t)jv_number_value(first)];
+			jv_free(key);
+		} else {
+			seen = jv_object_set(seen, key, jv_number((double)i));
 			regs[k].ids = jv_array_append(regs[k].ids, jv_string(ims[i].id));
+		}
+		jv_free(first);
 	}
+	jv_free(seen);
 	/* Only now that regs has stopped moving. */
 	for (i = 0; i < n; i++)
 		ims[i].reg = &regs[at[i]];
@@ -755,7 +762,7 @@ submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 	for (i = 0; i < n; i++)
 		if (ims[i].reg == r)
 			jv_array_foreach(ims[i].pending, j, sid) {
-				if (!contains(sids, jv_string_value(sid))) {
+				if (!jv_object_has(jv_copy(r->snaps), jv_copy(sid))) {
 					r->snaps = jv_object_set(r->snaps, jv_copy(sid), JV_OBJECT(
 					    jv_string("Users"), jv_array(), jv_string("Gone"),
 					    jv_bool(!dry)));
