@@ -8,7 +8,7 @@
 #              and one `aws ec2 delete-snapshot` per snapshot, as the usual shell scripts do
 #              (this CLI has no --delete-associated-snapshots)
 #
-# It prints the wall-clock time of each, their ratio, and the API requests each sent (from the
+# It prints the wall-clock time of each (amicycle's the median of 5 runs), their ratio, and the API requests each sent (from the
 # endpoint's counts), and checks that both leave the same images and snapshots. A benchmark, not
 # a test: run it with `make bench`, or AMICYCLE_BUILD=DIR bash bench/cleanup.sh. The account also
 # holds 20 images of another project and 2 launch templates, so the safety checks have something
@@ -96,28 +96,33 @@ awscli () {
 	done <old.tsv
 }
 
-# run NAME: reseed, run NAME, print its time and request counts; check what it left.
+# run NAME TIMES: reseed, run NAME, check what it left; TIMES times. Prints the median time and
+# the requests of one run.
 run () {
-	ec2_seed seed.json && ec2_reset_counts || exit 1
-	start=$(date +%s.%N)
-	( "$1" ) || { echo "bench/cleanup.sh: the $1 run failed" >&2; exit 1; }
-	end=$(date +%s.%N)
-	ec2_admin GET /_admin/counts >"$1.counts" || exit 1
-	ec2_state us-east-1 | jq -r '.Regions["us-east-1"] | (.Images[].ImageId), (.Snapshots[].SnapshotId)' |
-		sort >"$1.left"
-	if ! cmp -s expect.left "$1.left"; then
-		echo "bench/cleanup.sh: the $1 run left other images or snapshots than expected" >&2
-		diff expect.left "$1.left" >&2
-		exit 1
-	fi
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }' >"$1.time"
-	printf '%-9s %8.3f s  %3d requests: %s\n' "$1" "$(cat "$1.time")" \
+	: >"$1.times"
+	for i in $(seq "$2"); do
+		ec2_seed seed.json && ec2_reset_counts || exit 1
+		start=$(date +%s.%N)
+		( "$1" ) || { echo "bench/cleanup.sh: the $1 run failed" >&2; exit 1; }
+		end=$(date +%s.%N)
+		ec2_admin GET /_admin/counts >"$1.counts" || exit 1
+		ec2_state us-east-1 | jq -r '.Regions["us-east-1"] | (.Images[].ImageId), (.Snapshots[].SnapshotId)' |
+			sort >"$1.left"
+		if ! cmp -s expect.left "$1.left"; then
+			echo "bench/cleanup.sh: the $1 run left other images or snapshots than expected" >&2
+			diff expect.left "$1.left" >&2
+			exit 1
+		fi
+		awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }' >>"$1.times"
+	done
+	sort -n "$1.times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }' >"$1.time"
+	printf '%-9s %8.3f s  (median of %d)  %3d requests: %s\n' "$1" "$(cat "$1.time")" "$2" \
 		"$(jq .Total "$1.counts")" "$(jq -r '.Actions | to_entries | map("\(.key) \(.value)") | join(", ")' "$1.counts")"
 }
 
 echo "cleanup of $N images tagged Project=bench, keeping the newest $KEEP, with their snapshots:"
-run amicycle
-run awscli
+run amicycle 5
+run awscli 1
 awk -v a="$(cat amicycle.time)" -v c="$(cat awscli.time)" \
 	'BEGIN { printf "amicycle is %.0fx faster than the AWS CLI script (goal: 50x)\n", c / a }'
 deregs=$(jq '.Actions.DeregisterImage' amicycle.counts)
