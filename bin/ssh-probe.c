@@ -1,0 +1,1107 @@
+/*
+ * ssh-probe: test freshly launched instances from outside, over SSH. It reads instance records
+ * (from ec2-launch, ec2-wait or ec2-describe instances), waits for each instance's SSH server,
+ * verifies its host key (against a known_hosts file, against the keys cloud-init printed on the
+ * instance's console, or on first use when asked to: a key that does not match is never
+ * accepted), logs in with a key, runs each check in a channel of its own with a timeout, and
+ * prints one JSON line per result, or TAP, and JUnit XML on the side for CI. Instances are probed
+ * concurrently by a bounded pool of threads; only the main thread prints. All input is read and
+ * checked before the first connection. It exits 0 only if every check passed on every instance.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jv.h>
+
+#include "hostkey.h"
+#include "http.h"
+#include "jsonl.h"
+#include "out.h"
+#include "ssh.h"
+#include "timefmt.h"
+#include "util.h"
+
+#define TIMEOUT_DEFAULT		"5m"
+#define COMMAND_TIMEOUT_DEFAULT	"60s"
+#define MAX_OUTPUT_DEFAULT	65536
+#define PARALLEL_DEFAULT	8
+#define PARALLEL_MAX		256
+/* Connection attempts back off from BACKOFF_FIRST_MS, doubling, to BACKOFF_MAX_MS apart. */
+#define BACKOFF_FIRST_MS	250
+#define BACKOFF_MAX_MS		5000
+/* One attempt may not take all of --timeout: a stalled handshake is given up and tried again. */
+#define ATTEMPT_MS		30000
+/* A login that starts just before the deadline still gets this long. */
+#define LOGIN_MS		30000
+/* EC2 updates console output every few minutes at best: poll it gently. */
+#define CONSOLE_FIRST_MS	2000
+#define CONSOLE_MAX_MS		15000
+/* Seconds: a year is more than any wait or check needs, and far from overflowing. */
+#define DURATION_MAX		(366LL * 86400)
+/* Lines of a failed check's output that --tap shows as comments. */
+#define TAP_LINES		10
+
+enum { KEYS_CONSOLE, KEYS_FILE, KEYS_FIRST_USE };
+
+/* Where an instance is; read by the progress line. */
+enum { ST_QUEUED, ST_CONSOLE, ST_WAITING, ST_CHECKING, ST_DONE };
+
+struct check {
+	char		*name;
+	char		*run;
+	int		 expect;	/* ExpectExit */
+	char		*pattern;	/* ExpectStdout; NULL for none */
+	regex_t		 re;
+	char		*timeout;	/* as written, for messages */
+	int64_t		 timeout_ms;
+};
+
+/* One result: the "ssh" step (check NULL) or a check. */
+struct result {
+	const struct check	*check;
+	int			 ran;
+	struct ssh_run		 run;
+	int64_t			 ms;
+	int			 passed;
+	char			*reason;	/* NULL when passed */
+};
+
+struct target {
+	char		*id;
+	char		*addr;
+	char		*region;
+	char		 fp[HOSTKEY_FP_SIZE];	/* the key the server presented; "" before */
+	struct result	*res;			/* [0] is the ssh step, then one per check */
+	int		 state;			/* under lock */
+	int		 emitted;		/* main thread only */
+};
+
+static struct {
+	const char	*user;
+	const char	*keyfile;
+	const char	*knownhosts;
+	const char	*junit;
+	const char	*region;
+	const char	*endpoint;
+	const char	*timeout;
+	int		 mode;
+	int		 port;
+	int		 private;
+	int		 tap;
+	int		 parallel;
+	int64_t		 timeout_ms;
+	size_t		 maxout;
+} opt;
+
+static struct check	*checks;
+static size_t		 nchecks;
+static struct target	*targets;
+static size_t		 ntargets;
+static struct knownhosts *kh;
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;	/* states, nexttarget */
+static pthread_cond_t	 changed = PTHREAD_COND_INITIALIZER;
+static size_t		 nexttarget;
+static pthread_mutex_t	 errlock = PTHREAD_MUTEX_INITIALIZER;	/* stderr, the progress line */
+static int		 progress;	/* a progress line is showing */
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == EXIT_OK ? stdout : stderr,
+	    "usage: ssh-probe -u USER -i KEYFILE [-c COMMAND]... [--checks FILE]...\n"
+	    "                 [--known-hosts FILE [--accept-new] | --accept-new | --console]\n"
+	    "                 [--region REGION] [--endpoint-url URL] [--private] [--port PORT]\n"
+	    "                 [--timeout DURATION] [--command-timeout DURATION]\n"
+	    "                 [--max-output BYTES] [-P N] [--tap] [--junit FILE] [FILE ...]\n");
+	exit(status);
+}
+
+static void
+clear_progress(void)
+{
+	if (progress) {
+		fputs("\r\033[K", stderr);
+		progress = 0;
+	}
+}
+
+/* A warning from any thread, clear of the progress line. */
+static void __attribute__((format(printf, 1, 2)))
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&errlock);
+	clear_progress();
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&errlock);
+}
+
+static void
+set_state(struct target *t, int state)
+{
+	pthread_mutex_lock(&lock);
+	t->state = state;
+	if (state == ST_DONE)
+		pthread_cond_signal(&changed);
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = ms % 1000 * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* "ADDR:PORT", "[ADDR]:PORT" for IPv6; the caller frees it. */
+static char *
+hostport(const char *addr, int port)
+{
+	char *s;
+
+	xasprintf(&s, strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d", addr, port);
+	return s;
+}
+
+/*
+ * The keys the instance's console output lists, polled until cloud-init has printed them or the
+ * deadline passes. EC2 is reached from here only.
+ */
+static int
+console_keys(struct target *t, int64_t deadline, struct hostkeys *set, char *err, size_t errlen)
+{
+	(void)t;
+	(void)deadline;
+	(void)set;
+	snprintf(err, errlen, "--console: not available yet");
+	return -1;
+}
+
+/* The keys the server must present one of, before connecting; none for trust on first use. */
+static int
+expected_keys(struct target *t, int64_t deadline, struct hostkeys *set, char *err, size_t errlen)
+{
+	if (opt.mode == KEYS_CONSOLE) {
+		set_state(t, ST_CONSOLE);
+		return console_keys(t, deadline, set, err, errlen);
+	}
+	if (kh != NULL)
+		knownhosts_lookup(kh, t->addr, opt.port, set);
+	return 0;
+}
+
+/* Waits for SSH: connects with back-off until a handshake succeeds or the deadline passes. */
+static struct ssh *
+reach(struct target *t, const char *methods, int64_t deadline, char *err, size_t errlen)
+{
+	struct ssh *s;
+	char *where, *last;
+	int64_t wait, now;
+	int why;
+
+	set_state(t, ST_WAITING);
+	wait = BACKOFF_FIRST_MS;
+	for (;;) {
+		s = ssh_connect(t->addr, opt.port, methods, min64(deadline, http_now_ms() + ATTEMPT_MS),
+		    &why, err, errlen);
+		if (s != NULL)
+			return s;
+		/* Learn the key the server does have, to show it in the mismatch. */
+		if (why == SSH_NOKEX && methods != NULL) {
+			methods = NULL;
+			continue;
+		}
+		if (why != SSH_RETRY)
+			return NULL;
+		if ((now = http_now_ms()) >= deadline) {
+			last = xstrdup(err);
+			where = hostport(t->addr, opt.port);
+			snprintf(err, errlen, "no SSH on %s after %s: %s", where, opt.timeout, last);
+			free(where);
+			free(last);
+			return NULL;
+		}
+		sleep_ms(min64(wait, deadline - now));
+		wait = min64(wait * 2, BACKOFF_MAX_MS);
+	}
+}
+
+/* Accepts the server's key or says why not, with both fingerprints when they differ. */
+static int
+verify(struct target *t, const struct hostkey *key, const struct hostkeys *expect, char *err,
+    size_t errlen)
+{
+	struct hostkeys known = { 0 };
+	char *want, *where;
+	int rc = -1;
+
+	where = hostport(t->addr, opt.port);
+	if (opt.mode == KEYS_CONSOLE) {
+		if (hostkeys_match(expect, key))
+			rc = 0;
+		else {
+			want = hostkeys_describe(expect);
+			snprintf(err, errlen, "host key mismatch: %s presented %s %s; the console lists %s",
+			    where, hostkey_label(key), key->fp, want);
+			free(want);
+		}
+	} else if (kh == NULL) {
+		say("%s: %s: accepted %s key %s on first use (--accept-new)", t->id, where,
+		    hostkey_label(key), key->fp);
+		rc = 0;
+	} else {
+		switch (knownhosts_check(kh, t->addr, opt.port, key)) {
+		case KNOWNHOSTS_MATCH:
+			rc = 0;
+			break;
+		case KNOWNHOSTS_REVOKED:
+			snprintf(err, errlen, "host key revoked: %s presented %s %s, revoked in %s",
+			    where, hostkey_label(key), key->fp, opt.knownhosts);
+			break;
+		case KNOWNHOSTS_MISMATCH:
+			knownhosts_lookup(kh, t->addr, opt.port, &known);
+			want = hostkeys_describe(&known);
+			snprintf(err, errlen, "host key mismatch: %s presented %s %s; %s has %s",
+			    where, hostkey_label(key), key->fp, opt.knownhosts, want);
+			free(want);
+			hostkeys_free(&known);
+			break;
+		default:
+			if (opt.mode != KEYS_FIRST_USE) {
+				snprintf(err, errlen, "no host key for %s in %s (it presented %s %s)",
+				    where, opt.knownhosts, hostkey_label(key), key->fp);
+				break;
+			}
+			if ((rc = knownhosts_add(kh, t->addr, opt.port, key, err, errlen)) == 0)
+				say("%s: %s: accepted %s key %s on first use, added to %s", t->id, where,
+				    hostkey_label(key), key->fp, opt.knownhosts);
+			break;
+		}
+	}
+	free(where);
+	return rc;
+}
+
+static void
+fail(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->passed = 0;
+	free(r->reason);
+	va_start(ap, fmt);
+	if (vasprintf(&r->reason, fmt, ap) < 0)
+		err(EXIT_FAIL, "vasprintf");
+	va_end(ap);
+}
+
+/* Judges a check that ran. */
+static void
+judge(struct result *r)
+{
+	const struct check *c = r->check;
+	const struct ssh_run *run = &r->run;
+
+	r->passed = 1;
+	if (run->error[0] != '\0')
+		fail(r, "%s", run->error);
+	else if (run->timedout)
+		fail(r, "timed out after %s", c->timeout);
+	else if (run->signal[0] != '\0')
+		fail(r, "killed by signal %s", run->signal);
+	else if (run->status != c->expect)
+		fail(r, "exit status %d, expected %d", run->status, c->expect);
+	else if (c->pattern != NULL && regexec(&c->re, run->out, 0, NULL, 0) != 0)
+		fail(r, "stdout does not match \"%s\"", c->pattern);
+}
+
+/* Everything for one instance; runs in a worker thread and touches only t. */
+static void
+probe(struct target *t)
+{
+	struct hostkeys expect = { 0 };
+	struct result *r;
+	struct ssh *s = NULL;
+	char err[1024], *methods = NULL;
+	int64_t start, deadline;
+	size_t i;
+
+	start = http_now_ms();
+	deadline = start + opt.timeout_ms;
+	err[0] = '\0';
+	r = &t->res[0];
+	if (expected_keys(t, deadline, &expect, err, sizeof(err)) == 0) {
+		methods = hostkeys_methods(&expect);
+		s = reach(t, methods, deadline, err, sizeof(err));
+	}
+	if (s != NULL) {
+		snprintf(t->fp, sizeof(t->fp), "%s", ssh_hostkey(s)->fp);
+		if (verify(t, ssh_hostkey(s), &expect, err, sizeof(err)) != 0 ||
+		    ssh_login(s, opt.user, opt.keyfile,
+		    deadline > http_now_ms() + LOGIN_MS ? deadline : http_now_ms() + LOGIN_MS,
+		    err, sizeof(err)) != 0) {
+			ssh_close(s);
+			s = NULL;
+		}
+	}
+	r->ms = http_now_ms() - start;
+	r->passed = s != NULL;
+	if (s == NULL) {
+		fail(r, "%s", err);
+		say("%s: %s", t->id, err);
+	}
+	hostkeys_free(&expect);
+	free(methods);
+
+	set_state(t, ST_CHECKING);
+	for (i = 0; i < nchecks; i++) {
+		r = &t->res[1 + i];
+		if (s == NULL) {
+			fail(r, "not run: ssh failed");
+			continue;
+		}
+		start = http_now_ms();
+		ssh_run(s, r->check->run, opt.maxout, start + r->check->timeout_ms, &r->run);
+		r->ms = http_now_ms() - start;
+		r->ran = 1;
+		judge(r);
+	}
+	ssh_close(s);
+}
+
+static void *
+worker(void *arg)
+{
+	struct target *t;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		t = nexttarget < ntargets ? &targets[nexttarget++] : NULL;
+		pthread_mutex_unlock(&lock);
+		if (t == NULL)
+			return NULL;
+		probe(t);
+		set_state(t, ST_DONE);
+	}
+}
+
+/* Borrows rec. The string at key, or NULL when absent; anything but a non-empty string is bad. */
+static const char *
+field(struct jsonl *in, jv rec, const char *key, int required, const char *what)
+{
+	jv v;
+	const char *s;
+
+	v = jv_object_get(jv_copy(rec), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_NULL || !jv_is_valid(v)) {
+		jv_free(v);
+		if (required)
+			jsonl_die(in, "no %s%s", key, what);
+		return NULL;
+	}
+	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0) {
+		jv_free(v);
+		jsonl_die(in, "%s is not a non-empty string", key);
+	}
+	/* rec holds the string, so it outlives v. */
+	s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+static void
+read_targets(char **paths)
+{
+	struct jsonl in;
+	struct target *t;
+	const char *addrkey, *region;
+	jv rec;
+
+	addrkey = opt.private ? "PrivateIpAddress" : "PublicIpAddress";
+	jsonl_open(&in, paths);
+	while (jv_is_valid(rec = jsonl_next(&in))) {
+		targets = xreallocarray(targets, ntargets + 1, sizeof(*targets));
+		t = &targets[ntargets++];
+		memset(t, 0, sizeof(*t));
+		t->id = xstrdup(field(&in, rec, "InstanceId", 1, ""));
+		t->addr = xstrdup(field(&in, rec, addrkey, 1, opt.private ? "" :
+		    " (an instance without a public address needs --private)"));
+		if ((region = field(&in, rec, "Region", 0, "")) != NULL)
+			t->region = xstrdup(region);
+		t->res = xcalloc(1 + nchecks, sizeof(*t->res));
+		jv_free(rec);
+	}
+	jsonl_close(&in);
+}
+
+static int64_t
+duration_ms(const char *s, const char *what)
+{
+	int64_t sec;
+
+	if (duration_parse(s, &sec) != 0 || sec <= 0 || sec > DURATION_MAX)
+		errx(EXIT_USAGE, "%s: bad duration '%s' (expected e.g. 30s, 5m, 1h)", what, s);
+	return sec * 1000;
+}
+
+static struct check *
+newcheck(const char *name, const char *run, const char *timeout)
+{
+	struct check *c;
+
+	checks = xreallocarray(checks, nchecks + 1, sizeof(*checks));
+	c = &checks[nchecks++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	c->run = xstrdup(run);
+	c->timeout = xstrdup(timeout);
+	return c;
+}
+
+/* One check a line: {"Name","Run","ExpectExit":0,"ExpectStdout":"REGEX","Timeout":"30s"}. */
+static void
+read_checks(char **paths, const char *deftimeout)
+{
+	static const char *const keys[] = { "Name", "Run", "ExpectExit", "ExpectStdout", "Timeout" };
+	struct jsonl in;
+	struct check *c;
+	const char *name, *run, *timeout, *pattern;
+	char msg[256];
+	double d;
+	jv rec, v;
+	int i, n, known, rc;
+	int64_t sec;
+
+	jsonl_open(&in, paths);
+	while (jv_is_valid(rec = jsonl_next(&in))) {
+		v = jv_keys(jv_copy(rec));
+		n = jv_array_length(jv_copy(v));
+		for (i = 0; i < n; i++) {
+			jv k = jv_array_get(jv_copy(v), i);
+			size_t j;
+
+			for (known = 0, j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+				known |= strcmp(keys[j], jv_string_value(k)) == 0;
+			if (!known)
+				jsonl_die(&in, "unknown key \"%s\" (a check has Name, Run, ExpectExit, "
+				    "ExpectStdout, Timeout)", jv_string_value(k));
+			jv_free(k);
+		}
+		jv_free(v);
+		run = field(&in, rec, "Run", 1, " (the command to run)");
+		name = field(&in, rec, "Name", 0, "");
+		timeout = field(&in, rec, "Timeout", 0, "");
+		pattern = field(&in, rec, "ExpectStdout", 0, "");
+		if (timeout == NULL)
+			timeout = deftimeout;
+		if (duration_parse(timeout, &sec) != 0 || sec <= 0 || sec > DURATION_MAX)
+			jsonl_die(&in, "Timeout: bad duration \"%s\" (expected e.g. 30s, 5m)", timeout);
+		c = newcheck(name != NULL ? name : run, run, timeout);
+		c->timeout_ms = sec * 1000;
+		v = jv_object_get(jv_copy(rec), jv_string("ExpectExit"));
+		if (jv_get_kind(v) == JV_KIND_NUMBER) {
+			d = jv_number_value(v);
+			if (d != (int)d || d < 0 || d > 255)
+				jsonl_die(&in, "ExpectExit: %g is not an exit status (0..255)", d);
+			c->expect = (int)d;
+		} else if (jv_get_kind(v) != JV_KIND_NULL && jv_is_valid(v))
+			jsonl_die(&in, "ExpectExit is not a number");
+		jv_free(v);
+		if (pattern != NULL) {
+			c->pattern = xstrdup(pattern);
+			if ((rc = regcomp(&c->re, pattern, REG_EXTENDED | REG_NOSUB | REG_NEWLINE)) != 0) {
+				regerror(rc, &c->re, msg, sizeof(msg));
+				jsonl_die(&in, "ExpectStdout: bad regular expression \"%s\": %s", pattern,
+				    msg);
+			}
+		}
+		jv_free(rec);
+	}
+	jsonl_close(&in);
+}
+
+/* Consumes v. A JSON string's bytes, NULs and all. */
+static jv
+setstr(jv rec, const char *key, const char *s, size_t len)
+{
+	return jv_object_set(rec, jv_string(key), jv_string_sized(s, (int)len));
+}
+
+/* A result as its JSON record (new reference). */
+static jv
+record(const struct target *t, const struct result *r)
+{
+	jv rec;
+	char *where;
+
+	rec = jv_object_set(jv_object(), jv_string("InstanceId"), jv_string(t->id));
+	if (r->check == NULL) {
+		rec = jv_object_set(rec, jv_string("Check"), jv_string("ssh"));
+		where = hostport(t->addr, opt.port);
+		rec = jv_object_set(rec, jv_string("Address"), jv_string(where));
+		free(where);
+		if (t->fp[0] != '\0')
+			rec = jv_object_set(rec, jv_string("HostKey"), jv_string(t->fp));
+	} else {
+		rec = jv_object_set(rec, jv_string("Check"), jv_string(r->check->name));
+		rec = jv_object_set(rec, jv_string("ExitStatus"), r->run.status >= 0 && r->ran ?
+		    jv_number(r->run.status) : jv_null());
+		if (r->run.signal[0] != '\0')
+			rec = jv_object_set(rec, jv_string("ExitSignal"), jv_string(r->run.signal));
+		rec = setstr(rec, "Stdout", r->ran ? r->run.out : "", r->ran ? r->run.outlen : 0);
+		if (r->run.outcut)
+			rec = jv_object_set(rec, jv_string("StdoutTruncated"), jv_true());
+		rec = setstr(rec, "Stderr", r->ran ? r->run.err : "", r->ran ? r->run.errlen : 0);
+		if (r->run.errcut)
+			rec = jv_object_set(rec, jv_string("StderrTruncated"), jv_true());
+	}
+	rec = jv_object_set(rec, jv_string("DurationMs"), jv_number((double)r->ms));
+	rec = jv_object_set(rec, jv_string("Passed"), jv_bool(r->passed));
+	if (r->reason != NULL)
+		rec = jv_object_set(rec, jv_string("Reason"), jv_string(r->reason));
+	return rec;
+}
+
+/* Borrows rec. */
+static int
+failed(jv rec)
+{
+	return jv_get_kind(jv_object_get(jv_copy(rec), jv_string("Passed"))) != JV_KIND_TRUE;
+}
+
+/* Borrows s. A string field for TAP, as one line with '#' escaped (it starts a directive). */
+static char *
+tapstr(jv s)
+{
+	const char *p;
+	char *out, *q;
+
+	p = jv_string_value(s);
+	out = q = xmalloc(2 * strlen(p) + 1);
+	for (; *p != '\0'; p++) {
+		if (*p == '#' || *p == '\\')
+			*q++ = '\\';
+		*q++ = *p == '\n' || *p == '\r' ? ' ' : *p;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* Borrows rec. Up to TAP_LINES lines of a stream as comments. */
+static void
+tap_output(jv rec, const char *key)
+{
+	jv v;
+	const char *p, *nl;
+	char *line;
+	int n;
+
+	v = jv_object_get(jv_copy(rec), jv_string(key));
+	p = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+	for (n = 0; *p != '\0' && n < TAP_LINES; n++, p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		xasprintf(&line, "#   %s: %.*s", key, (int)(nl - p), p);
+		out_line(line, strlen(line));
+		free(line);
+	}
+	if (*p != '\0') {
+		xasprintf(&line, "#   %s: ...", key);
+		out_line(line, strlen(line));
+		free(line);
+	}
+	jv_free(v);
+}
+
+/* Borrows rec. One TAP test line, and on failure its reason and output as comments. */
+static void
+tap(jv rec, int n)
+{
+	jv id, check, reason;
+	char *line, *a, *b;
+	int passed;
+
+	id = jv_object_get(jv_copy(rec), jv_string("InstanceId"));
+	check = jv_object_get(jv_copy(rec), jv_string("Check"));
+	passed = !failed(rec);
+	a = tapstr(id);
+	b = tapstr(check);
+	xasprintf(&line, "%sok %d - %s: %s", passed ? "" : "not ", n, a, b);
+	out_line(line, strlen(line));
+	free(line);
+	free(a);
+	free(b);
+	if (!passed) {
+		reason = jv_object_get(jv_copy(rec), jv_string("Reason"));
+		xasprintf(&line, "#   %s", jv_get_kind(reason) == JV_KIND_STRING ?
+		    jv_string_value(reason) : "failed");
+		out_line(line, strlen(line));
+		free(line);
+		jv_free(reason);
+		tap_output(rec, "Stdout");
+		tap_output(rec, "Stderr");
+	}
+	jv_free(id);
+	jv_free(check);
+	fflush(stdout);
+}
+
+/* XML 1.0 text: markup escaped, characters XML cannot hold replaced (s is valid UTF-8). */
+static void
+xml(FILE *fp, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\n':
+		case '\r':
+		case '\t':
+			/* As references, so that attributes keep them too. */
+			fprintf(fp, "&#%d;", *p);
+			break;
+		default:
+			if (*p < 0x20)
+				fputs("\xef\xbf\xbd", fp);
+			else if (*p == 0xef && end - p >= 3 && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+				fputs("\xef\xbf\xbd", fp);	/* U+FFFE and U+FFFF */
+				p += 2;
+			} else
+				putc(*p, fp);
+		}
+	}
+}
+
+/* Borrows rec. A string field as XML text. */
+static void
+xmlfield(FILE *fp, jv rec, const char *key)
+{
+	jv v;
+
+	v = jv_object_get(jv_copy(rec), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		xml(fp, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+	jv_free(v);
+}
+
+static double
+seconds(jv rec)
+{
+	jv v;
+	double d;
+
+	v = jv_object_get(jv_copy(rec), jv_string("DurationMs"));
+	d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) / 1000 : 0;
+	jv_free(v);
+	return d;
+}
+
+/* Borrows suites: one array of result records per instance. One testsuite per instance. */
+static void
+junit_write(FILE *fp, jv suites)
+{
+	jv suite, rec, out;
+	double t, total = 0;
+	int i, j, n, m, nfail, tests = 0, failures = 0;
+
+	n = jv_array_length(jv_copy(suites));
+	for (i = 0; i < n; i++) {
+		suite = jv_array_get(jv_copy(suites), i);
+		m = jv_array_length(jv_copy(suite));
+		for (j = 0; j < m; j++) {
+			rec = jv_array_get(jv_copy(suite), j);
+			tests++;
+			failures += failed(rec);
+			total += seconds(rec);
+			jv_free(rec);
+		}
+		jv_free(suite);
+	}
+	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<testsuites name=\"ssh-probe\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n",
+	    tests, failures, total);
+	for (i = 0; i < n; i++) {
+		suite = jv_array_get(jv_copy(suites), i);
+		m = jv_array_length(jv_copy(suite));
+		for (t = 0, nfail = 0, j = 0; j < m; j++) {
+			rec = jv_array_get(jv_copy(suite), j);
+			nfail += failed(rec);
+			t += seconds(rec);
+			jv_free(rec);
+		}
+		rec = jv_array_get(jv_copy(suite), 0);
+		fputs("  <testsuite name=\"", fp);
+		xmlfield(fp, rec, "InstanceId");
+		fprintf(fp, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"%.3f\" "
+		    "hostname=\"", m, nfail, t);
+		xmlfield(fp, rec, "Address");
+		fputs("\">\n", fp);
+		jv_free(rec);
+		for (j = 0; j < m; j++) {
+			rec = jv_array_get(jv_copy(suite), j);
+			fputs("    <testcase classname=\"", fp);
+			xmlfield(fp, rec, "InstanceId");
+			fputs("\" name=\"", fp);
+			xmlfield(fp, rec, "Check");
+			fprintf(fp, "\" time=\"%.3f\">\n", seconds(rec));
+			if (failed(rec)) {
+				fputs("      <failure message=\"", fp);
+				xmlfield(fp, rec, "Reason");
+				fputs("\">", fp);
+				xmlfield(fp, rec, "Reason");
+				fputs("</failure>\n", fp);
+			}
+			out = jv_object_get(jv_copy(rec), jv_string("Stdout"));
+			if (jv_get_kind(out) == JV_KIND_STRING && jv_string_value(out)[0] != '\0') {
+				fputs("      <system-out>", fp);
+				xmlfield(fp, rec, "Stdout");
+				fputs("</system-out>\n", fp);
+			}
+			jv_free(out);
+			out = jv_object_get(jv_copy(rec), jv_string("Stderr"));
+			if (jv_get_kind(out) == JV_KIND_STRING && jv_string_value(out)[0] != '\0') {
+				fputs("      <system-err>", fp);
+				xmlfield(fp, rec, "Stderr");
+				fputs("</system-err>\n", fp);
+			}
+			jv_free(out);
+			fputs("    </testcase>\n", fp);
+			jv_free(rec);
+		}
+		fputs("  </testsuite>\n", fp);
+		jv_free(suite);
+	}
+	fputs("</testsuites>\n", fp);
+}
+
+/* Prints an instance's results; returns its records (new reference) for --junit. */
+static jv
+emit(struct target *t, int *n, int *status)
+{
+	jv recs, rec;
+	size_t i;
+
+	recs = jv_array();
+	pthread_mutex_lock(&errlock);
+	clear_progress();
+	for (i = 0; i <= nchecks; i++) {
+		rec = record(t, &t->res[i]);
+		if (!t->res[i].passed)
+			*status = EXIT_FAIL;
+		if (opt.tap)
+			tap(rec, ++*n);
+		else
+			out_record(jv_copy(rec));
+		recs = jv_array_append(recs, rec);
+	}
+	pthread_mutex_unlock(&errlock);
+	t->emitted = 1;
+	return recs;
+}
+
+static void
+show_progress(int64_t start)
+{
+	static const char *const names[] = { "queued", "waiting for the console",
+	    "waiting for SSH", "checking", "done" };
+	size_t count[5] = { 0 }, i;
+	char line[256];
+	int len;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < ntargets; i++)
+		count[targets[i].state]++;
+	pthread_mutex_unlock(&lock);
+	len = snprintf(line, sizeof(line), "ssh-probe: %zu instance%s:", ntargets,
+	    ntargets == 1 ? "" : "s");
+	for (i = 0; i < 5; i++)
+		if (count[i] > 0 && len < (int)sizeof(line))
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %zu %s,", count[i],
+			    names[i]);
+	if (len < (int)sizeof(line))
+		snprintf(line + len - 1, sizeof(line) - (size_t)len + 1, " (%llds)",
+		    (long long)(http_now_ms() - start) / 1000);
+	pthread_mutex_lock(&errlock);
+	fprintf(stderr, "\r\033[K%s", line);
+	progress = 1;
+	pthread_mutex_unlock(&errlock);
+}
+
+/* Runs the probes on a pool of threads and prints each instance's results as it finishes. */
+static int
+run_all(jv *suites)
+{
+	pthread_t *threads;
+	struct timespec ts;
+	char *line;
+	size_t i, nthreads, left;
+	int64_t start;
+	int n = 0, rc, status = EXIT_OK, tty;
+
+	tty = isatty(STDERR_FILENO);
+	start = http_now_ms();
+	if (opt.tap) {
+		xasprintf(&line, "1..%zu", ntargets * (1 + nchecks));
+		out_line(line, strlen(line));
+		free(line);
+	}
+	nthreads = ntargets < (size_t)opt.parallel ? ntargets : (size_t)opt.parallel;
+	threads = xcalloc(nthreads, sizeof(*threads));
+	for (i = 0; i < nthreads; i++)
+		if ((rc = pthread_create(&threads[i], NULL, worker, NULL)) != 0)
+			errx(EXIT_FAIL, "pthread_create: %s", strerror(rc));
+	for (left = ntargets; left > 0;) {
+		pthread_mutex_lock(&lock);
+		for (;;) {
+			for (i = 0; i < ntargets; i++)
+				if (targets[i].state == ST_DONE && !targets[i].emitted)
+					break;
+			if (i < ntargets)
+				break;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec++;
+			pthread_mutex_unlock(&lock);
+			if (tty)
+				show_progress(start);
+			pthread_mutex_lock(&lock);
+			pthread_cond_timedwait(&changed, &lock, &ts);
+		}
+		pthread_mutex_unlock(&lock);
+		*suites = jv_array_append(*suites, emit(&targets[i], &n, &status));
+		left--;
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_lock(&errlock);
+	clear_progress();
+	pthread_mutex_unlock(&errlock);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_ACCEPT_NEW = 256, OPT_CHECKS, OPT_COMMAND_TIMEOUT, OPT_CONSOLE, OPT_ENDPOINT,
+	    OPT_JUNIT, OPT_KNOWN_HOSTS, OPT_MAX_OUTPUT, OPT_PORT, OPT_PRIVATE, OPT_REGION, OPT_TAP,
+	    OPT_TIMEOUT, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "accept-new",		no_argument,		NULL,	OPT_ACCEPT_NEW },
+		{ "checks",		required_argument,	NULL,	OPT_CHECKS },
+		{ "command",		required_argument,	NULL,	'c' },
+		{ "command-timeout",	required_argument,	NULL,	OPT_COMMAND_TIMEOUT },
+		{ "console",		no_argument,		NULL,	OPT_CONSOLE },
+		{ "endpoint-url",	required_argument,	NULL,	OPT_ENDPOINT },
+		{ "help",		no_argument,		NULL,	'h' },
+		{ "identity",		required_argument,	NULL,	'i' },
+		{ "junit",		required_argument,	NULL,	OPT_JUNIT },
+		{ "known-hosts",	required_argument,	NULL,	OPT_KNOWN_HOSTS },
+		{ "max-output",		required_argument,	NULL,	OPT_MAX_OUTPUT },
+		{ "parallel",		required_argument,	NULL,	'P' },
+		{ "port",		required_argument,	NULL,	OPT_PORT },
+		{ "private",		no_argument,		NULL,	OPT_PRIVATE },
+		{ "region",		required_argument,	NULL,	OPT_REGION },
+		{ "tap",		no_argument,		NULL,	OPT_TAP },
+		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
+		{ "user",		required_argument,	NULL,	'u' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
+		{ NULL,			0,			NULL,	0 }
+	};
+	const char *command_timeout = COMMAND_TIMEOUT_DEFAULT;
+	char **commands, **checkfiles, errbuf[512];
+	size_t ncommands = 0, ncheckfiles = 0, i;
+	FILE *junit = NULL;
+	jv suites;
+	int ch, console = 0, acceptnew = 0, status;
+
+	out_init();
+	opt.timeout = TIMEOUT_DEFAULT;
+	opt.port = 22;
+	opt.parallel = PARALLEL_DEFAULT;
+	opt.maxout = MAX_OUTPUT_DEFAULT;
+	commands = xcalloc((size_t)argc, sizeof(*commands));
+	checkfiles = xcalloc((size_t)argc, sizeof(*checkfiles));
+	while ((ch = getopt_long(argc, argv, "c:hi:P:u:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_ACCEPT_NEW:
+			acceptnew = 1;
+			break;
+		case OPT_CHECKS:
+			checkfiles[ncheckfiles++] = optarg;
+			break;
+		case 'c':
+			commands[ncommands++] = optarg;
+			break;
+		case OPT_COMMAND_TIMEOUT:
+			command_timeout = optarg;
+			break;
+		case OPT_CONSOLE:
+			console = 1;
+			break;
+		case OPT_ENDPOINT:
+			opt.endpoint = optarg;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'i':
+			opt.keyfile = optarg;
+			break;
+		case OPT_JUNIT:
+			opt.junit = optarg;
+			break;
+		case OPT_KNOWN_HOSTS:
+			opt.knownhosts = optarg;
+			break;
+		case OPT_MAX_OUTPUT:
+			opt.maxout = (size_t)parse_num(optarg, 0, 64 << 20, "--max-output");
+			break;
+		case 'P':
+			opt.parallel = (int)parse_num(optarg, 1, PARALLEL_MAX, "-P");
+			break;
+		case OPT_PORT:
+			opt.port = (int)parse_num(optarg, 1, 65535, "--port");
+			break;
+		case OPT_PRIVATE:
+			opt.private = 1;
+			break;
+		case OPT_REGION:
+			opt.region = optarg;
+			break;
+		case OPT_TAP:
+			opt.tap = 1;
+			break;
+		case OPT_TIMEOUT:
+			opt.timeout = optarg;
+			break;
+		case 'u':
+			opt.user = optarg;
+			break;
+		case OPT_VERSION:
+			print_version();
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	argv += optind;
+	if (opt.user == NULL || opt.keyfile == NULL || (console && (opt.knownhosts || acceptnew))) {
+		if (console && (opt.knownhosts || acceptnew))
+			warnx("--console verifies keys on its own: no --known-hosts or --accept-new");
+		else
+			warnx("-u USER and -i KEYFILE are required");
+		usage(EXIT_USAGE);
+	}
+	opt.timeout_ms = duration_ms(opt.timeout, "--timeout");
+	(void)duration_ms(command_timeout, "--command-timeout");
+	if (acceptnew)
+		opt.mode = KEYS_FIRST_USE;
+	else if (opt.knownhosts != NULL)
+		opt.mode = KEYS_FILE;
+	else
+		opt.mode = KEYS_CONSOLE;
+
+	if (access(opt.keyfile, R_OK) != 0)
+		err(EXIT_FAIL, "%s", opt.keyfile);
+	for (i = 0; i < ncommands; i++)
+		newcheck(commands[i], commands[i], command_timeout)->timeout_ms =
+		    duration_ms(command_timeout, "--command-timeout");
+	if (ncheckfiles > 0)
+		read_checks(checkfiles, command_timeout);
+	read_targets(argv);
+	if (ntargets == 0)
+		errx(EXIT_FAIL, "no instance records: nothing to probe");
+	for (i = 0; i < ntargets; i++) {
+		size_t j;
+
+		for (j = 0; j <= nchecks; j++)
+			targets[i].res[j].check = j == 0 ? NULL : &checks[j - 1];
+	}
+	if (opt.mode == KEYS_CONSOLE)
+		errx(EXIT_FAIL, "--console: not available yet");
+	if (opt.knownhosts != NULL &&
+	    (kh = knownhosts_open(opt.knownhosts, opt.mode == KEYS_FIRST_USE, errbuf,
+	    sizeof(errbuf))) == NULL)
+		errx(EXIT_FAIL, "%s", errbuf);
+	if (opt.junit != NULL && (junit = fopen(opt.junit, "w")) == NULL)
+		err(EXIT_FAIL, "%s", opt.junit);
+
+	ssh_init();
+	suites = jv_array();
+	status = run_all(&suites);
+	if (junit != NULL) {
+		junit_write(junit, suites);
+		if (ferror(junit) || fclose(junit) == EOF) {
+			warn("%s", opt.junit);
+			status = EXIT_FAIL;
+		}
+	}
+	jv_free(suites);
+
+	knownhosts_free(kh);
+	ssh_exit();
+	for (i = 0; i < ntargets; i++) {
+		size_t j;
+
+		for (j = 0; j <= nchecks; j++) {
+			ssh_run_free(&targets[i].res[j].run);
+			free(targets[i].res[j].reason);
+		}
+		free(targets[i].res);
+		free(targets[i].id);
+		free(targets[i].addr);
+		free(targets[i].region);
+	}
+	free(targets);
+	for (i = 0; i < nchecks; i++) {
+		if (checks[i].pattern != NULL)
+			regfree(&checks[i].re);
+		free(checks[i].pattern);
+		free(checks[i].name);
+		free(checks[i].run);
+		free(checks[i].timeout);
+	}
+	free(checks);
+	free(commands);
+	free(checkfiles);
+	ch = out_close();
+	return status > ch ? status : ch;
+}
