@@ -463,29 +463,47 @@ khmask(const char *type)
 	return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
 }
 
+/*
+ * The name known_hosts gives host:port. libssh2 would also try the bare host for other ports than
+ * 22; OpenSSH does not, and neither do we: another port may well be another server.
+ */
+static char *
+hostname(const char *host, int port)
+{
+	char *name;
+
+	if (port == 22)
+		return xstrdup(host);
+	xasprintf(&name, "[%s]:%d", host, port);
+	return name;
+}
+
 /* Called with the lock held. */
 static void
 lookup(struct knownhosts *kh, const char *host, int port, struct hostkeys *set)
 {
 	struct libssh2_knownhost *e;
 	struct hostkey k;
+	char *name;
 	size_t i;
 
 	/*
 	 * libssh2 has no look-up by name alone (hashed names must be hashed with their salt), but a
 	 * check with a key that cannot be right answers MISMATCH with the entry of that type.
 	 */
+	name = hostname(host, port);
 	for (i = 0; i < NKEYTYPES; i++) {
 		if (keytypes[i].khmask == 0)
 			continue;
 		e = NULL;
-		if (libssh2_knownhost_checkp(kh->hosts, host, port, "AAAA", 4,
+		if (libssh2_knownhost_checkp(kh->hosts, name, -1, "AAAA", 4,
 		    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_BASE64 | keytypes[i].khmask,
 		    &e) != LIBSSH2_KNOWNHOST_CHECK_MISMATCH || e == NULL || e->key == NULL)
 			continue;
 		if (hostkey_from_base64(&k, e->key, strlen(e->key)) == 0)
 			hostkeys_add(set, &k);
 	}
+	free(name);
 }
 
 void
@@ -500,12 +518,14 @@ int
 knownhosts_check(struct knownhosts *kh, const char *host, int port, const struct hostkey *key)
 {
 	struct hostkeys known = { 0 };
+	char *name;
 	int rc;
 
 	if (hostkeys_match(&kh->revoked, key))
 		return KNOWNHOSTS_REVOKED;
+	name = hostname(host, port);
 	pthread_mutex_lock(&kh->lock);
-	rc = libssh2_knownhost_checkp(kh->hosts, host, port, (const char *)key->blob, key->len,
+	rc = libssh2_knownhost_checkp(kh->hosts, name, -1, (const char *)key->blob, key->len,
 	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | khmask(key->type), NULL);
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
 		rc = KNOWNHOSTS_MATCH;
@@ -516,6 +536,7 @@ knownhosts_check(struct knownhosts *kh, const char *host, int port, const struct
 		hostkeys_free(&known);
 	}
 	pthread_mutex_unlock(&kh->lock);
+	free(name);
 	return rc;
 }
 
@@ -530,10 +551,7 @@ knownhosts_add(struct knownhosts *kh, const char *host, int port, const struct h
 
 	b64 = xmalloc(key->len / 3 * 4 + 8);
 	EVP_EncodeBlock(b64, key->blob, (int)key->len);
-	if (port == 22)
-		name = xstrdup(host);
-	else
-		xasprintf(&name, "[%s]:%d", host, port);
+	name = hostname(host, port);
 	xasprintf(&line, "%s %s %s\n", name, key->type, (char *)b64);
 	pthread_mutex_lock(&kh->lock);
 	if ((fp = fopen(kh->path, "a+")) == NULL)

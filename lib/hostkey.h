@@ -71,7 +71,8 @@ char	*base64_decode(const char *b64, size_t len, size_t *outlen);
 
 /*
  * An OpenSSH known_hosts file, checked with libssh2's knownhost API: plain and hashed (|1|) host
- * names, "[host]:port" for ports other than 22, "@revoked" keys refused. "@cert-authority" lines
+ * names, "[host]:port" for ports other than 22 (and only that, as OpenSSH does), "@revoked" keys
+ * refused. "@cert-authority" lines
  * and lines libssh2 cannot read are skipped. Safe to use from several threads.
  */
 struct knownhosts;

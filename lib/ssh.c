@@ -122,7 +122,8 @@ tcp_connect(const char *host, int port, int64_t deadline, char *err, size_t errl
 			pfd.events = POLLOUT;
 			do {
 				left = deadline - http_now_ms();
-				rc = left <= 0 ? 0 : poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+				/* Past the deadline, still take an answer that is already there. */
+				rc = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
 			} while (rc == -1 && errno == EINTR);
 			e = rc == 0 ? ETIMEDOUT : errno;
 			sl = sizeof(e);

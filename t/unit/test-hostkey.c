@@ -242,6 +242,10 @@ test_knownhosts(void)
 	ok(knownhosts_check(kh, "10.0.0.9", 22, &other) == KNOWNHOSTS_REVOKED,
 	    "even where the file lists it for the host");
 	ok(knownhosts_check(kh, "10.0.0.99", 22, &ed) == KNOWNHOSTS_NONE, "an unknown host");
+	ok(knownhosts_check(kh, "10.0.0.7", 2222, &ed) == KNOWNHOSTS_NONE,
+	    "a host known on port 22 is not known on another port");
+	ok(knownhosts_check(kh, "10.0.0.8", 22, &ec) == KNOWNHOSTS_NONE,
+	    "nor one known on another port on port 22");
 	ok(knownhosts_check(kh, "host.example", 22, &ed) == KNOWNHOSTS_NONE,
 	    "a host known only by a key type libssh2 cannot read");
 
