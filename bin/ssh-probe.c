@@ -26,6 +26,7 @@
 #include "http.h"
 #include "jsonl.h"
 #include "out.h"
+#include "report.h"
 #include "ssh.h"
 #include "timefmt.h"
 #include "util.h"
@@ -591,252 +592,88 @@ record(const struct target *t, const struct result *r)
 	return rec;
 }
 
-/* Borrows rec. */
-static int
-failed(jv rec)
-{
-	return jv_get_kind(jv_object_get(jv_copy(rec), jv_string("Passed"))) != JV_KIND_TRUE;
-}
-
-/* Borrows s. A string field for TAP, as one line with '#' escaped (it starts a directive). */
+/* The reason a result failed and the start of its output, for --tap. The caller frees it. */
 static char *
-tapstr(jv s)
+diagnosis(const struct result *r)
 {
-	const char *p;
-	char *out, *q;
+	static const char *const names[] = { "Stdout", "Stderr" };
+	const char *p, *nl, *streams[2];
+	char *diag, *s;
+	int i, n;
 
-	p = jv_string_value(s);
-	out = q = xmalloc(2 * strlen(p) + 1);
-	for (; *p != '\0'; p++) {
-		if (*p == '#' || *p == '\\')
-			*q++ = '\\';
-		*q++ = *p == '\n' || *p == '\r' ? ' ' : *p;
-	}
-	*q = '\0';
-	return out;
-}
-
-/* Borrows rec. Up to TAP_LINES lines of a stream as comments. */
-static void
-tap_output(jv rec, const char *key)
-{
-	jv v;
-	const char *p, *nl;
-	char *line;
-	int n;
-
-	v = jv_object_get(jv_copy(rec), jv_string(key));
-	p = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
-	for (n = 0; *p != '\0' && n < TAP_LINES; n++, p = *nl ? nl + 1 : nl) {
-		nl = p + strcspn(p, "\n");
-		xasprintf(&line, "#   %s: %.*s", key, (int)(nl - p), p);
-		out_line(line, strlen(line));
-		free(line);
-	}
-	if (*p != '\0') {
-		xasprintf(&line, "#   %s: ...", key);
-		out_line(line, strlen(line));
-		free(line);
-	}
-	jv_free(v);
-}
-
-/* Borrows rec. One TAP test line, and on failure its reason and output as comments. */
-static void
-tap(jv rec, int n)
-{
-	jv id, check, reason;
-	char *line, *a, *b;
-	int passed;
-
-	id = jv_object_get(jv_copy(rec), jv_string("InstanceId"));
-	check = jv_object_get(jv_copy(rec), jv_string("Check"));
-	passed = !failed(rec);
-	a = tapstr(id);
-	b = tapstr(check);
-	xasprintf(&line, "%sok %d - %s: %s", passed ? "" : "not ", n, a, b);
-	out_line(line, strlen(line));
-	free(line);
-	free(a);
-	free(b);
-	if (!passed) {
-		reason = jv_object_get(jv_copy(rec), jv_string("Reason"));
-		xasprintf(&line, "#   %s", jv_get_kind(reason) == JV_KIND_STRING ?
-		    jv_string_value(reason) : "failed");
-		out_line(line, strlen(line));
-		free(line);
-		jv_free(reason);
-		tap_output(rec, "Stdout");
-		tap_output(rec, "Stderr");
-	}
-	jv_free(id);
-	jv_free(check);
-	fflush(stdout);
-}
-
-/* XML 1.0 text: markup escaped, characters XML cannot hold replaced (s is valid UTF-8). */
-static void
-xml(FILE *fp, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	for (; p < end; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\n':
-		case '\r':
-		case '\t':
-			/* As references, so that attributes keep them too. */
-			fprintf(fp, "&#%d;", *p);
-			break;
-		default:
-			if (*p < 0x20)
-				fputs("\xef\xbf\xbd", fp);
-			else if (*p == 0xef && end - p >= 3 && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
-				fputs("\xef\xbf\xbd", fp);	/* U+FFFE and U+FFFF */
-				p += 2;
-			} else
-				putc(*p, fp);
+	if (r->passed)
+		return NULL;
+	diag = xstrdup(r->reason);
+	streams[0] = r->ran ? r->run.out : "";
+	streams[1] = r->ran ? r->run.err : "";
+	for (i = 0; i < 2; i++) {
+		for (n = 0, p = streams[i]; *p != '\0'; n++, p = *nl != '\0' ? nl + 1 : nl) {
+			nl = p + strcspn(p, "\n");
+			if (n == TAP_LINES)
+				xasprintf(&s, "%s\n%s: ...", diag, names[i]);
+			else
+				xasprintf(&s, "%s\n%s: %.*s", diag, names[i], (int)(nl - p), p);
+			free(diag);
+			diag = s;
+			if (n == TAP_LINES)
+				break;
 		}
 	}
+	return diag;
 }
 
-/* Borrows rec. A string field as XML text. */
-static void
-xmlfield(FILE *fp, jv rec, const char *key)
-{
-	jv v;
-
-	v = jv_object_get(jv_copy(rec), jv_string(key));
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		xml(fp, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
-	jv_free(v);
-}
-
-static double
-seconds(jv rec)
-{
-	jv v;
-	double d;
-
-	v = jv_object_get(jv_copy(rec), jv_string("DurationMs"));
-	d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) / 1000 : 0;
-	jv_free(v);
-	return d;
-}
-
-/* Borrows suites: one array of result records per instance. One testsuite per instance. */
-static void
-junit_write(FILE *fp, jv suites)
-{
-	jv suite, rec, out;
-	double t, total = 0;
-	int i, j, n, m, nfail, tests = 0, failures = 0;
-
-	n = jv_array_length(jv_copy(suites));
-	for (i = 0; i < n; i++) {
-		suite = jv_array_get(jv_copy(suites), i);
-		m = jv_array_length(jv_copy(suite));
-		for (j = 0; j < m; j++) {
-			rec = jv_array_get(jv_copy(suite), j);
-			tests++;
-			failures += failed(rec);
-			total += seconds(rec);
-			jv_free(rec);
-		}
-		jv_free(suite);
-	}
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<testsuites name=\"ssh-probe\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n",
-	    tests, failures, total);
-	for (i = 0; i < n; i++) {
-		suite = jv_array_get(jv_copy(suites), i);
-		m = jv_array_length(jv_copy(suite));
-		for (t = 0, nfail = 0, j = 0; j < m; j++) {
-			rec = jv_array_get(jv_copy(suite), j);
-			nfail += failed(rec);
-			t += seconds(rec);
-			jv_free(rec);
-		}
-		rec = jv_array_get(jv_copy(suite), 0);
-		fputs("  <testsuite name=\"", fp);
-		xmlfield(fp, rec, "InstanceId");
-		fprintf(fp, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\" time=\"%.3f\" "
-		    "hostname=\"", m, nfail, t);
-		xmlfield(fp, rec, "Address");
-		fputs("\">\n", fp);
-		jv_free(rec);
-		for (j = 0; j < m; j++) {
-			rec = jv_array_get(jv_copy(suite), j);
-			fputs("    <testcase classname=\"", fp);
-			xmlfield(fp, rec, "InstanceId");
-			fputs("\" name=\"", fp);
-			xmlfield(fp, rec, "Check");
-			fprintf(fp, "\" time=\"%.3f\">\n", seconds(rec));
-			if (failed(rec)) {
-				fputs("      <failure message=\"", fp);
-				xmlfield(fp, rec, "Reason");
-				fputs("\">", fp);
-				xmlfield(fp, rec, "Reason");
-				fputs("</failure>\n", fp);
-			}
-			out = jv_object_get(jv_copy(rec), jv_string("Stdout"));
-			if (jv_get_kind(out) == JV_KIND_STRING && jv_string_value(out)[0] != '\0') {
-				fputs("      <system-out>", fp);
-				xmlfield(fp, rec, "Stdout");
-				fputs("</system-out>\n", fp);
-			}
-			jv_free(out);
-			out = jv_object_get(jv_copy(rec), jv_string("Stderr"));
-			if (jv_get_kind(out) == JV_KIND_STRING && jv_string_value(out)[0] != '\0') {
-				fputs("      <system-err>", fp);
-				xmlfield(fp, rec, "Stderr");
-				fputs("</system-err>\n", fp);
-			}
-			jv_free(out);
-			fputs("    </testcase>\n", fp);
-			jv_free(rec);
-		}
-		fputs("  </testsuite>\n", fp);
-		jv_free(suite);
-	}
-	fputs("</testsuites>\n", fp);
-}
-
-/* Prints an instance's results; returns its records (new reference) for --junit. */
+/* A result as a JUnit test case (new reference). */
 static jv
-emit(struct target *t, int *n, int *status)
+junit_case(const struct target *t, const struct result *r)
 {
-	jv recs, rec;
+	jv c;
+
+	c = jv_object_set(jv_object(), jv_string("classname"), jv_string(t->id));
+	c = jv_object_set(c, jv_string("name"), jv_string(r->check ? r->check->name : "ssh"));
+	c = jv_object_set(c, jv_string("time"), jv_number((double)r->ms / 1000));
+	if (!r->passed)
+		c = jv_object_set(c, jv_string("failure"), jv_string(r->reason));
+	if (r->ran) {
+		c = setstr(c, "stdout", r->run.out, r->run.outlen);
+		c = setstr(c, "stderr", r->run.err, r->run.errlen);
+	}
+	return c;
+}
+
+/* Prints an instance's results; returns its JUnit test suite (new reference). */
+static jv
+emit(struct target *t, size_t *n, int *status)
+{
+	const struct result *r;
+	jv cases;
+	char *desc, *diag, *where;
 	size_t i;
 
-	recs = jv_array();
+	cases = jv_array();
 	pthread_mutex_lock(&errlock);
 	clear_progress();
 	for (i = 0; i <= nchecks; i++) {
-		rec = record(t, &t->res[i]);
-		if (!t->res[i].passed)
+		r = &t->res[i];
+		if (!r->passed)
 			*status = EXIT_FAIL;
-		if (opt.tap)
-			tap(rec, ++*n);
-		else
-			out_record(jv_copy(rec));
-		recs = jv_array_append(recs, rec);
+		if (opt.tap) {
+			xasprintf(&desc, "%s: %s", t->id, r->check ? r->check->name : "ssh");
+			diag = diagnosis(r);
+			tap_test(++*n, r->passed, desc, diag);
+			free(diag);
+			free(desc);
+		} else
+			out_record(record(t, r));
+		if (opt.junit != NULL)
+			cases = jv_array_append(cases, junit_case(t, r));
 	}
 	pthread_mutex_unlock(&errlock);
 	t->emitted = 1;
-	return recs;
+	where = hostport(t->addr, opt.port);
+	cases = jv_object_set(jv_object_set(jv_object_set(jv_object(), jv_string("name"),
+	    jv_string(t->id)), jv_string("hostname"), jv_string(where)), jv_string("cases"), cases);
+	free(where);
+	return cases;
 }
 
 static void
@@ -867,48 +704,52 @@ show_progress(int64_t start)
 	pthread_mutex_unlock(&errlock);
 }
 
+/* An instance done and not yet printed; ntargets if none. Called with the lock held. */
+static size_t
+finished(void)
+{
+	size_t i;
+
+	for (i = 0; i < ntargets; i++)
+		if (targets[i].state == ST_DONE && !targets[i].emitted)
+			break;
+	return i;
+}
+
 /* Runs the probes on a pool of threads and prints each instance's results as it finishes. */
 static int
 run_all(jv *suites)
 {
 	pthread_t *threads;
 	struct timespec ts;
-	char *line;
-	size_t i, nthreads, left;
+	size_t i, nthreads, left, n = 0;
 	int64_t start;
-	int n = 0, rc, status = EXIT_OK, tty;
+	int rc, status = EXIT_OK, tty;
 
 	tty = isatty(STDERR_FILENO);
 	start = http_now_ms();
-	if (opt.tap) {
-		xasprintf(&line, "1..%zu", ntargets * (1 + nchecks));
-		out_line(line, strlen(line));
-		free(line);
-	}
+	if (opt.tap)
+		tap_plan(ntargets * (1 + nchecks));
 	nthreads = ntargets < (size_t)opt.parallel ? ntargets : (size_t)opt.parallel;
 	threads = xcalloc(nthreads, sizeof(*threads));
 	for (i = 0; i < nthreads; i++)
 		if ((rc = pthread_create(&threads[i], NULL, worker, NULL)) != 0)
 			errx(EXIT_FAIL, "pthread_create: %s", strerror(rc));
 	for (left = ntargets; left > 0;) {
+		if (tty)
+			show_progress(start);
 		pthread_mutex_lock(&lock);
-		for (;;) {
-			for (i = 0; i < ntargets; i++)
-				if (targets[i].state == ST_DONE && !targets[i].emitted)
-					break;
-			if (i < ntargets)
-				break;
+		if ((i = finished()) == ntargets) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec++;
-			pthread_mutex_unlock(&lock);
-			if (tty)
-				show_progress(start);
-			pthread_mutex_lock(&lock);
 			pthread_cond_timedwait(&changed, &lock, &ts);
+			i = finished();
 		}
 		pthread_mutex_unlock(&lock);
-		*suites = jv_array_append(*suites, emit(&targets[i], &n, &status));
-		left--;
+		if (i < ntargets) {
+			*suites = jv_array_append(*suites, emit(&targets[i], &n, &status));
+			left--;
+		}
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
