@@ -45,6 +45,14 @@ const char	*ec2_region(struct ec2 *);
 void	ec2_submit(struct ec2 *, const char *region, const char *action, jv params,
 	    void (*done)(const struct ec2_result *, void *arg), void *arg);
 
+/*
+ * Queues a listing: action is called page by page (NextToken) until the last page, and done runs
+ * once, with out holding every page's lists concatenated (every page's "Images" arrays in one).
+ * If any page fails after retries, done gets that failure and no output. Consumes params.
+ */
+void	ec2_submit_all(struct ec2 *, const char *region, const char *action, jv params,
+	    void (*done)(const struct ec2_result *, void *arg), void *arg);
+
 /* Runs queued calls, at most max at once, until none is left. */
 void	ec2_run(struct ec2 *);
 

@@ -109,6 +109,7 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 		errx(EXIT_FAIL, "curl_slist_append failed");
 	hdrs = h;
 
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, resp->error);
 	curl_easy_setopt(easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -124,6 +125,8 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "amicycle/" AMICYCLE_VERSION);
+	if (req->no_proxy)
+		curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
 	if (strcmp(req->method, "POST") == 0 || req->body != NULL) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->bodylen);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
@@ -143,7 +146,18 @@ finish(CURL *easy, CURLcode rc, struct http_response *resp)
 
 	if (rc != CURLE_OK) {
 		resp->status = 0;
-		snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+		/* curl's error buffer has the detail ("transfer closed with 812 bytes remaining"). */
+		if (resp->error[0] == '\0')
+			snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+		if (rc == CURLE_PARTIAL_FILE) {
+			static const char cut[] = "response cut short: ";
+			size_t n = sizeof(cut) - 1;
+
+			memmove(resp->error + n, resp->error, sizeof(resp->error) - n - 1);
+			memcpy(resp->error, cut, n);
+			resp->error[sizeof(resp->error) - 1] = '\0';
+		}
+		resp->timedout = rc == CURLE_OPERATION_TIMEDOUT;
 		switch (rc) {
 		case CURLE_COULDNT_RESOLVE_PROXY:
 		case CURLE_COULDNT_RESOLVE_HOST:

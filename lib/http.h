@@ -12,6 +12,8 @@ struct http_request {
 	const char		*body;		/* sent as is; NULL for none */
 	size_t			 bodylen;
 	long			 timeout_ms;	/* the whole exchange; 0 for the default (HTTP_TIMEOUT_MS) */
+	int			 no_proxy;	/* 1: never through a proxy (instance metadata, container
+						   credentials: a proxy would answer with its own host's) */
 };
 
 struct http_response {
@@ -20,6 +22,7 @@ struct http_response {
 	size_t	 len;
 	char	*request_id;	/* x-amzn-RequestId or x-amz-request-id, when the server sent one */
 	int	 transient;	/* no response: a failure worth retrying (refused, reset, timed out) */
+	int	 timedout;	/* no response in time */
 	char	 error[256];	/* what went wrong when status == 0 */
 };
 

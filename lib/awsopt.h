@@ -1,0 +1,43 @@
+/* awsopt.h: the options every AWS filter takes: --region, --endpoint-url, -P, --dry-run, --audit. */
+#ifndef AMICYCLE_AWSOPT_H
+#define AMICYCLE_AWSOPT_H
+
+#include <getopt.h>
+
+struct ec2;
+
+struct awsopt {
+	const char	*region;	/* --region: where records without Region go */
+	const char	*endpoint;	/* --endpoint-url */
+	const char	*audit;		/* --audit FILE (else AMICYCLE_AUDIT_LOG) */
+	int		 max;		/* -P N: calls in flight at once */
+	int		 dryrun;	/* --dry-run: DryRun=true, nothing changes */
+};
+
+enum {
+	AWSOPT_AUDIT = 0x100,
+	AWSOPT_DRYRUN,
+	AWSOPT_ENDPOINT,
+	AWSOPT_REGION
+};
+
+/* Entries for a filter's getopt_long table (with "P:" in its short options). */
+#define AWSOPT_LONGOPTS \
+	{ "audit",		required_argument,	NULL,	AWSOPT_AUDIT }, \
+	{ "dry-run",		no_argument,		NULL,	AWSOPT_DRYRUN }, \
+	{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT }, \
+	{ "region",		required_argument,	NULL,	AWSOPT_REGION }
+
+/* The usage line's part for these options. */
+#define AWSOPT_USAGE	"[--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL] [-P N]"
+
+/* Defaults: no region or endpoint given, 8 calls at once, no dry run. */
+void		 awsopt_init(struct awsopt *);
+
+/* Handles getopt_long's ch when it is one of these options; returns 1 if it was. */
+int		 awsopt_parse(struct awsopt *, int ch, const char *arg);
+
+/* Opens the audit log and makes the EC2 client the options describe. */
+struct ec2	*awsopt_client(const struct awsopt *);
+
+#endif

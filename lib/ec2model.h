@@ -1,0 +1,78 @@
+/* ec2model.h: the shapes of the EC2 and STS actions we call, generated from the service models. */
+#ifndef AMICYCLE_EC2MODEL_H
+#define AMICYCLE_EC2MODEL_H
+
+/*
+ * lib/ec2model.c is written by tools/gen-model.py from botocore's service models and committed;
+ * ec2query.h serialises requests and ec2xml.h parses responses by walking these tables. Names
+ * are the model's: JSON names are those the AWS CLI prints and takes.
+ */
+
+enum ec2_type {
+	EC2_STRUCTURE, EC2_LIST, EC2_MAP, EC2_STRING, EC2_BOOLEAN, EC2_INTEGER, EC2_LONG,
+	EC2_FLOAT, EC2_DOUBLE, EC2_TIMESTAMP, EC2_BLOB
+};
+
+/* EC2's dialect of the Query protocol, or the Query protocol itself (STS). */
+enum ec2_protocol {
+	EC2_PROTO_EC2, EC2_PROTO_QUERY
+};
+
+/* How a timestamp travels: ISO 8601 (the default), epoch seconds, or RFC 822 (HTTP dates). */
+enum ec2_tsformat {
+	EC2_TS_ISO8601, EC2_TS_UNIX, EC2_TS_RFC822
+};
+
+#define EC2_M_FLATTENED		0x01	/* a list or map whose items repeat without a wrapper */
+#define EC2_M_REQUIRED		0x02	/* a request must give it */
+#define EC2_M_IDEMPOTENT	0x04	/* an idempotency token: filled with a UUID when not given */
+
+struct ec2_shape;
+
+/*
+ * A reference to a shape: a structure's member, a list's element, a map's key or value. The
+ * element name and query key are those of the member's role:
+ *   structure member: name is the JSON name, xml the element name in responses, query the key in
+ *     requests (the ".Name" segment);
+ *   list element: name NULL; xml NULL (every child of a list's element is an item); query the
+ *     Query protocol's segment before the index (NULL: "member"), unused by EC2 (Name.N);
+ *   map key and value: name NULL; xml and query the entry's key and value names.
+ */
+struct ec2_member {
+	const char		*name;
+	const char		*xml;
+	const char		*query;
+	const struct ec2_shape	*shape;
+	unsigned char		 flags;		/* EC2_M_* */
+	unsigned char		 tsformat;	/* enum ec2_tsformat, for timestamps */
+};
+
+/*
+ * A shape. Structures have their members in model order (the order the AWS CLI prints them in),
+ * and byxml, the member indices sorted by xml name (strcmp order). A list has one member, its
+ * element; a map two, key then value; scalars none.
+ */
+struct ec2_shape {
+	const char			*name;
+	enum ec2_type			 type;
+	unsigned			 nmembers;
+	const struct ec2_member		*members;
+	const unsigned short		*byxml;
+};
+
+/* An action: its input and output shapes (NULL when it has none) and, for the Query protocol,
+ * the element that wraps the output in the response (<AssumeRoleResult>). */
+struct ec2_operation {
+	const char		*service;	/* "ec2", "sts" */
+	const char		*name;		/* "DescribeImages" */
+	const char		*version;	/* the Version parameter, "2016-11-15" */
+	enum ec2_protocol	 protocol;
+	const struct ec2_shape	*input;
+	const struct ec2_shape	*output;
+	const char		*result_wrapper;
+};
+
+/* The action name of service ("ec2", "sts"), or NULL if the table does not have it. */
+const struct ec2_operation *ec2model_operation(const char *service, const char *name);
+
+#endif

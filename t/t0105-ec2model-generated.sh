@@ -1,0 +1,42 @@
+#!/bin/bash
+# The generated tables are what tools/gen-model.py writes, and the expected outputs of the
+# ec2xml and ec2query unit tests (t/t0104, t/t0106) are what the AWS CLI itself prints and sends.
+
+. "$(dirname "$0")"/test-lib.sh
+
+[ -x "$PYTHON" ] && test_set_prereq PYTHON
+MODELS=$SHARED/aws/models
+TESTS=$SHARED/aws/protocol-tests
+
+test_expect_success PYTHON 'lib/ec2model.c is what tools/gen-model.py writes' '
+	"$PYTHON" "$SRC_DIR/tools/gen-model.py" --models "$MODELS" >ec2model.c &&
+	test_cmp "$SRC_DIR/lib/ec2model.c" ec2model.c
+'
+
+test_expect_success PYTHON 't/unit/protocol-model.inc is what tools/gen-model.py writes' '
+	"$PYTHON" "$SRC_DIR/tools/gen-model.py" --protocol-tests \
+		"$TESTS/input-ec2.json" "$TESTS/output-ec2.json" >protocol-model.inc &&
+	test_cmp "$SRC_DIR/t/unit/protocol-model.inc" protocol-model.inc
+'
+
+test_expect_success PYTHON 'the generator refuses a model without an operation it needs' '
+	mkdir -p models/ec2-2016-11-15 models/sts-2011-06-15 &&
+	echo "{\"metadata\":{\"protocol\":\"ec2\",\"endpointPrefix\":\"ec2\",\"apiVersion\":\"2016-11-15\"},\"operations\":{},\"shapes\":{}}" \
+		>models/ec2-2016-11-15/service-2.json &&
+	test_expect_code 1 "$PYTHON" "$SRC_DIR/tools/gen-model.py" --models models >out 2>err &&
+	test_grep "no operation DescribeImages" err
+'
+
+test_expect_success AWSCLI 'the ec2xml fixtures hold what the AWS CLI prints for each response' '
+	(cd "$SRC_DIR/t/t0104" && "$PYTHON" "$SRC_DIR/t/t0105/aws-cli.py" parse "$MODELS" *.xml) >actual &&
+	cat "$SRC_DIR"/t/t0104/*.json >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success AWSCLI 'the ec2query cases hold the bodies the AWS CLI sends' '
+	"$PYTHON" "$SRC_DIR/t/t0105/aws-cli.py" body "$MODELS" <"$SRC_DIR/t/t0106/cases.jsonl" >actual &&
+	jq -r .body "$SRC_DIR/t/t0106/cases.jsonl" >expect &&
+	test_cmp expect actual
+'
+
+test_done
