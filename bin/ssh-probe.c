@@ -22,6 +22,8 @@
 
 #include <jv.h>
 
+#include "awsopt.h"
+#include "ec2.h"
 #include "hostkey.h"
 #include "http.h"
 #include "jsonl.h"
@@ -91,8 +93,6 @@ static struct {
 	const char	*keyfile;
 	const char	*knownhosts;
 	const char	*junit;
-	const char	*region;
-	const char	*endpoint;
 	const char	*timeout;
 	int		 mode;
 	int		 port;
@@ -108,6 +108,7 @@ static size_t		 nchecks;
 static struct target	*targets;
 static size_t		 ntargets;
 static struct knownhosts *kh;
+static struct ec2	*ec2;		/* --console */
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;	/* states, nexttarget */
 static pthread_cond_t	 changed = PTHREAD_COND_INITIALIZER;
@@ -189,17 +190,74 @@ hostport(const char *addr, int port)
 	return s;
 }
 
+/* Consumes out, a GetConsoleOutput response. The host keys cloud-init printed, if it has yet. */
+static int
+console_block(jv out, struct hostkeys *set)
+{
+	char *text;
+	size_t len;
+	int found = CONSOLE_NONE;
+
+	out = jv_object_get(out, jv_string("Output"));
+	if (jv_get_kind(out) == JV_KIND_STRING) {
+		len = (size_t)jv_string_length_bytes(jv_copy(out));
+		found = console_hostkeys(jv_string_value(out), len, set);
+		/* The client decodes Output as the AWS CLI does; take EC2's base64 as well. */
+		if (found == CONSOLE_NONE &&
+		    (text = base64_decode(jv_string_value(out), len, &len)) != NULL) {
+			found = console_hostkeys(text, len, set);
+			free(text);
+		}
+	}
+	jv_free(out);
+	return found;
+}
+
 /*
  * The keys the instance's console output lists, polled until cloud-init has printed them or the
- * deadline passes. EC2 is reached from here only.
+ * deadline passes. All of EC2 is here; the client is not thread-safe, so calls take turns.
  */
 static int
 console_keys(struct target *t, int64_t deadline, struct hostkeys *set, char *err, size_t errlen)
 {
-	(void)t;
-	(void)deadline;
-	(void)set;
-	snprintf(err, errlen, "--console: not available yet");
+	static pthread_mutex_t ec2lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *code;
+	char *why = NULL;
+	int64_t wait, now;
+	int unknown;
+	jv out, msg;
+
+	for (wait = CONSOLE_FIRST_MS;; wait = min64(wait * 2, CONSOLE_MAX_MS)) {
+		pthread_mutex_lock(&ec2lock);
+		out = ec2_call(ec2, t->region, "GetConsoleOutput", jv_object_set(jv_object_set(
+		    jv_object(), jv_string("InstanceId"), jv_string(t->id)), jv_string("Latest"),
+		    jv_true()), &code);
+		/* A fresh instance may be unknown to the API for a moment. */
+		unknown = code != NULL && strcmp(code, "InvalidInstanceID.NotFound") == 0;
+		pthread_mutex_unlock(&ec2lock);
+		free(why);
+		why = NULL;
+		if (jv_is_valid(out)) {
+			if (console_block(out, set) != CONSOLE_NONE)
+				return 0;
+		} else {
+			msg = jv_invalid_get_msg(out);
+			why = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
+			    "GetConsoleOutput failed");
+			jv_free(msg);
+			if (!unknown)
+				break;
+		}
+		if ((now = http_now_ms()) >= deadline)
+			break;
+		sleep_ms(min64(wait, deadline - now));
+	}
+	if (why != NULL)
+		snprintf(err, errlen, "console output: %s", why);
+	else
+		snprintf(err, errlen, "no SSH host key block in the console output after %s",
+		    opt.timeout);
+	free(why);
 	return -1;
 }
 
@@ -458,6 +516,8 @@ read_targets(char **paths)
 		    " (an instance without a public address needs --private)"));
 		if ((region = field(&in, rec, "Region", 0, "")) != NULL)
 			t->region = xstrdup(region);
+		else if (ec2 != NULL && ec2_region(ec2) == NULL)
+			jsonl_die(&in, "no Region, and --console needs one (--region, AWS_REGION)");
 		t->res = xcalloc(1 + nchecks, sizeof(*t->res));
 		jv_free(rec);
 	}
@@ -763,8 +823,9 @@ run_all(jv *suites)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_ACCEPT_NEW = 256, OPT_CHECKS, OPT_COMMAND_TIMEOUT, OPT_CONSOLE, OPT_ENDPOINT,
-	    OPT_JUNIT, OPT_KNOWN_HOSTS, OPT_MAX_OUTPUT, OPT_PORT, OPT_PRIVATE, OPT_REGION, OPT_TAP,
+	/* After awsopt.h's, whose --region and --endpoint-url are --console's. */
+	enum { OPT_ACCEPT_NEW = AWSOPT_REGION + 1, OPT_CHECKS, OPT_COMMAND_TIMEOUT, OPT_CONSOLE,
+	    OPT_JUNIT, OPT_KNOWN_HOSTS, OPT_MAX_OUTPUT, OPT_PORT, OPT_PRIVATE, OPT_TAP,
 	    OPT_TIMEOUT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "accept-new",		no_argument,		NULL,	OPT_ACCEPT_NEW },
@@ -772,7 +833,7 @@ main(int argc, char *argv[])
 		{ "command",		required_argument,	NULL,	'c' },
 		{ "command-timeout",	required_argument,	NULL,	OPT_COMMAND_TIMEOUT },
 		{ "console",		no_argument,		NULL,	OPT_CONSOLE },
-		{ "endpoint-url",	required_argument,	NULL,	OPT_ENDPOINT },
+		{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "identity",		required_argument,	NULL,	'i' },
 		{ "junit",		required_argument,	NULL,	OPT_JUNIT },
@@ -781,13 +842,14 @@ main(int argc, char *argv[])
 		{ "parallel",		required_argument,	NULL,	'P' },
 		{ "port",		required_argument,	NULL,	OPT_PORT },
 		{ "private",		no_argument,		NULL,	OPT_PRIVATE },
-		{ "region",		required_argument,	NULL,	OPT_REGION },
+		{ "region",		required_argument,	NULL,	AWSOPT_REGION },
 		{ "tap",		no_argument,		NULL,	OPT_TAP },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
 		{ "user",		required_argument,	NULL,	'u' },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
+	struct awsopt aws;
 	const char *command_timeout = COMMAND_TIMEOUT_DEFAULT;
 	char **commands, **checkfiles, errbuf[512];
 	size_t ncommands = 0, ncheckfiles = 0, i;
@@ -796,6 +858,7 @@ main(int argc, char *argv[])
 	int ch, console = 0, acceptnew = 0, status;
 
 	out_init();
+	awsopt_init(&aws);
 	opt.timeout = TIMEOUT_DEFAULT;
 	opt.port = 22;
 	opt.parallel = PARALLEL_DEFAULT;
@@ -819,8 +882,9 @@ main(int argc, char *argv[])
 		case OPT_CONSOLE:
 			console = 1;
 			break;
-		case OPT_ENDPOINT:
-			opt.endpoint = optarg;
+		case AWSOPT_ENDPOINT:
+		case AWSOPT_REGION:
+			awsopt_parse(&aws, ch, optarg);
 			break;
 		case 'h':
 			usage(EXIT_OK);
@@ -844,9 +908,6 @@ main(int argc, char *argv[])
 			break;
 		case OPT_PRIVATE:
 			opt.private = 1;
-			break;
-		case OPT_REGION:
-			opt.region = optarg;
 			break;
 		case OPT_TAP:
 			opt.tap = 1;
@@ -887,6 +948,8 @@ main(int argc, char *argv[])
 		    duration_ms(command_timeout, "--command-timeout");
 	if (ncheckfiles > 0)
 		read_checks(checkfiles, command_timeout);
+	if (opt.mode == KEYS_CONSOLE)
+		ec2 = awsopt_client(&aws);
 	read_targets(argv);
 	if (ntargets == 0)
 		errx(EXIT_FAIL, "no instance records: nothing to probe");
@@ -896,8 +959,6 @@ main(int argc, char *argv[])
 		for (j = 0; j <= nchecks; j++)
 			targets[i].res[j].check = j == 0 ? NULL : &checks[j - 1];
 	}
-	if (opt.mode == KEYS_CONSOLE)
-		errx(EXIT_FAIL, "--console: not available yet");
 	if (opt.knownhosts != NULL &&
 	    (kh = knownhosts_open(opt.knownhosts, opt.mode == KEYS_FIRST_USE, errbuf,
 	    sizeof(errbuf))) == NULL)
@@ -918,6 +979,8 @@ main(int argc, char *argv[])
 	jv_free(suites);
 
 	knownhosts_free(kh);
+	if (ec2 != NULL)
+		ec2_free(ec2);
 	ssh_exit();
 	for (i = 0; i < ntargets; i++) {
 		size_t j;
