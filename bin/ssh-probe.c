@@ -366,10 +366,8 @@ verify(struct target *t, const struct hostkey *key, const struct hostkeys *expec
 	return rc;
 }
 
-static void
-fail(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+/* Marks r failed, for the reason given. */
+static void __attribute__((format(printf, 2, 3)))
 fail(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -503,6 +501,7 @@ read_targets(char **paths)
 	struct jsonl in;
 	struct target *t;
 	const char *addrkey, *region;
+	size_t i;
 	jv rec;
 
 	addrkey = opt.private ? "PrivateIpAddress" : "PublicIpAddress";
@@ -519,6 +518,8 @@ read_targets(char **paths)
 		else if (ec2 != NULL && ec2_region(ec2) == NULL)
 			jsonl_die(&in, "no Region, and --console needs one (--region, AWS_REGION)");
 		t->res = xcalloc(1 + nchecks, sizeof(*t->res));
+		for (i = 0; i < nchecks; i++)
+			t->res[1 + i].check = &checks[i];
 		jv_free(rec);
 	}
 	jsonl_close(&in);
@@ -820,6 +821,38 @@ run_all(jv *suites)
 	return status;
 }
 
+/* Frees what main() made, so that leak checkers see only real leaks. */
+static void
+cleanup(void)
+{
+	size_t i, j;
+
+	knownhosts_free(kh);
+	if (ec2 != NULL)
+		ec2_free(ec2);
+	ssh_exit();
+	for (i = 0; i < ntargets; i++) {
+		for (j = 0; j <= nchecks; j++) {
+			ssh_run_free(&targets[i].res[j].run);
+			free(targets[i].res[j].reason);
+		}
+		free(targets[i].res);
+		free(targets[i].id);
+		free(targets[i].addr);
+		free(targets[i].region);
+	}
+	free(targets);
+	for (i = 0; i < nchecks; i++) {
+		if (checks[i].pattern != NULL)
+			regfree(&checks[i].re);
+		free(checks[i].pattern);
+		free(checks[i].name);
+		free(checks[i].run);
+		free(checks[i].timeout);
+	}
+	free(checks);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -953,12 +986,6 @@ main(int argc, char *argv[])
 	read_targets(argv);
 	if (ntargets == 0)
 		errx(EXIT_FAIL, "no instance records: nothing to probe");
-	for (i = 0; i < ntargets; i++) {
-		size_t j;
-
-		for (j = 0; j <= nchecks; j++)
-			targets[i].res[j].check = j == 0 ? NULL : &checks[j - 1];
-	}
 	if (opt.knownhosts != NULL &&
 	    (kh = knownhosts_open(opt.knownhosts, opt.mode == KEYS_FIRST_USE, errbuf,
 	    sizeof(errbuf))) == NULL)
@@ -978,32 +1005,7 @@ main(int argc, char *argv[])
 	}
 	jv_free(suites);
 
-	knownhosts_free(kh);
-	if (ec2 != NULL)
-		ec2_free(ec2);
-	ssh_exit();
-	for (i = 0; i < ntargets; i++) {
-		size_t j;
-
-		for (j = 0; j <= nchecks; j++) {
-			ssh_run_free(&targets[i].res[j].run);
-			free(targets[i].res[j].reason);
-		}
-		free(targets[i].res);
-		free(targets[i].id);
-		free(targets[i].addr);
-		free(targets[i].region);
-	}
-	free(targets);
-	for (i = 0; i < nchecks; i++) {
-		if (checks[i].pattern != NULL)
-			regfree(&checks[i].re);
-		free(checks[i].pattern);
-		free(checks[i].name);
-		free(checks[i].run);
-		free(checks[i].timeout);
-	}
-	free(checks);
+	cleanup();
 	free(commands);
 	free(checkfiles);
 	ch = out_close();

@@ -90,10 +90,11 @@ test_expect_success 'a command that hangs times out; the checks after it still r
 '
 
 test_expect_success '--command-timeout is the default Timeout of -c and of check lines' '
-	echo "{\"Run\":\"sleep 5\"}" >checks.jsonl &&
-	test_expect_code 1 probe --command-timeout 1s -c "sleep 5" --checks checks.jsonl inst.jsonl \
-		>out &&
-	jq -r "select(.Check == \"sleep 5\") | .Reason" out >actual &&
+	# Commands that end themselves once ssh-probe has closed their channel (their output).
+	hang="while :; do echo; sleep 0.2; done" &&
+	echo "{\"Run\":\"$hang\"}" >checks.jsonl &&
+	test_expect_code 1 probe --command-timeout 1s -c "$hang" --checks checks.jsonl inst.jsonl >out &&
+	jq -r "select(.Check != \"ssh\") | .Reason" out >actual &&
 	printf "timed out after 1s\ntimed out after 1s\n" >expect &&
 	test_cmp expect actual
 '
@@ -187,7 +188,6 @@ test_expect_success '--junit FILE: a real XML parser reads it; one testsuite per
 	{"Name":"plain","Run":"echo \"]]> <!-- ok\""}
 	EOF
 	test_expect_code 1 probe --junit junit.xml --checks checks.jsonl inst.jsonl five.jsonl >out &&
-	xmllint --noout junit.xml &&
 	"$PYTHON" - junit.xml >actual <<-\EOF &&
 	import json, sys, xml.etree.ElementTree as ET
 	root = ET.parse(sys.argv[1]).getroot()
