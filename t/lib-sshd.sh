@@ -10,19 +10,25 @@
 #       SSHD_KNOWN_HOSTS          a known_hosts file naming [127.0.0.1]:$SSHD_PORT with those keys
 #       SSHD_CONSOLE              a console output with cloud-init's blocks for those keys
 #   sshd_start                    starts it, returns once it listens; it is stopped at exit
-#   sshd_start_later SECONDS      starts it that much later, in the background (waits for SSH)
+#   sshd_start_later SECONDS      starts it that much later, in the background; returns at once
 #   sshd_stop                     stops it
 #   sshd_console PUBFILE...       prints a console output listing those host keys as cloud-init does
 #
 # As root, sshd needs its privilege separation directory /run/sshd, which is made if missing.
+# Outside the tests (make demo, no $TRASH), set SSHD_DIR first; test_atexit is used when it is defined.
+# To play a freshly launched instance for ssh-probe --console, serve the console text from the
+# local EC2 endpoint (its instances' address is 127.0.0.1 by default; pass --port $SSHD_PORT):
+#   ec2_console default "$(cat "$SSHD_CONSOLE")"
 
 SSHD=/usr/sbin/sshd
-SSHD_DIR=$TRASH/sshd
+if [ -n "$TRASH" ]; then
+	SSHD_DIR=$TRASH/sshd
+fi
 SSHD_PID=
 
 # A port free on 127.0.0.1 now (the kernel's choice; nothing else should take it in between).
 sshd_free_port () {
-	"$PYTHON" -c 'import socket
+	"${PYTHON:-/usr/bin/python3}" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -97,11 +103,17 @@ sshd_wait_ () {
 	done
 }
 
+sshd_atexit_ () {
+	if command -v test_atexit >/dev/null 2>&1; then
+		test_atexit sshd_stop
+	fi
+}
+
 sshd_start () {
 	rm -f "$SSHD_DIR/sshd.pid"
 	"$SSHD" -D -e -f "$SSHD_DIR/sshd_config" 2>>"$SSHD_DIR/sshd.log" &
 	SSHD_PID=$!
-	test_atexit sshd_stop
+	sshd_atexit_
 	sshd_wait_
 }
 
@@ -109,7 +121,7 @@ sshd_start_later () {
 	rm -f "$SSHD_DIR/sshd.pid"
 	(sleep "$1" && exec "$SSHD" -D -e -f "$SSHD_DIR/sshd_config") 2>>"$SSHD_DIR/sshd.log" &
 	SSHD_PID=$!
-	test_atexit sshd_stop
+	sshd_atexit_
 }
 
 sshd_stop () {
