@@ -164,6 +164,14 @@ ssh_connect(const char *host, int port, const char *methods, int64_t deadline, i
 		goto fail;
 	}
 	AGAIN(rc, s, deadline, libssh2_session_handshake(s->session, s->fd));
+	if (rc == LIBSSH2_ERROR_TIMEOUT) {
+		/*
+		 * libssh2 frees a key exchange's state only when the exchange fails, not with the
+		 * session: make it fail.
+		 */
+		shutdown(s->fd, SHUT_RDWR);
+		(void)libssh2_session_handshake(s->session, s->fd);
+	}
 	if (rc != 0) {
 		/* A server still starting up accepts and closes: those are worth another try. */
 		if (rc == LIBSSH2_ERROR_KEX_FAILURE)
