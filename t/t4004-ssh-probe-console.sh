@@ -99,12 +99,12 @@ test_expect_success 'no block at all: polls until --timeout, then fails closed' 
 	printf "[    0.000000] Linux version 6.1\nlogin: \n" >booting.txt &&
 	seed booting.txt i-0a1b2c3d4e5f60718 &&
 	ec2_reset_counts &&
-	test_expect_code 1 probe --timeout 2s inst.jsonl >out 2>err &&
+	test_expect_code 1 probe --timeout 3s inst.jsonl >out 2>err &&
 	jq -r .Reason out >actual &&
-	printf "%s\n" "no SSH host key block in the console output after 2s" "not run: ssh failed" >expect &&
+	printf "%s\n" "no SSH host key block in the console output after 3s" "not run: ssh failed" >expect &&
 	test_cmp expect actual &&
 	test "$(ec2_count GetConsoleOutput)" -ge 2 &&
-	test_grep "^ssh-probe: i-0a1b2c3d4e5f60718: no SSH host key block in the console output after 2s" err
+	test_grep "^ssh-probe: i-0a1b2c3d4e5f60718: no SSH host key block in the console output after 3s" err
 '
 
 test_expect_success 'no console output yet, then the block: it waits for it' '
@@ -126,7 +126,7 @@ test_expect_success 'an EC2 error fails the instance at once, with its diagnosti
 test_expect_success 'an instance EC2 does not know: asked again until --timeout, then its error' '
 	echo "{\"InstanceId\":\"i-0ffffffffffffffff\",\"PublicIpAddress\":\"127.0.0.1\"}" >ghost.jsonl &&
 	ec2_reset_counts &&
-	test_expect_code 1 probe --timeout 1s ghost.jsonl >out 2>err &&
+	test_expect_code 1 probe --timeout 3s ghost.jsonl >out 2>err &&
 	test_grep "console output: .*InvalidInstanceID.NotFound" err &&
 	test "$(ec2_count GetConsoleOutput)" -ge 2
 '
