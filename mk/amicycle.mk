@@ -61,6 +61,7 @@ else
 amicycle_q := @
 endif
 amicycle_say = printf 'amicycle: %s\n' "$(1)"
+, := ,
 
 # A recipe of ours runs in bash, stopping at the first failure, pipes included.
 amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate

@@ -66,12 +66,12 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		| $(EC2_TERMINATE) >"$$d/test-terminated.jsonl" || { \
 			$(call amicycle_say,image-test: could not terminate every test instance: see $$d/test-terminated.jsonl); \
 			[ $$rc != 0 ] || rc=1; }; \
-		$(call amicycle_say,image-test: test instances terminated: $$(grep -c '"Status":"done"' "$$d/test-terminated.jsonl" || :)); \
+		$(call amicycle_say,image-test: test instances terminated: $$(grep -o '"InstanceId":"[^"]*"' "$$d/test-terminated.jsonl" | sort -u | wc -l)); \
 		exit $$rc; \
 	}; \
 	trap terminate EXIT; \
 	trap 'exit 130' INT TERM HUP; \
-	$(call amicycle_say,image-test: launching $$(wc -l <$<) test instance(s), run $$run); \
+	$(call amicycle_say,image-test: launching $$(wc -l <$<) test instance(s)$(,) run $$run); \
 	$(EC2_LAUNCH) --run-id "$$run" --instance-type '$(AMICYCLE_INSTANCE_TYPE)' \
 		$(if $(AMICYCLE_KEY_NAME),--key-name '$(AMICYCLE_KEY_NAME)') \
 		-t 'Project=$(AMICYCLE_PROJECT)' $(AMICYCLE_LAUNCH_FLAGS) \
