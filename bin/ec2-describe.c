@@ -149,18 +149,6 @@ resource_shape(const struct kind *k)
 	return s;
 }
 
-/* 1 if name is one of the members of shape s. */
-static int
-has_member(const struct ec2_shape *s, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < s->nmembers; i++)
-		if (strcmp(s->members[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Consumes rec and fresh. The refreshed record: the resource as it is now, plus the fields the
  * pipeline added (Packer, Result, ...), which are not the resource's own in the model.
@@ -171,7 +159,7 @@ refreshed(const struct kind *k, jv rec, jv fresh)
 	const struct ec2_shape *shape = resource_shape(k);
 
 	jv_object_foreach(rec, key, val) {
-		if (!has_member(shape, jv_string_value(key)) &&
+		if (ec2model_member(shape, jv_string_value(key)) == NULL &&
 		    !jv_object_has(jv_copy(fresh), jv_copy(key)))
 			fresh = jv_object_set(fresh, key, val);
 		else {

@@ -288,14 +288,10 @@ static int
 image_field(const char *name)
 {
 	static const struct ec2_shape *image;
-	unsigned i;
 
 	if (image == NULL)
 		image = ec2model_member(ec2model_operation("ec2", "DescribeImages")->output, "Images");
-	for (i = 0; i < image->nmembers; i++)
-		if (strcmp(image->members[i].name, name) == 0)
-			return 1;
-	return 0;
+	return ec2model_member(image, name) != NULL;
 }
 
 /*
