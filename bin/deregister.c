@@ -382,13 +382,7 @@ refusals(const struct image *im, jv img)
 static const struct ec2_shape *
 image_shape(void)
 {
-	const struct ec2_shape *out = ec2model_operation("ec2", "DescribeImages")->output;
-	unsigned i;
-
-	for (i = 0; i < out->nmembers; i++)
-		if (strcmp(out->members[i].name, "Images") == 0)
-			return out->members[i].shape->members[0].shape;
-	return NULL;
+	return ec2model_member(ec2model_operation("ec2", "DescribeImages")->output, "Images");
 }
 
 /*

@@ -138,31 +138,15 @@ query_submit(struct ec2 *ec2, struct query *q, const struct kind *k, const char 
 	ec2_submit_all(ec2, region, k->action, params, query_done, q);
 }
 
-/* The shape of the member called name of s, or of its elements if it is a list; NULL if none. */
-static const struct ec2_shape *
-member_shape(const struct ec2_shape *s, const char *name)
-{
-	const struct ec2_shape *m;
-	unsigned i;
-
-	for (i = 0; s != NULL && i < s->nmembers; i++) {
-		if (strcmp(s->members[i].name, name) != 0)
-			continue;
-		m = s->members[i].shape;
-		return m->type == EC2_LIST ? m->members[0].shape : m;
-	}
-	return NULL;
-}
-
 /* The model's shape of one resource of kind k: Image, Instance, Snapshot. */
 static const struct ec2_shape *
 resource_shape(const struct kind *k)
 {
 	const struct ec2_shape *s;
 
-	s = member_shape(ec2model_operation("ec2", k->action)->output, k->list);
+	s = ec2model_member(ec2model_operation("ec2", k->action)->output, k->list);
 	if (strcmp(k->name, "instances") == 0)
-		s = member_shape(s, "Instances");
+		s = ec2model_member(s, "Instances");
 	return s;
 }
 

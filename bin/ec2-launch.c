@@ -283,34 +283,15 @@ read_images(struct run *r, char **paths, const struct opts *o, int dryrun)
 	r->n = n;
 }
 
-/* The structure that a member called name of s holds, or its list's elements; NULL if none. */
-static const struct ec2_shape *
-member(const struct ec2_shape *s, const char *name)
-{
-	const struct ec2_shape *m;
-	unsigned i;
-
-	for (i = 0; s != NULL && i < s->nmembers; i++)
-		if (strcmp(s->members[i].name, name) == 0) {
-			m = s->members[i].shape;
-			return m->type == EC2_LIST ? m->members[0].shape : m;
-		}
-	return NULL;
-}
-
 /* 1 if name is a field of an image as EC2 describes it, not one a pipeline added. */
 static int
 image_field(const char *name)
 {
 	static const struct ec2_shape *image;
-	unsigned i;
 
 	if (image == NULL)
-		image = member(ec2model_operation("ec2", "DescribeImages")->output, "Images");
-	for (i = 0; i < image->nmembers; i++)
-		if (strcmp(image->members[i].name, name) == 0)
-			return 1;
-	return 0;
+		image = ec2model_member(ec2model_operation("ec2", "DescribeImages")->output, "Images");
+	return ec2model_member(image, name) != NULL;
 }
 
 /*

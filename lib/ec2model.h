@@ -72,6 +72,12 @@ struct ec2_operation {
 	const char		*result_wrapper;
 };
 
+/*
+ * The shape the member called name of s holds or, when that is a list, its elements' shape
+ * ("Images" of DescribeImages' output gives Image); NULL if s has no such member. In ec2shape.c.
+ */
+const struct ec2_shape *ec2model_member(const struct ec2_shape *s, const char *name);
+
 /* The action name of service ("ec2", "sts"), or NULL if the table does not have it. */
 const struct ec2_operation *ec2model_operation(const char *service, const char *name);
 

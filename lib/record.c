@@ -66,23 +66,11 @@ rec_result(jv rec, const char *action, const char *status, const char *reason,
 	return jv_object_set(rec, jv_string("Result"), r);
 }
 
-/* 1 if name is one of the members of shape s. */
-static int
-has_member(const struct ec2_shape *s, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; s != NULL && i < s->nmembers; i++)
-		if (strcmp(s->members[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 jv
 rec_refreshed(jv rec, jv fresh, const struct ec2_shape *shape)
 {
 	jv_object_foreach(rec, key, val) {
-		if (!has_member(shape, jv_string_value(key)) &&
+		if (ec2model_member(shape, jv_string_value(key)) == NULL &&
 		    !jv_object_has(jv_copy(fresh), jv_copy(key)))
 			fresh = jv_object_set(fresh, key, val);
 		else {

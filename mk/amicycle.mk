@@ -28,7 +28,7 @@
 
 ifndef AMICYCLE_MK
 AMICYCLE_MK := $(abspath $(lastword $(MAKEFILE_LIST)))
-AMICYCLE_MKDIR := $(patsubst %/,%,$(dir $(AMICYCLE_MK)))
+amicycle_mkdir := $(patsubst %/,%,$(dir $(AMICYCLE_MK)))
 
 AMICYCLE_PROJECT ?= $(notdir $(CURDIR))
 AMICYCLE_REGIONS ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
@@ -41,18 +41,18 @@ export AMICYCLE_AUDIT_LOG
 
 # The filters, from AMICYCLE_BIN or $PATH.
 amicycle_bin = $(if $(AMICYCLE_BIN),$(AMICYCLE_BIN)/$(1),$(1))
-AMI_FROM_MANIFEST = $(call amicycle_bin,ami-from-manifest)
-EC2_DESCRIBE = $(call amicycle_bin,ec2-describe) $(AMICYCLE_AWS_FLAGS)
-SORT_BY_DATE = $(call amicycle_bin,sort-by-date)
-KEEP_LAST = $(call amicycle_bin,keep-last)
-TAG = $(call amicycle_bin,tag) $(AMICYCLE_AWS_FLAGS)
-DEREGISTER = $(call amicycle_bin,deregister) $(AMICYCLE_AWS_FLAGS)
-COPY_IMAGE = $(call amicycle_bin,copy-image) $(AMICYCLE_AWS_FLAGS)
-DEPRECATE = $(call amicycle_bin,deprecate) $(AMICYCLE_AWS_FLAGS)
-EC2_LAUNCH = $(call amicycle_bin,ec2-launch) $(AMICYCLE_AWS_FLAGS)
-EC2_WAIT = $(call amicycle_bin,ec2-wait) $(AMICYCLE_AWS_FLAGS)
-EC2_TERMINATE = $(call amicycle_bin,ec2-terminate) $(AMICYCLE_AWS_FLAGS)
-SSH_PROBE = $(call amicycle_bin,ssh-probe) $(AMICYCLE_AWS_FLAGS)
+amicycle_ami_from_manifest = $(call amicycle_bin,ami-from-manifest)
+amicycle_ec2_describe = $(call amicycle_bin,ec2-describe) $(AMICYCLE_AWS_FLAGS)
+amicycle_sort_by_date = $(call amicycle_bin,sort-by-date)
+amicycle_keep_last = $(call amicycle_bin,keep-last)
+amicycle_tag = $(call amicycle_bin,tag) $(AMICYCLE_AWS_FLAGS)
+amicycle_deregister = $(call amicycle_bin,deregister) $(AMICYCLE_AWS_FLAGS)
+amicycle_copy_image = $(call amicycle_bin,copy-image) $(AMICYCLE_AWS_FLAGS)
+amicycle_deprecate = $(call amicycle_bin,deprecate) $(AMICYCLE_AWS_FLAGS)
+amicycle_ec2_launch = $(call amicycle_bin,ec2-launch) $(AMICYCLE_AWS_FLAGS)
+amicycle_ec2_wait = $(call amicycle_bin,ec2-wait) $(AMICYCLE_AWS_FLAGS)
+amicycle_ec2_terminate = $(call amicycle_bin,ec2-terminate) $(AMICYCLE_AWS_FLAGS)
+amicycle_ssh_probe = $(call amicycle_bin,ssh-probe) $(AMICYCLE_AWS_FLAGS)
 
 # Quiet by default; V=1 shows the commands. amicycle_say prints one line of the account.
 ifeq ($(V),1)
@@ -61,6 +61,7 @@ else
 amicycle_q := @
 endif
 amicycle_say = printf 'amicycle: %s\n' "$(1)"
+, := ,
 
 # A recipe of ours runs in bash, stopping at the first failure, pipes included.
 amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate
@@ -75,8 +76,8 @@ $(AMICYCLE_DIR)/%: .SHELLFLAGS := -e -u -o pipefail -c
 $(AMICYCLE_DIR):
 	$(amicycle_q)mkdir -p $@
 
-include $(AMICYCLE_MKDIR)/packer.mk
-include $(AMICYCLE_MKDIR)/image-test.mk
-include $(AMICYCLE_MKDIR)/promote.mk
-include $(AMICYCLE_MKDIR)/lifecycle.mk
+include $(amicycle_mkdir)/packer.mk
+include $(amicycle_mkdir)/image-test.mk
+include $(amicycle_mkdir)/promote.mk
+include $(amicycle_mkdir)/lifecycle.mk
 endif

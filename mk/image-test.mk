@@ -43,7 +43,7 @@ AMICYCLE_RUN_ID ?=
 amicycle_regions_flags = $(foreach r,$(AMICYCLE_REGIONS),--region $(r))
 
 $(AMICYCLE_DIR)/images.jsonl: $(AMICYCLE_MANIFEST) | $(AMICYCLE_DIR)
-	$(amicycle_q)$(AMI_FROM_MANIFEST) $< >$@
+	$(amicycle_q)$(amicycle_ami_from_manifest) $< >$@
 	$(amicycle_q)$(call amicycle_say,images of the current run: $$(wc -l <$@))
 
 # One shell, so that its EXIT trap terminates the instances however the recipe ends.
@@ -60,27 +60,27 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		rc=$$?; \
 		trap - EXIT INT TERM HUP; \
 		{ cat "$$d/test-instances.jsonl" 2>/dev/null; \
-		  $(EC2_DESCRIBE) instances $(amicycle_regions_flags) \
+		  $(amicycle_ec2_describe) instances $(amicycle_regions_flags) \
 			--filter "Name=tag:TestRunId,Values=$$run" \
 			--filter Name=instance-state-name,Values=pending,running,stopping,stopped || :; } \
-		| $(EC2_TERMINATE) >"$$d/test-terminated.jsonl" || { \
+		| $(amicycle_ec2_terminate) >"$$d/test-terminated.jsonl" || { \
 			$(call amicycle_say,image-test: could not terminate every test instance: see $$d/test-terminated.jsonl); \
 			[ $$rc != 0 ] || rc=1; }; \
-		$(call amicycle_say,image-test: test instances terminated: $$(grep -c '"Status":"done"' "$$d/test-terminated.jsonl" || :)); \
+		$(call amicycle_say,image-test: test instances terminated: $$(grep -o '"InstanceId":"[^"]*"' "$$d/test-terminated.jsonl" | sort -u | wc -l)); \
 		exit $$rc; \
 	}; \
 	trap terminate EXIT; \
 	trap 'exit 130' INT TERM HUP; \
-	$(call amicycle_say,image-test: launching $$(wc -l <$<) test instance(s), run $$run); \
-	$(EC2_LAUNCH) --run-id "$$run" --instance-type '$(AMICYCLE_INSTANCE_TYPE)' \
+	$(call amicycle_say,image-test: launching $$(wc -l <$<) test instance(s)$(,) run $$run); \
+	$(amicycle_ec2_launch) --run-id "$$run" --instance-type '$(AMICYCLE_INSTANCE_TYPE)' \
 		$(if $(AMICYCLE_KEY_NAME),--key-name '$(AMICYCLE_KEY_NAME)') \
 		-t 'Project=$(AMICYCLE_PROJECT)' $(AMICYCLE_LAUNCH_FLAGS) \
 		<$< >"$$d/test-instances.jsonl"; \
-	$(EC2_WAIT) --running --timeout '$(AMICYCLE_WAIT_TIMEOUT)' \
+	$(amicycle_ec2_wait) --running --timeout '$(AMICYCLE_WAIT_TIMEOUT)' \
 		<"$$d/test-instances.jsonl" >"$$d/test-running.jsonl"; \
 	$(call amicycle_say,image-test: probing over SSH); \
 	status=0; \
-	$(SSH_PROBE) -u '$(AMICYCLE_SSH_USER)' -i '$(AMICYCLE_SSH_KEY)' --checks '$(AMICYCLE_CHECKS)' \
+	$(amicycle_ssh_probe) -u '$(AMICYCLE_SSH_USER)' -i '$(AMICYCLE_SSH_KEY)' --checks '$(AMICYCLE_CHECKS)' \
 		--timeout '$(AMICYCLE_PROBE_TIMEOUT)' --junit "$$d/test-results.xml" $(AMICYCLE_PROBE_FLAGS) \
 		<"$$d/test-running.jsonl" >"$$d/test-results.jsonl" || status=$$?; \
 	$(call amicycle_say,image-test: checks passed: $$(grep -c '"Passed":true' "$$d/test-results.jsonl" || :) of $$(wc -l <"$$d/test-results.jsonl")); \

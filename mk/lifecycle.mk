@@ -45,20 +45,20 @@ amicycle_dry = $(if $(DRY_RUN),--dry-run)
 amicycle_mode = $(if $(DRY_RUN),plan (DRY_RUN: nothing changed),done)
 
 # The project's images in region $(1), oldest first, into $(2).
-amicycle_list = $(EC2_DESCRIBE) images --region $(1) --owner self \
+amicycle_list = $(amicycle_ec2_describe) images --region $(1) --owner self \
 	--filter 'Name=tag:Project,Values=$(AMICYCLE_PROJECT)' >$(2).all; \
-	$(SORT_BY_DATE) $(2).all >$(2); rm -f $(2).all
+	$(amicycle_sort_by_date) $(2).all >$(2); rm -f $(2).all
 
 image-cleanup: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/cleanup-$(r).jsonl)
 image-deprecate: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/deprecate-$(r).jsonl)
 
 $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
-	$(amicycle_q)$(KEEP_LAST) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
+	$(amicycle_q)$(amicycle_keep_last) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
 		$(if $(AMICYCLE_KEEP_GROUP),-g '$(AMICYCLE_KEEP_GROUP)') \
 		$(AMICYCLE_DIR)/images-$*.jsonl >$(AMICYCLE_DIR)/retire-$*.jsonl
 	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $$(wc -l <$(AMICYCLE_DIR)/images-$*.jsonl) image(s) of $(AMICYCLE_PROJECT)$(,) $$(wc -l <$(AMICYCLE_DIR)/retire-$*.jsonl) past the newest $(AMICYCLE_KEEP))
-	$(amicycle_q)$(DEREGISTER) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
+	$(amicycle_q)$(amicycle_deregister) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
 		$(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
 		$(if $(AMICYCLE_KEEP_SNAPSHOTS),--keep-snapshots) \
 		<$(AMICYCLE_DIR)/retire-$*.jsonl >$@
@@ -66,10 +66,10 @@ $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 
 $(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
-	$(amicycle_q)$(KEEP_LAST) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
+	$(amicycle_q)$(amicycle_keep_last) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
 		$(AMICYCLE_DIR)/images-$*.jsonl \
 		| $(JQ) -c 'select(.DeprecationTime == null)' >$(AMICYCLE_DIR)/old-$*.jsonl
-	$(amicycle_q)$(DEPRECATE) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@
+	$(amicycle_q)$(amicycle_deprecate) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@
 	$(amicycle_q)$(call amicycle_say,image-deprecate: $*: $(amicycle_mode): $$(wc -l <$@) image(s) older than $(AMICYCLE_DEPRECATE_AFTER))
 
 amicycle-force:

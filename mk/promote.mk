@@ -35,7 +35,7 @@ amicycle_promoted = $(AMICYCLE_DIR)/promoted-$(ENV).jsonl
 
 $(amicycle_promoted): $(AMICYCLE_DIR)/tested.jsonl
 	$(amicycle_q)$(call amicycle_say,image-promote: tagging $$(wc -l <$<) image(s) Environment=$(ENV))
-	$(amicycle_q)$(TAG) -t 'Environment=$(ENV)' -t Promoted=true \
+	$(amicycle_q)$(amicycle_tag) -t 'Environment=$(ENV)' -t Promoted=true \
 		-t "PromotedAt=$$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 		$(if $(AMICYCLE_GIT_SHA),-t 'GitSha=$(AMICYCLE_GIT_SHA)') $(AMICYCLE_PROMOTE_TAGS) \
 		<$< >$@
@@ -43,7 +43,7 @@ $(amicycle_promoted): $(AMICYCLE_DIR)/tested.jsonl
 # One target per destination region, so that make -j copies to them in parallel.
 $(AMICYCLE_DIR)/promoted-$(ENV)-%.jsonl: $(amicycle_promoted)
 	$(amicycle_q)$(call amicycle_say,image-promote: copying to $*)
-	$(amicycle_q)$(COPY_IMAGE) --to $* --wait --timeout '$(AMICYCLE_COPY_TIMEOUT)' \
+	$(amicycle_q)$(amicycle_copy_image) --to $* --wait --timeout '$(AMICYCLE_COPY_TIMEOUT)' \
 		$(AMICYCLE_COPY_FLAGS) <$< >$@
 	$(amicycle_q)$(call amicycle_say,image-promote: $*: $$(grep -c '"State":"available"' $@ || :) image(s) available)
 

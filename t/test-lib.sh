@@ -85,6 +85,11 @@ test_failure_ () {
 	sed 's/^/# /' "$test_log"
 }
 
+# The body runs in a function of its own, so that "return 1" in it fails the test, not the script.
+test_eval_ () {
+	eval "$1"
+}
+
 test_expect_success () {
 	test_prereq_=
 	if [ $# = 3 ]; then test_prereq_=$1; shift; fi
@@ -94,9 +99,9 @@ test_expect_success () {
 		return 0
 	fi
 	if [ -n "$test_verbose" ]; then
-		eval "$2"
+		test_eval_ "$2"
 	else
-		eval "$2" >"$test_log" 2>&1
+		test_eval_ "$2" >"$test_log" 2>&1
 	fi
 	test_status_=$?
 	if [ $test_status_ = 0 ]; then
