@@ -1,0 +1,246 @@
+/*
+ * ec2-wait waits until each image or instance record it reads is in a state: images available,
+ * instances running with an IP address, or instances terminated. It describes them again and
+ * again, batched per region, with pauses growing to about 15 s, and prints each record as it is
+ * then, in input order, with a Result saying whether it got there. It gives up when the timeout
+ * passes, naming what is still waiting, and at once when one can never get there (an image that
+ * failed, an instance terminated while waited for running); the records are printed either way,
+ * so that a cleanup further down the pipeline still gets every instance.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsopt.h"
+#include "ec2.h"
+#include "ec2res.h"
+#include "ec2wait.h"
+#include "jsonl.h"
+#include "out.h"
+#include "record.h"
+#include "timefmt.h"
+#include "util.h"
+
+#define ACTION	"wait"
+
+/* Copying an image to another region takes minutes per GiB; an instance boots in one or two. */
+#define TIMEOUT_IMAGES		"30m"
+#define TIMEOUT_INSTANCES	"10m"
+
+enum {
+	OPT_AVAILABLE = 0x200,
+	OPT_PRIVATE,
+	OPT_RUNNING,
+	OPT_TERMINATED,
+	OPT_TIMEOUT
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: ec2-wait --running [--private] | --available | --terminated\n"
+	    "           [--timeout DURATION] [--region REGION] [--endpoint-url URL] [-P N] [FILE ...]\n");
+	exit(status);
+}
+
+static const char *
+state_option(enum ec2wait_state st)
+{
+	switch (st) {
+	case EC2WAIT_AVAILABLE:
+		return "--available";
+	case EC2WAIT_TERMINATED:
+		return "--terminated";
+	default:
+		return "--running";
+	}
+}
+
+/* 1 if an earlier filter failed on rec: it is passed on as it is, not waited for. */
+static int
+failed_before(jv rec)
+{
+	jv result = jv_object_get(jv_copy(rec), jv_string("Result"));
+	const char *s = jv_get_kind(result) == JV_KIND_OBJECT ? rec_str(result, "Status") : NULL;
+	int failed = s != NULL && strcmp(s, "failed") == 0;
+
+	jv_free(result);
+	return failed;
+}
+
+/*
+ * Consumes rec. Checks that it is a resource st applies to, with an id and a region (else bad
+ * input: exit 3); returns it with its Region.
+ */
+static jv
+check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defregion)
+{
+	const struct ec2res *k = ec2res_of(rec);
+	const char *want = ec2wait_kind(st), *region;
+
+	if (k == NULL)
+		jsonl_die(in, "no InstanceId or ImageId string");
+	if (strcmp(k->name, want) != 0)
+		jsonl_die(in, "%s: an %s record (%s), but %s waits for %s", rec_str(rec, k->id),
+		    k->noun, k->id, state_option(st), want);
+	if (rec_str(rec, k->id) == NULL)
+		jsonl_die(in, "empty %s", k->id);
+	if ((region = ec2res_region(rec, defregion)) == NULL)
+		jsonl_die(in, "no Region string, and no region configured");
+	return jv_object_set(rec, jv_string("Region"), jv_string(region));
+}
+
+/*
+ * Consumes rec. The record with its Result; prints why it is not in the state when that is news
+ * (a stuck one, or every one still waiting at the timeout). Returns the record's exit status.
+ */
+static jv
+result(const struct ec2res *k, jv rec, const struct ec2wait *w, size_t i, const char *timeout,
+    int *status)
+{
+	char *reason = NULL;
+	jv out;
+
+	switch (w->outcome[i]) {
+	case EC2WAIT_REACHED:
+		return rec_result(rec, ACTION, "done", NULL, NULL);
+	case EC2WAIT_WAITING:
+		if (w->stopped)
+			xasprintf(&reason, "%s when the wait stopped", w->reason[i]);
+		else {
+			xasprintf(&reason, "%s after %s", w->reason[i], timeout);
+			warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), reason);
+		}
+		break;
+	case EC2WAIT_STUCK:
+		reason = xstrdup(w->reason[i]);
+		warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), reason);
+		break;
+	default:
+		reason = xstrdup(w->reason[i]);
+		break;
+	}
+	*status = EXIT_FAIL;
+	out = rec_result(rec, ACTION, "failed", reason, NULL);
+	free(reason);
+	return out;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "available",		no_argument,		NULL,	OPT_AVAILABLE },
+		{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT },
+		{ "help",		no_argument,		NULL,	'h' },
+		{ "private",		no_argument,		NULL,	OPT_PRIVATE },
+		{ "region",		required_argument,	NULL,	AWSOPT_REGION },
+		{ "running",		no_argument,		NULL,	OPT_RUNNING },
+		{ "terminated",		no_argument,		NULL,	OPT_TERMINATED },
+		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
+		{ "version",		no_argument,		NULL,	'V' },
+		{ NULL,			0,			NULL,	0 }
+	};
+	struct awsopt o;
+	struct jsonl in;
+	struct ec2 *ec2;
+	struct ec2wait w;
+	const struct ec2res *k;
+	const char *timeout = NULL;
+	enum ec2wait_state st = EC2WAIT_AVAILABLE;
+	jv recs = jv_array(), waited = jv_array(), rec;
+	int64_t timeout_s;
+	size_t i, nstates = 0, j = 0;
+	int ch, private = 0, status = EXIT_OK;
+
+	out_init();
+	awsopt_init(&o);
+	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(EXIT_OK);
+		case OPT_AVAILABLE:
+			st = EC2WAIT_AVAILABLE;
+			nstates++;
+			break;
+		case OPT_PRIVATE:
+			private = 1;
+			break;
+		case OPT_RUNNING:
+			st = EC2WAIT_RUNNING;
+			nstates++;
+			break;
+		case OPT_TERMINATED:
+			st = EC2WAIT_TERMINATED;
+			nstates++;
+			break;
+		case OPT_TIMEOUT:
+			timeout = optarg;
+			break;
+		case 'V':
+			print_version();
+		default:
+			if (awsopt_parse(&o, ch, optarg))
+				break;
+			usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (nstates != 1) {
+		warnx("one of --running, --available or --terminated");
+		usage(EXIT_USAGE);
+	}
+	if (private && st != EC2WAIT_RUNNING) {
+		warnx("--private: only with --running");
+		usage(EXIT_USAGE);
+	}
+	if (private)
+		st = EC2WAIT_RUNNING_PRIVATE;
+	if (timeout == NULL)
+		timeout = st == EC2WAIT_AVAILABLE ? TIMEOUT_IMAGES : TIMEOUT_INSTANCES;
+	if (duration_parse(timeout, &timeout_s) == -1)
+		errx(EXIT_USAGE, "--timeout: bad duration '%s' (expected e.g. 90s, 10m, 1h30m)",
+		    timeout);
+
+	ec2 = ec2_new(o.region, o.endpoint, o.max);
+	jsonl_open(&in, argv);
+	while (jv_is_valid(rec = jsonl_next(&in))) {
+		if (!failed_before(rec)) {
+			rec = check_record(&in, rec, st, ec2_region(ec2));
+			waited = jv_array_append(waited, jv_copy(rec));
+		}
+		recs = jv_array_append(recs, rec);
+	}
+	jsonl_close(&in);
+
+	k = ec2res_named(ec2wait_kind(st));
+	ec2wait(ec2, waited, st, timeout_s, &w);
+	jv_array_foreach(recs, n, r) {
+		if (failed_before(r)) {
+			status = EXIT_FAIL;
+			out_record(r);
+			continue;
+		}
+		jv_free(r);
+		/* w.recs holds this record as it was last described. */
+		out_record(result(k, jv_array_get(jv_copy(w.recs), (int)j), &w, j, timeout,
+		    &status));
+		j++;
+	}
+	/* A failed describe is the same message for every record it left waiting: say it once. */
+	for (i = 0; i < w.n; i++)
+		if (w.outcome[i] == EC2WAIT_ERROR) {
+			warnx("%s", w.reason[i]);
+			break;
+		}
+
+	ec2wait_free(&w);
+	jv_free(recs);
+	ec2_free(ec2);
+	ch = out_close();
+	return status != EXIT_OK ? status : ch;
+}

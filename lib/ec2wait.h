@@ -1,0 +1,55 @@
+/* ec2wait.h: waiting for EC2 images and instances to reach a state, polling with back-off. */
+#ifndef AMICYCLE_EC2WAIT_H
+#define AMICYCLE_EC2WAIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jv.h>
+
+struct ec2;
+
+/* The state to wait for, and the kind of resource it applies to. */
+enum ec2wait_state {
+	EC2WAIT_AVAILABLE,		/* images: available */
+	EC2WAIT_RUNNING,		/* instances: running, with a PublicIpAddress */
+	EC2WAIT_RUNNING_PRIVATE,	/* instances: running, with a PrivateIpAddress */
+	EC2WAIT_TERMINATED		/* instances: terminated, or no longer described at all */
+};
+
+/* What became of one resource. */
+enum ec2wait_outcome {
+	EC2WAIT_REACHED,	/* it is in the state */
+	EC2WAIT_WAITING,	/* not yet, when the time ran out or the wait stopped early */
+	EC2WAIT_STUCK,		/* in a state it cannot leave for the one waited for (an image
+				   failed, an instance terminated while waited for running), or gone */
+	EC2WAIT_ERROR		/* describing it failed after retries */
+};
+
+struct ec2wait {
+	jv	  recs;		/* the records as last described, in input order */
+	size_t	  n;
+	int	 *outcome;	/* per record: enum ec2wait_outcome */
+	char	**reason;	/* per record: why it is not in the state ("still pending", "image
+				   failed: ...", a describe's diagnostic); NULL when it is */
+	int	  stopped;	/* 1 if the wait stopped early, at the first stuck record or error */
+};
+
+/* The kind of resource ("images", "instances") state applies to. */
+const char	*ec2wait_kind(enum ec2wait_state);
+
+/*
+ * Consumes recs, an array of records of the kind state applies to, each with its id and a
+ * Region. Describes them by id (batched per region, as ec2res_refresh() does) at once, then
+ * again after pauses that grow from about 1 s to about 15 s, with jitter, until each is in
+ * state, or timeout_s seconds have passed (the last pause ends at the deadline, and one last
+ * describe follows), or one is stuck or a describe fails (then it stops at once). Resources not
+ * found are given 30 s to appear (EC2 is eventually consistent), except when waiting for
+ * terminated, which they then are. While stderr is a terminal a progress line is kept there
+ * ("waiting for 3 of 5 images: ami-..."), cleared at the end. Fills w; free it with
+ * ec2wait_free().
+ */
+void	ec2wait(struct ec2 *, jv recs, enum ec2wait_state, int64_t timeout_s, struct ec2wait *w);
+
+void	ec2wait_free(struct ec2wait *);
+
+#endif
