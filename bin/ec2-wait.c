@@ -20,14 +20,9 @@
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
-#include "timefmt.h"
 #include "util.h"
 
 #define ACTION	"wait"
-
-/* Copying an image to another region takes minutes per GiB; an instance boots in one or two. */
-#define TIMEOUT_IMAGES		"30m"
-#define TIMEOUT_INSTANCES	"10m"
 
 enum {
 	OPT_AVAILABLE = 0x200,
@@ -93,42 +88,6 @@ check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defreg
 	return jv_object_set(rec, jv_string("Region"), jv_string(region));
 }
 
-/*
- * Consumes rec. The record with its Result; prints why it is not in the state when that is news
- * (a stuck one, or every one still waiting at the timeout). Returns the record's exit status.
- */
-static jv
-result(const struct ec2res *k, jv rec, const struct ec2wait *w, size_t i, const char *timeout,
-    int *status)
-{
-	char *reason = NULL;
-	jv out;
-
-	switch (w->outcome[i]) {
-	case EC2WAIT_REACHED:
-		return rec_result(rec, ACTION, "done", NULL, NULL);
-	case EC2WAIT_WAITING:
-		if (w->stopped)
-			xasprintf(&reason, "%s when the wait stopped", w->reason[i]);
-		else {
-			xasprintf(&reason, "%s after %s", w->reason[i], timeout);
-			warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), reason);
-		}
-		break;
-	case EC2WAIT_STUCK:
-		reason = xstrdup(w->reason[i]);
-		warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), reason);
-		break;
-	default:
-		reason = xstrdup(w->reason[i]);
-		break;
-	}
-	*status = EXIT_FAIL;
-	out = rec_result(rec, ACTION, "failed", reason, NULL);
-	free(reason);
-	return out;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -148,12 +107,12 @@ main(int argc, char *argv[])
 	struct jsonl in;
 	struct ec2 *ec2;
 	struct ec2wait w;
-	const struct ec2res *k;
 	const char *timeout = NULL;
 	enum ec2wait_state st = EC2WAIT_AVAILABLE;
 	jv recs = jv_array(), waited = jv_array(), rec;
 	int64_t timeout_s;
-	size_t i, nstates = 0, j = 0;
+	size_t nstates = 0, j = 0;
+	char *why;
 	int ch, private = 0, status = EXIT_OK;
 
 	out_init();
@@ -201,10 +160,9 @@ main(int argc, char *argv[])
 	if (private)
 		st = EC2WAIT_RUNNING_PRIVATE;
 	if (timeout == NULL)
-		timeout = st == EC2WAIT_AVAILABLE ? TIMEOUT_IMAGES : TIMEOUT_INSTANCES;
-	if (duration_parse(timeout, &timeout_s) == -1)
-		errx(EXIT_USAGE, "--timeout: bad duration '%s' (expected e.g. 90s, 10m, 1h30m)",
-		    timeout);
+		timeout = st == EC2WAIT_AVAILABLE ? EC2WAIT_TIMEOUT_IMAGES :
+		    EC2WAIT_TIMEOUT_INSTANCES;
+	timeout_s = ec2wait_timeout(timeout);
 
 	ec2 = ec2_new(o.region, o.endpoint, o.max);
 	jsonl_open(&in, argv);
@@ -217,7 +175,6 @@ main(int argc, char *argv[])
 	}
 	jsonl_close(&in);
 
-	k = ec2res_named(ec2wait_kind(st));
 	ec2wait(ec2, waited, st, timeout_s, &w);
 	jv_array_foreach(recs, n, r) {
 		if (failed_before(r)) {
@@ -227,16 +184,14 @@ main(int argc, char *argv[])
 		}
 		jv_free(r);
 		/* w.recs holds this record as it was last described. */
-		out_record(result(k, jv_array_get(jv_copy(w.recs), (int)j), &w, j, timeout,
-		    &status));
+		why = ec2wait_why(&w, j, timeout);
+		out_record(rec_result(jv_array_get(jv_copy(w.recs), (int)j), ACTION,
+		    why != NULL ? "failed" : "done", why, NULL));
+		if (why != NULL)
+			status = EXIT_FAIL;
+		free(why);
 		j++;
 	}
-	/* A failed describe is the same message for every record it left waiting: say it once. */
-	for (i = 0; i < w.n; i++)
-		if (w.outcome[i] == EC2WAIT_ERROR) {
-			warnx("%s", w.reason[i]);
-			break;
-		}
 
 	ec2wait_free(&w);
 	jv_free(recs);

@@ -1,6 +1,7 @@
 /* ec2wait.c: waiting for EC2 images and instances to reach a state, polling with back-off. */
 #include <sys/ioctl.h>
 
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "ec2wait.h"
 #include "http.h"
 #include "record.h"
+#include "timefmt.h"
 #include "util.h"
 
 /*
@@ -25,6 +27,16 @@
 #define PAUSE_MAX_MS		15000
 /* EC2 is eventually consistent: a resource made a moment ago may not be described yet. */
 #define NOTFOUND_GRACE_MS	30000
+
+int64_t
+ec2wait_timeout(const char *s)
+{
+	int64_t sec;
+
+	if (duration_parse(s, &sec) == -1)
+		errx(EXIT_USAGE, "--timeout: bad duration '%s' (expected e.g. 90s, 10m, 1h30m)", s);
+	return sec;
+}
 
 const char *
 ec2wait_kind(enum ec2wait_state st)
@@ -225,6 +237,8 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 	size_t i;
 
 	deadline = timeout_s > (INT64_MAX - start) / 1000 ? INT64_MAX : start + timeout_s * 1000;
+	w->state = st;
+	w->told = 0;
 	w->n = jv_array_length(jv_copy(recs));
 	w->recs = recs;
 	w->outcome = xcalloc(w->n + 1, sizeof(*w->outcome));
@@ -253,6 +267,39 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 	}
 	if (shown)
 		progress(w, k, 0);
+}
+
+char *
+ec2wait_why(struct ec2wait *w, size_t i, const char *timeout)
+{
+	const struct ec2res *k = kind_of(w->state);
+	char *why = NULL;
+	jv rec;
+
+	switch (w->outcome[i]) {
+	case EC2WAIT_REACHED:
+		return NULL;
+	case EC2WAIT_WAITING:
+		if (w->stopped)
+			xasprintf(&why, "%s when the wait stopped", w->reason[i]);
+		else
+			xasprintf(&why, "%s after %s", w->reason[i], timeout);
+		break;
+	case EC2WAIT_ERROR:
+		if (!w->told)
+			warnx("%s", w->reason[i]);
+		w->told = 1;
+		return xstrdup(w->reason[i]);
+	default:
+		why = xstrdup(w->reason[i]);
+		break;
+	}
+	if (!w->stopped || w->outcome[i] == EC2WAIT_STUCK) {
+		rec = jv_array_get(jv_copy(w->recs), (int)i);
+		warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), why);
+		jv_free(rec);
+	}
+	return why;
 }
 
 void

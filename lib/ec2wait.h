@@ -26,13 +26,25 @@ enum ec2wait_outcome {
 };
 
 struct ec2wait {
+	enum ec2wait_state state;
 	jv	  recs;		/* the records as last described, in input order */
 	size_t	  n;
 	int	 *outcome;	/* per record: enum ec2wait_outcome */
 	char	**reason;	/* per record: why it is not in the state ("still pending", "image
 				   failed: ...", a describe's diagnostic); NULL when it is */
 	int	  stopped;	/* 1 if the wait stopped early, at the first stuck record or error */
+	int	  told;		/* a failed describe has been reported */
 };
+
+/*
+ * The default timeouts, as --timeout takes them: copying an image to another region takes
+ * minutes per GiB; an instance boots, or terminates, in a minute or two.
+ */
+#define EC2WAIT_TIMEOUT_IMAGES		"30m"
+#define EC2WAIT_TIMEOUT_INSTANCES	"10m"
+
+/* Parses --timeout's DURATION ("90s", "1h30m"); a bad one is a usage error (exit 2). */
+int64_t		 ec2wait_timeout(const char *);
 
 /* The kind of resource ("images", "instances") state applies to. */
 const char	*ec2wait_kind(enum ec2wait_state);
@@ -49,6 +61,14 @@ const char	*ec2wait_kind(enum ec2wait_state);
  * ec2wait_free().
  */
 void	ec2wait(struct ec2 *, jv recs, enum ec2wait_state, int64_t timeout_s, struct ec2wait *w);
+
+/*
+ * Why record i of w is not in the state, for its Result's Reason ("still pending after 30m",
+ * "image failed: ..."); NULL if it is. Reports it on stderr when it is news: "PROG: REGION ID:
+ * REASON" for one stuck or still waiting at the timeout (timeout is the option's text), the
+ * diagnostic of a failed describe once. The caller frees it.
+ */
+char	*ec2wait_why(struct ec2wait *w, size_t i, const char *timeout);
 
 void	ec2wait_free(struct ec2wait *);
 
