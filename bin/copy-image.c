@@ -46,6 +46,14 @@ struct want {
 	int		 dryrun;
 };
 
+/* An input record: an image to copy, or a planned copy. */
+struct input {
+	jv		 rec;		/* with its Region; an image as DescribeImages has it */
+	char		*where;		/* FILE:LINE, for messages */
+	int		 planned;	/* SourceImageId and no ImageId */
+	int		 found;		/* an image DescribeImages found */
+};
+
 /* One copy of one image to one region. */
 struct copy {
 	jv		 rec;		/* the plan of the copy; then the new image */
@@ -115,6 +123,22 @@ placeholder(const char *s)
 	return -1;
 }
 
+/* Each --kms-key must name a --to region: a key lives in one region. */
+static void
+check_kms(const struct want *wt)
+{
+	static char bad[256];
+
+	jv_object_foreach(wt->kms, region, k) {
+		if (bad[0] == '\0' && !has_region(wt->to, jv_string_value(region)))
+			snprintf(bad, sizeof(bad), "%s", jv_string_value(region));
+		jv_free(region);
+		jv_free(k);
+	}
+	if (bad[0] != '\0')
+		errx(EXIT_USAGE, "--kms-key %s=...: %s is not a region of --to", bad, bad);
+}
+
 static void
 check_template(const char *t)
 {
@@ -171,7 +195,8 @@ valid_name(const char *s)
 }
 
 /*
- * Borrows src. The plan of the copy of image src (in srcregion) to dest, named name: what
+ * Borrows src. The plan of the copy of image src (in srcregion) to dest, named name (if not
+ * NULL): what
  * CopyImage is called with, the source's tags (which the copy gets), and the fields a pipeline
  * added to the source (not the encryption an earlier copy had, nor its Result).
  */
@@ -183,7 +208,9 @@ plan_record(const struct want *wt, jv src, const char *srcregion, const char *de
 
 	plan = JV_OBJECT(jv_string("SourceImageId"), jv_string(rec_str(src, "ImageId")),
 	    jv_string("SourceRegion"), jv_string(srcregion), jv_string("Region"),
-	    jv_string(dest), jv_string("Name"), jv_string(name));
+	    jv_string(dest));
+	if (name != NULL)
+		plan = jv_object_set(plan, jv_string("Name"), jv_string(name));
 	if (rec_str(src, "Description") != NULL)
 		plan = jv_object_set(plan, jv_string("Description"),
 		    jv_string(rec_str(src, "Description")));
@@ -239,114 +266,218 @@ copy_params(jv plan, int dryrun)
 	return p;
 }
 
+/* What a run has read and planned. */
+struct run {
+	struct input	*inputs;
+	size_t		 ninputs;
+	struct copy	*copies;
+	size_t		 ncopies;
+	jv		 names;		/* "REGION NAME" -> "SOURCEREGION SOURCEID" of each copy */
+};
+
+/* Consumes plan. Adds the copy it describes; returns it. */
 static struct copy *
-add_copy(struct copy *copies, size_t *n, jv plan)
+add_copy(struct run *r, jv plan)
 {
-	copies = xreallocarray(copies, *n + 1, sizeof(*copies));
-	memset(&copies[*n], 0, sizeof(*copies));
-	copies[*n].source[0] = jv_object_get(jv_copy(plan), jv_string("SourceImageId"));
-	copies[*n].source[1] = jv_object_get(jv_copy(plan), jv_string("SourceRegion"));
-	copies[*n].params = jv_null();
-	copies[(*n)++].rec = plan;
-	return copies;
+	struct copy *c;
+
+	r->copies = xreallocarray(r->copies, r->ncopies + 1, sizeof(*r->copies));
+	c = &r->copies[r->ncopies++];
+	memset(c, 0, sizeof(*c));
+	c->source[0] = jv_object_get(jv_copy(plan), jv_string("SourceImageId"));
+	c->source[1] = jv_object_get(jv_copy(plan), jv_string("SourceRegion"));
+	c->params = jv_null();
+	c->rec = plan;
+	return c;
 }
 
-/* Borrows plan. Checks its name, and that no other copy to its region has the same name. */
+/* Checks the name of copy c, and that no other copy to its region has the same name. */
 static void
-check_name(struct jsonl *in, jv plan, jv *names)
+check_name(struct run *r, const char *where, const struct copy *c)
 {
-	const char *name = rec_str(plan, "Name");
+	static char why[512];
+	const char *name = rec_str(c->rec, "Name"), *region = rec_str(c->rec, "Region");
 	jv key, src, had;
 
 	if (!valid_name(name))
-		jsonl_die(in, "name '%s': not an image name (3 to 128 letters, digits, spaces and "
-		    "()[]./-_'@)", name);
-	key = jv_string_fmt("%s %s", rec_str(plan, "Region"), name);
-	src = jv_string_fmt("%s %s", rec_str(plan, "SourceRegion"), rec_str(plan, "SourceImageId"));
-	had = jv_object_get(jv_copy(*names), jv_copy(key));
-	if (jv_is_valid(had) && !jv_equal(jv_copy(had), jv_copy(src)))
-		jsonl_die(in, "two copies named '%s' in %s: %s and %s", name, rec_str(plan, "Region"),
+		errx(EXIT_DATA, "%s: name '%s': not an image name (3 to 128 letters, digits, spaces "
+		    "and ()[]./-_'@)", where, name);
+	key = jv_string_fmt("%s %s", region, name);
+	src = jv_string_fmt("%s %s", jv_string_value(c->source[1]), jv_string_value(c->source[0]));
+	had = jv_object_get(jv_copy(r->names), jv_copy(key));
+	if (jv_is_valid(had) && !jv_equal(jv_copy(had), jv_copy(src))) {
+		snprintf(why, sizeof(why), "two copies named '%s' in %s: %s and %s", name, region,
 		    jv_string_value(had), jv_string_value(src));
+		jv_free(key);
+		jv_free(src);
+		jv_free(had);
+		errx(EXIT_DATA, "%s: %s", where, why);
+	}
 	jv_free(had);
-	*names = jv_object_set(*names, key, src);
+	r->names = jv_object_set(r->names, key, src);
 }
 
-/* Consumes rec, an image record. Adds its copies to each --to region. */
-static struct copy *
-image_copies(struct jsonl *in, jv rec, const struct want *wt, const char *defregion,
-    struct copy *copies, size_t *n, jv *names)
+/* Consumes rec, an image record; checks it and returns it with its Region. */
+static jv
+check_image(struct jsonl *in, jv rec, const struct want *wt, const char *defregion)
 {
-	const char *srcregion, *id = rec_str(rec, "ImageId");
-	char *name;
-	jv plan;
+	static char why[512];
+	const char *region = NULL;
 
 	if (ec2res_of(rec) == &ec2res_instances)
-		jsonl_die(in, "an instance record (InstanceId), not an image");
-	if (ec2res_of(rec) != &ec2res_images)
-		jsonl_die(in, "no ImageId string (nor SourceImageId, as a planned copy has)");
-	if (id == NULL)
-		jsonl_die(in, "empty ImageId");
-	if ((srcregion = ec2res_region(rec, defregion)) == NULL)
-		jsonl_die(in, "no Region string, and no region configured");
-	if (jv_array_length(jv_copy(wt->to)) == 0)
-		jsonl_die(in, "%s: nowhere to copy it: no --to", id);
-	jv_array_foreach(wt->to, i, dest) {
-		name = expand(wt->name, rec_str(rec, "Name"), id, srcregion, jv_string_value(dest));
-		if (name == NULL)
-			jsonl_die(in, "%s: no Name string, which --name '%s' uses", id, wt->name);
-		plan = plan_record(wt, rec, srcregion, jv_string_value(dest), name);
-		check_name(in, plan, names);
-		copies = add_copy(copies, n, plan);
-		free(name);
-		jv_free(dest);
+		snprintf(why, sizeof(why), "an instance record (InstanceId), not an image");
+	else if (ec2res_of(rec) != &ec2res_images)
+		snprintf(why, sizeof(why), "no ImageId string (nor SourceImageId, as a planned copy "
+		    "has)");
+	else if (rec_str(rec, "ImageId") == NULL)
+		snprintf(why, sizeof(why), "empty ImageId");
+	else if ((region = ec2res_region(rec, defregion)) == NULL)
+		snprintf(why, sizeof(why), "no Region string, and no region configured");
+	else if (jv_array_length(jv_copy(wt->to)) == 0) {
+		snprintf(why, sizeof(why), "%s: nowhere to copy it: no --to",
+		    rec_str(rec, "ImageId"));
+		region = NULL;
 	}
-	jv_free(rec);
-	return copies;
+	if (region == NULL) {
+		jv_free(rec);
+		jsonl_die(in, "%s", why);
+	}
+	return jv_object_set(rec, jv_string("Region"), jv_string(region));
 }
 
-/* Consumes rec, a planned copy (SourceImageId and no ImageId): checks it, adds it. */
-static struct copy *
-planned_copy(struct jsonl *in, jv rec, const struct want *wt, struct copy *copies, size_t *n,
-    jv *names)
+/* Consumes rec, a planned copy (SourceImageId and no ImageId); checks it and returns it. */
+static jv
+check_planned(struct jsonl *in, jv rec, const struct want *wt)
 {
 	static const char *const need[] = { "SourceImageId", "SourceRegion", "Region", "Name", NULL };
+	static char why[512];
 	const char *const *f;
 	jv enc;
 	int kind;
 
-	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)
-		jsonl_die(in, "a planned copy (SourceImageId, no ImageId) says where it goes, its "
-		    "name and encryption: no --to, --name, --encrypted or --kms-key with it");
-	for (f = need; *f != NULL; f++)
-		if (rec_str(rec, *f) == NULL)
-			jsonl_die(in, "a planned copy (SourceImageId, no ImageId) without a %s string", *f);
+	why[0] = '\0';
 	enc = jv_object_get(jv_copy(rec), jv_string("Encrypted"));
 	kind = jv_get_kind(enc);
 	jv_free(enc);
-	if (kind != JV_KIND_INVALID && kind != JV_KIND_TRUE && kind != JV_KIND_FALSE)
-		jsonl_die(in, "Encrypted: not true or false");
-	if (rec_str(rec, "KmsKeyId") != NULL && kind != JV_KIND_TRUE)
-		jsonl_die(in, "KmsKeyId without \"Encrypted\":true");
-	check_name(in, rec, names);
-	return add_copy(copies, n, jv_object_delete(rec, jv_string("Result")));
+	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)
+		snprintf(why, sizeof(why), "a planned copy (SourceImageId, no ImageId) says where it "
+		    "goes, its name and encryption: no --to, --name, --encrypted or --kms-key with it");
+	for (f = need; why[0] == '\0' && *f != NULL; f++)
+		if (rec_str(rec, *f) == NULL)
+			snprintf(why, sizeof(why), "a planned copy (SourceImageId, no ImageId) "
+			    "without a %s string", *f);
+	if (why[0] == '\0' && kind != JV_KIND_INVALID && kind != JV_KIND_TRUE &&
+	    kind != JV_KIND_FALSE)
+		snprintf(why, sizeof(why), "Encrypted: not true or false");
+	if (why[0] == '\0' && rec_str(rec, "KmsKeyId") != NULL && kind != JV_KIND_TRUE)
+		snprintf(why, sizeof(why), "KmsKeyId without \"Encrypted\":true");
+	if (why[0] != '\0') {
+		jv_free(rec);
+		jsonl_die(in, "%s", why);
+	}
+	return jv_object_delete(rec, jv_string("Result"));
 }
 
-/* Reads and checks every record before anything is called; returns the copies, in order. */
-static struct copy *
-read_copies(struct jsonl *in, const struct want *wt, const char *defregion, size_t *n)
+/* Reads and checks every record before anything is called, into r->inputs, in order. */
+static void
+read_inputs(struct run *r, struct jsonl *in, const struct want *wt, const char *defregion)
 {
-	struct copy *copies = NULL;
-	jv rec, names = jv_object();
+	struct input *p;
+	jv rec;
 
-	*n = 0;
 	while (jv_is_valid(rec = jsonl_next(in))) {
-		if (ec2res_of(rec) == NULL && jv_object_has(jv_copy(rec), jv_string("SourceImageId")))
-			copies = planned_copy(in, rec, wt, copies, n, &names);
-		else
-			copies = image_copies(in, rec, wt, defregion, copies, n, &names);
+		r->inputs = xreallocarray(r->inputs, r->ninputs + 1, sizeof(*r->inputs));
+		p = &r->inputs[r->ninputs];
+		p->rec = jv_null();
+		p->where = jsonl_where(in);
+		p->planned = ec2res_of(rec) == NULL &&
+		    jv_object_has(jv_copy(rec), jv_string("SourceImageId"));
+		p->found = 0;
+		r->ninputs++;
+		p->rec = p->planned ? check_planned(in, rec, wt) :
+		    check_image(in, rec, wt, defregion);
 	}
-	jv_free(names);
-	return copies;
+}
+
+/*
+ * Describes the images to copy, so that their names, descriptions and tags are what EC2 has,
+ * whatever the records say. A failed describe ends the program: nothing has been changed.
+ */
+static void
+describe_sources(struct ec2 *ec2, struct run *r)
+{
+	static char why[1024];
+	jv batch = jv_array(), fresh, msg, f;
+	size_t i, j = 0;
+
+	for (i = 0; i < r->ninputs; i++)
+		if (!r->inputs[i].planned)
+			batch = jv_array_append(batch, jv_copy(r->inputs[i].rec));
+	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
+	if (!jv_is_valid(fresh)) {
+		msg = jv_invalid_get_msg(fresh);
+		snprintf(why, sizeof(why), "%s", jv_string_value(msg));
+		jv_free(msg);
+		errx(EXIT_FAIL, "%s", why);
+	}
+	for (i = 0; i < r->ninputs; i++) {
+		if (r->inputs[i].planned)
+			continue;
+		f = jv_array_get(jv_copy(fresh), (int)j++);
+		if ((r->inputs[i].found = jv_get_kind(f) == JV_KIND_OBJECT)) {
+			jv_free(r->inputs[i].rec);
+			r->inputs[i].rec = f;
+		} else
+			jv_free(f);
+	}
+	jv_free(fresh);
+}
+
+/* The copies of input p: the image to each --to region. */
+static void
+image_copies(struct run *r, const struct input *p, const struct want *wt)
+{
+	static char why[512];
+	const char *id = rec_str(p->rec, "ImageId"), *region = rec_str(p->rec, "Region");
+	struct copy *c;
+	char *name;
+
+	if (!p->found)
+		warnx("%s %s: no such image", region, id);
+	jv_array_foreach(wt->to, j, dest) {
+		name = expand(wt->name, rec_str(p->rec, "Name"), id, region, jv_string_value(dest));
+		if (name == NULL && p->found) {
+			snprintf(why, sizeof(why), "%s: no Name, which --name '%s' uses", id, wt->name);
+			jv_free(dest);
+			errx(EXIT_DATA, "%s: %s", p->where, why);
+		}
+		c = add_copy(r, plan_record(wt, p->rec, region, jv_string_value(dest), name));
+		free(name);
+		jv_free(dest);
+		if (p->found)
+			check_name(r, p->where, c);
+		else {
+			c->status = "failed";
+			xasprintf(&c->reason, "no image %s in %s", id, region);
+		}
+	}
+}
+
+/* The copies the inputs make, in order: each image to each --to region, each planned copy. */
+static void
+plan_copies(struct run *r, const struct want *wt)
+{
+	struct input *p;
+	size_t i;
+
+	for (i = 0; i < r->ninputs; i++) {
+		p = &r->inputs[i];
+		if (p->planned) {
+			check_name(r, p->where, add_copy(r, p->rec));
+			p->rec = jv_null();
+		} else
+			image_copies(r, p, wt);
+	}
 }
 
 static void
@@ -383,6 +514,8 @@ copy_submit(struct ec2 *ec2, struct copy *c, int dryrun)
 {
 	const char *dest = rec_str(c->rec, "Region");
 
+	if (c->status != NULL)
+		return;
 	if (strcmp(dest, rec_str(c->rec, "SourceRegion")) == 0) {
 		c->status = "skipped";
 		xasprintf(&c->reason, "the image is in %s already", dest);
@@ -396,6 +529,28 @@ copy_submit(struct ec2 *ec2, struct copy *c, int dryrun)
 	}
 	c->params = copy_params(c->rec, dryrun);
 	ec2_submit(ec2, dest, "CopyImage", jv_copy(c->params), copy_done, c);
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ninputs; i++) {
+		jv_free(r->inputs[i].rec);
+		free(r->inputs[i].where);
+	}
+	for (i = 0; i < r->ncopies; i++) {
+		jv_free(r->copies[i].rec);
+		jv_free(r->copies[i].params);
+		jv_free(r->copies[i].source[0]);
+		jv_free(r->copies[i].source[1]);
+		free(r->copies[i].reason);
+		free(r->copies[i].request_id);
+	}
+	free(r->inputs);
+	free(r->copies);
+	jv_free(r->names);
 }
 
 /* 1 if c stands for an image: a copy made, or a destination the image is in already. */
@@ -437,10 +592,6 @@ describe_copies(struct ec2 *ec2, struct copy *copies, size_t n, int wait, int64_
 			j++;
 		}
 		ec2wait_free(&w);
-		return;
-	}
-	if (jv_array_length(jv_copy(batch)) == 0) {
-		jv_free(batch);
 		return;
 	}
 	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
@@ -497,10 +648,11 @@ main(int argc, char *argv[])
 	struct want wt = { jv_array(), NAME_DEFAULT, 0, 0, jv_object(), 0 };
 	struct jsonl in;
 	struct ec2 *ec2;
-	struct copy *copies;
+	/* Static, so that what it holds is reachable, not lost, when bad input ends the program. */
+	static struct run r;
 	const char *timeout = NULL, *eq;
 	int64_t timeout_s;
-	size_t n, i;
+	size_t i;
 	int ch, wait = 0, status = EXIT_OK;
 
 	out_init();
@@ -545,13 +697,7 @@ main(int argc, char *argv[])
 	wt.dryrun = o.dryrun;
 	if (jv_object_length(jv_copy(wt.kms)) > 0 && !wt.encrypted)
 		errx(EXIT_USAGE, "--kms-key: only with --encrypted");
-	jv_object_foreach(wt.kms, region, k) {
-		if (!has_region(wt.to, jv_string_value(region)))
-			errx(EXIT_USAGE, "--kms-key %s=...: %s is not a region of --to",
-			    jv_string_value(region), jv_string_value(region));
-		jv_free(region);
-		jv_free(k);
-	}
+	check_kms(&wt);
 	if (timeout != NULL && !wait)
 		errx(EXIT_USAGE, "--timeout: only with --wait");
 	if (timeout == NULL)
@@ -559,27 +705,22 @@ main(int argc, char *argv[])
 	timeout_s = ec2wait_timeout(timeout);
 
 	ec2 = awsopt_client(&o);
+	r.names = jv_object();
 	jsonl_open(&in, argv);
-	copies = read_copies(&in, &wt, ec2_region(ec2), &n);
+	read_inputs(&r, &in, &wt, ec2_region(ec2));
 	jsonl_close(&in);
+	describe_sources(ec2, &r);
+	plan_copies(&r, &wt);
 
-	for (i = 0; i < n; i++)
-		copy_submit(ec2, &copies[i], wt.dryrun);
+	for (i = 0; i < r.ncopies; i++)
+		copy_submit(ec2, &r.copies[i], wt.dryrun);
 	ec2_run(ec2);
 	if (!wt.dryrun)
-		describe_copies(ec2, copies, n, wait, timeout_s, timeout);
-	for (i = 0; i < n; i++)
-		out_record(result(&copies[i], &status));
+		describe_copies(ec2, r.copies, r.ncopies, wait, timeout_s, timeout);
+	for (i = 0; i < r.ncopies; i++)
+		out_record(result(&r.copies[i], &status));
 
-	for (i = 0; i < n; i++) {
-		jv_free(copies[i].rec);
-		jv_free(copies[i].params);
-		jv_free(copies[i].source[0]);
-		jv_free(copies[i].source[1]);
-		free(copies[i].reason);
-		free(copies[i].request_id);
-	}
-	free(copies);
+	run_free(&r);
 	jv_free(wt.to);
 	jv_free(wt.kms);
 	ec2_free(ec2);

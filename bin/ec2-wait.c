@@ -73,19 +73,41 @@ failed_before(jv rec)
 static jv
 check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defregion)
 {
+	static char why[512];
 	const struct ec2res *k = ec2res_of(rec);
-	const char *want = ec2wait_kind(st), *region;
+	const char *want = ec2wait_kind(st), *region = NULL;
 
 	if (k == NULL)
-		jsonl_die(in, "no InstanceId or ImageId string");
-	if (strcmp(k->name, want) != 0)
-		jsonl_die(in, "%s: an %s record (%s), but %s waits for %s", rec_str(rec, k->id),
-		    k->noun, k->id, state_option(st), want);
-	if (rec_str(rec, k->id) == NULL)
-		jsonl_die(in, "empty %s", k->id);
-	if ((region = ec2res_region(rec, defregion)) == NULL)
-		jsonl_die(in, "no Region string, and no region configured");
+		snprintf(why, sizeof(why), "no InstanceId or ImageId string");
+	else if (strcmp(k->name, want) != 0)
+		snprintf(why, sizeof(why), "%s: an %s record (%s), but %s waits for %s",
+		    rec_str(rec, k->id), k->noun, k->id, state_option(st), want);
+	else if (rec_str(rec, k->id) == NULL)
+		snprintf(why, sizeof(why), "empty %s", k->id);
+	else if ((region = ec2res_region(rec, defregion)) == NULL)
+		snprintf(why, sizeof(why), "no Region string, and no region configured");
+	if (region == NULL) {
+		/* Freed before the end, so that a leak checker has nothing to say. */
+		jv_free(rec);
+		jsonl_die(in, "%s", why);
+	}
 	return jv_object_set(rec, jv_string("Region"), jv_string(region));
+}
+
+/* Reads every record into *recs, and those to wait for into *waited too. */
+static void
+read_records(struct jsonl *in, enum ec2wait_state st, const char *defregion, jv *recs,
+    jv *waited)
+{
+	jv rec;
+
+	while (jv_is_valid(rec = jsonl_next(in))) {
+		if (!failed_before(rec)) {
+			rec = check_record(in, rec, st, defregion);
+			*waited = jv_array_append(*waited, jv_copy(rec));
+		}
+		*recs = jv_array_append(*recs, rec);
+	}
 }
 
 int
@@ -109,7 +131,8 @@ main(int argc, char *argv[])
 	struct ec2wait w;
 	const char *timeout = NULL;
 	enum ec2wait_state st = EC2WAIT_AVAILABLE;
-	jv recs = jv_array(), waited = jv_array(), rec;
+	/* Static, so that what they hold is reachable, not lost, when bad input ends the program. */
+	static jv recs, waited;
 	int64_t timeout_s;
 	size_t nstates = 0, j = 0;
 	char *why;
@@ -165,14 +188,10 @@ main(int argc, char *argv[])
 	timeout_s = ec2wait_timeout(timeout);
 
 	ec2 = ec2_new(o.region, o.endpoint, o.max);
+	recs = jv_array();
+	waited = jv_array();
 	jsonl_open(&in, argv);
-	while (jv_is_valid(rec = jsonl_next(&in))) {
-		if (!failed_before(rec)) {
-			rec = check_record(&in, rec, st, ec2_region(ec2));
-			waited = jv_array_append(waited, jv_copy(rec));
-		}
-		recs = jv_array_append(recs, rec);
-	}
+	read_records(&in, st, ec2_region(ec2), &recs, &waited);
 	jsonl_close(&in);
 
 	ec2wait(ec2, waited, st, timeout_s, &w);
