@@ -1,12 +1,12 @@
 /*
- * copy-image promotes images to other regions. For each image record and each destination it
- * calls CopyImage in the destination region, copying the image's tags, with a ClientToken made
- * from what the copy is (source, destination, name, encryption), so that a retried call or a
- * re-run returns the image made the first time instead of making another. It prints one record
- * per copy: the new image as EC2 describes it, with SourceImageId and SourceRegion, or with
- * --wait as it is once available. A dry run prints the plan, one record per copy without an
- * ImageId, and copy-image applies such a plan when it reads it back. All of the input is read
- * and checked before the first call, so bad input changes nothing.
+ * copy-image promotes images to other regions. It describes the images it reads, then for each
+ * image and each destination calls CopyImage in the destination region, copying the image's
+ * tags, with a ClientToken made from what the copy is (source, destination, name, encryption),
+ * so that a retried call or a re-run returns the image made the first time instead of making
+ * another. It prints one record per copy: the new image as EC2 describes it, with SourceImageId
+ * and SourceRegion, or with --wait as it is once available. A dry run prints the plan, one
+ * record per copy without an ImageId, and copy-image applies such a plan when it reads it back.
+ * All of the input is read and checked before the first copy, so bad input changes nothing.
  */
 #include <ctype.h>
 #include <err.h>
@@ -140,12 +140,14 @@ check_kms(const struct want *wt)
 }
 
 static void
-check_template(const char *t)
+check_template(const char *template)
 {
-	for (; *t != '\0'; t++)
+	const char *t;
+
+	for (t = template; *t != '\0'; t++)
 		if (*t == '{' && placeholder(t) == -1)
 			errx(EXIT_USAGE, "--name '%s': unknown placeholder at '%s' (expected {name}, "
-			    "{id}, {region} or {source_region})", t, t);
+			    "{id}, {region} or {source_region})", template, t);
 }
 
 /*
@@ -195,10 +197,9 @@ valid_name(const char *s)
 }
 
 /*
- * Borrows src. The plan of the copy of image src (in srcregion) to dest, named name (if not
- * NULL): what
- * CopyImage is called with, the source's tags (which the copy gets), and the fields a pipeline
- * added to the source (not the encryption an earlier copy had, nor its Result).
+ * Borrows src. The plan of the copy of image src (in srcregion) to dest, named name (unless
+ * NULL): what CopyImage is called with, the source's tags (which the copy gets), and the fields
+ * a pipeline added to the source (not the encryption an earlier copy had, nor its Result).
  */
 static jv
 plan_record(const struct want *wt, jv src, const char *srcregion, const char *dest,

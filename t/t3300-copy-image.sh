@@ -191,6 +191,16 @@ test_expect_success 'an image that does not exist: failed, not called, the other
 	test "$(ec2_count CopyImage)" = 1
 '
 
+test_expect_success 'describing the images fails: nothing copied, nothing printed, exit 1' '
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"error\",\"Action\":\"DescribeImages\",\"Code\":\"UnauthorizedOperation\",\"Message\":\"You are not authorized to perform this operation.\",\"Status\":403}" &&
+	test_expect_code 1 copy-image --to us-west-2 web3.jsonl >out 2>err &&
+	test_line_count = 0 out &&
+	test_line_count = 1 err &&
+	test_grep "^copy-image: us-east-1: DescribeImages: UnauthorizedOperation: " err &&
+	test "$(ec2_count CopyImage)" = 0
+'
+
 test_expect_success 'usage errors: exit 2, nothing called' '
 	ec2_reset_counts &&
 	test_expect_code 2 copy-image --to us-west-2 --kms-key us-west-2=k web1.jsonl 2>err &&
