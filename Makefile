@@ -89,7 +89,7 @@ $(B)/lib $(B)/bin $(B)/t:
 # otherwise it prints the apt-get command to run and stops.
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev
-TEST_DEPS = perl jq python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
+TEST_DEPS = perl jq curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
 	ca-certificates
 deps:
 	$(Q)missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \

@@ -263,7 +263,7 @@ http_pool_run(struct http_pool *p)
 {
 	struct http_job *job;
 	CURLMsg *msg;
-	int still, left;
+	int still, left, ended;
 	long wait;
 
 	for (;;) {
@@ -271,6 +271,7 @@ http_pool_run(struct http_pool *p)
 		if (p->running == 0 && p->waiting == NULL)
 			break;
 		curl_multi_perform(p->multi, &still);
+		ended = 0;
 		while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -282,7 +283,11 @@ http_pool_run(struct http_pool *p)
 			job->easy = job->hdrs = NULL;
 			p->running--;
 			job->done(job, job->arg);
+			ended = 1;
 		}
+		/* A callback may have queued the next job (a next page): start it before waiting. */
+		if (ended)
+			continue;
 		if (p->running > 0 || p->waiting != NULL) {
 			if (p->running > 0 && wait > 100)
 				wait = 100;

@@ -69,6 +69,7 @@ jsonl_getline(struct jsonl *r)
 			continue;
 		}
 		r->lineno++;
+		r->nolf = n == 0 || r->line[n - 1] != '\n';
 		if (n > 0 && r->line[n - 1] == '\n')
 			r->line[--n] = '\0';
 		if (n > 0 && r->line[n - 1] == '\r')
@@ -79,11 +80,24 @@ jsonl_getline(struct jsonl *r)
 	}
 }
 
+char *
+jsonl_parse_msg(jv v)
+{
+	jv msg;
+	char *s, *cut;
+
+	msg = jv_invalid_get_msg(v);
+	s = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "parse error");
+	jv_free(msg);
+	if ((cut = strstr(s, " (while parsing")) != NULL)
+		*cut = '\0';
+	return s;
+}
+
 jv
 jsonl_parse(struct jsonl *r)
 {
-	jv v, msg;
-	char *cut;
+	jv v;
 	char *s;
 
 	if (!utf8_valid(r->line, r->len))
@@ -92,12 +106,7 @@ jsonl_parse(struct jsonl *r)
 		jsonl_die(r, "NUL byte in line");
 	v = jv_parse_sized(r->line, r->len);
 	if (!jv_is_valid(v)) {
-		msg = jv_invalid_get_msg(v);
-		/* jq quotes the whole input after the message; a 10 MB line is no diagnostic. */
-		s = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "parse error");
-		jv_free(msg);
-		if ((cut = strstr(s, " (while parsing")) != NULL)
-			*cut = '\0';
+		s = jsonl_parse_msg(v);
 		fflush(stdout);
 		errx(EXIT_DATA, "%s:%lu: not valid JSON: %s", r->name, r->lineno, s);
 	}

@@ -14,6 +14,7 @@ struct jsonl {
 	char		 *line;		/* the current line, without its LF or CRLF */
 	size_t		  len;
 	size_t		  cap;
+	int		  nolf;		/* the line ends its input without a newline (cut short?) */
 };
 
 /* Reads the operands in order ("-" is stdin); none means stdin. paths is NULL-terminated. */
@@ -43,6 +44,12 @@ void	jsonl_die(struct jsonl *, const char *fmt, ...)
 char	*jsonl_where(struct jsonl *);
 
 void	jsonl_close(struct jsonl *);
+
+/*
+ * Consumes v, an invalid value from jv_parse_sized(). Returns jq's message without the input that
+ * jq quotes after it (a 10 MB line is no diagnostic); the caller frees it.
+ */
+char	*jsonl_parse_msg(jv v);
 
 /* 1 if the len bytes at p are valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 int	utf8_valid(const char *p, size_t len);

@@ -20,6 +20,16 @@ rec_str(jv rec, const char *field)
 }
 
 const char *
+rec_region(jv rec, const char *defregion)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("Region"));
+	int none = !jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL;
+
+	jv_free(v);
+	return none ? defregion : rec_str(rec, "Region");
+}
+
+const char *
 rec_tag(jv rec, const char *key)
 {
 	jv tags = jv_object_get(jv_copy(rec), jv_string("Tags"));

@@ -10,6 +10,12 @@
  */
 const char	*rec_str(jv rec, const char *field);
 
+/*
+ * Borrows rec. The region rec is in: its Region, else defregion when it has none (missing or
+ * null); NULL when neither, or when Region is not a non-empty string.
+ */
+const char	*rec_region(jv rec, const char *defregion);
+
 /* Borrows rec. The value of the tag key in rec's Tags, or NULL. Lives as long as rec does. */
 const char	*rec_tag(jv rec, const char *key);
 

@@ -301,7 +301,7 @@ class Model:
 				if child is None:
 					continue
 				seen.add(sname)
-				out[mname] = self._parse(ref["shape"], child, path + sname)
+				out[mname] = self._parse(ref["shape"], child, path + sname + ".")
 			for key in sorted(node.children):
 				if key not in seen:
 					raise client_error("UnknownParameter",
@@ -378,8 +378,7 @@ class Model:
 			except ValueError:
 				raise client_error("InvalidParameterValue", "Invalid base64 value for %s." % name) from None
 		if t == "string" and shape.get("enum") and v not in shape["enum"] and self.protocol == "ec2":
-			raise client_error("InvalidParameterValue", "Value (%s) for parameter %s is invalid. "
-					   "Valid values: %s" % (v, name, ", ".join(shape["enum"][:20])))
+			raise client_error("InvalidParameterValue", "Invalid value '%s' for %s." % (v, name))
 		return v
 
 	# Output: EC2's XML (and the Query protocol's, for STS) from a CLI-shaped result.
@@ -1166,6 +1165,12 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 					   "LaunchTemplateName or LaunchTemplateId")
 		templates = sorted(reg.templates.values(), key=lambda t: t["_seq"])
 	limit = max_results(p, lo=1, hi=200)
+	bounds = []
+	for key in ("MinVersion", "MaxVersion"):
+		v = p.get(key)
+		if v is not None and not v.isdigit():
+			raise client_error("InvalidParameterValue", "Invalid value '%s' for %s." % (v, key))
+		bounds.append(int(v) if v is not None else None)
 	ctx.dry_check()
 	rows = []
 	seq = 0
@@ -1189,9 +1194,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 			n = v["VersionNumber"]
 			if wanted and n not in nums:
 				continue
-			if p.get("MinVersion") and n < int(p["MinVersion"]):
-				continue
-			if p.get("MaxVersion") and n > int(p["MaxVersion"]):
+			if bounds[0] is not None and n < bounds[0] or bounds[1] is not None and n > bounds[1]:
 				continue
 			row = {"LaunchTemplateId": lt["LaunchTemplateId"], "LaunchTemplateName": lt.get("LaunchTemplateName"),
 			       "VersionNumber": n, "DefaultVersion": n == lt["DefaultVersionNumber"]}
@@ -1819,8 +1822,9 @@ def log_line(fields):
 
 class Handler(http.server.BaseHTTPRequestHandler):
 	protocol_version = "HTTP/1.1"
-	server_version = "AmazonEC2"
-	sys_version = ""
+
+	def version_string(self):
+		return "AmazonEC2"
 
 	def log_message(self, fmt, *args):
 		pass

@@ -13,18 +13,23 @@
 # The endpoint is stopped when the script ends (test_atexit), or by ec2_stop. A start that fails is
 # reported on stderr with the endpoint's own messages, and ec2_start returns 1: it never hangs.
 
-EC2_ENDPOINT=$TEST_DIR/ec2-endpoint.py
+# Outside the test harness (share/demo), TEST_DIR, TRASH and PYTHON may be unset: then this file's
+# directory, a fresh temporary directory and /usr/bin/python3, and nothing is stopped automatically.
+EC2_ENDPOINT=${TEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}/ec2-endpoint.py
 EC2_TEST_ACCESS_KEY_ID=AKIAAMICYCLETEST0001
 EC2_TEST_SECRET_ACCESS_KEY=amicycle-secret-test-0001
 
 # ec2_start [SEEDFILE]
 ec2_start () {
-	EC2_DIR=$TRASH/.ec2-endpoint
+	ec2_stop
+	EC2_DIR=${TRASH:-$(mktemp -d)}/.ec2-endpoint
 	rm -rf "$EC2_DIR" && mkdir -p "$EC2_DIR" || return 1
-	"$PYTHON" "$EC2_ENDPOINT" serve --port-file "$EC2_DIR/port" --pid-file "$EC2_DIR/pid" \
+	"${PYTHON:-/usr/bin/python3}" "$EC2_ENDPOINT" serve --port-file "$EC2_DIR/port" --pid-file "$EC2_DIR/pid" \
 		--log "$EC2_DIR/log" ${1:+--seed "$1"} </dev/null >"$EC2_DIR/stderr" 2>&1 &
 	EC2_PID=$!
-	test_atexit ec2_stop
+	if command -v test_atexit >/dev/null; then
+		test_atexit ec2_stop
+	fi
 	# Up to 10 s for the port file, which appears only once the server listens.
 	ec2_i_=0
 	while ! [ -s "$EC2_DIR/port" ]; do

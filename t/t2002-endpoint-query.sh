@@ -36,7 +36,9 @@ cat >seed.json <<'EOF'
                 {"SnapshotId": "snap-00000000000000003"}, {"SnapshotId": "snap-00000000000000099"}],
   "Instances": [{"InstanceId": "i-00000000000000001", "ImageId": "ami-00000000000000005",
                  "State": {"Code": 48, "Name": "terminated"}},
-                {"InstanceId": "i-00000000000000002", "ImageId": "ami-00000000000000005"}]}},
+                {"InstanceId": "i-00000000000000002", "ImageId": "ami-00000000000000005"}],
+  "LaunchTemplates": [{"LaunchTemplateId": "lt-0123456789abcdef0", "LaunchTemplateName": "web",
+    "Versions": [{"LaunchTemplateData": {"ImageId": "ami-00000000000000004"}}]}]}},
  "Deny": [{"Action": "DeregisterImage", "ResourceId": "ami-00000000000000010"}]}
 EOF
 
@@ -280,6 +282,59 @@ test_expect_success 'client tokens: RunInstances and CopyImage answer once, refu
 	ec2_state >state &&
 	jq -r "[.Regions[\"us-east-1\"].Images[] | select(.Name == \"copy-1\")] | length" state >actual &&
 	echo 1 >expect && test_cmp expect actual
+'
+
+test_expect_success 'CopyImage encrypted: new snapshots take the key; a key alone is refused' '
+	ec2_query CopyImage SourceRegion=us-east-1 SourceImageId=ami-00000000000000001 Name=enc-1 Encrypted=true \
+		KmsKeyId=alias/amicycle >out &&
+	id=$(sed -n "s|.*<imageId>\(.*\)</imageId>|\1|p" out) &&
+	ec2_state >state &&
+	jq -r --arg id "$id" ".Regions[\"us-east-1\"] | (.Images[] | select(.ImageId == \$id) | .BlockDeviceMappings[0].Ebs.SnapshotId) as \$s | .Snapshots[] | select(.SnapshotId == \$s) | [.State, .Encrypted, .KmsKeyId] | @tsv" state >actual &&
+	printf "pending\ttrue\talias/amicycle\n" >expect &&
+	test_cmp expect actual &&
+	test_must_fail ec2_query CopyImage SourceRegion=us-east-1 SourceImageId=ami-00000000000000001 Name=enc-2 \
+		KmsKeyId=alias/amicycle >out &&
+	test_grep "<Code>InvalidParameterDependency</Code>" out
+'
+
+test_expect_success 'Settings.PendingSeconds: settle by time, not by describes' '
+	ec2_settings "{\"PendingSeconds\": 3600}" &&
+	ec2_query RunInstances ImageId=ami-00000000000000001 MinCount=1 MaxCount=1 >out &&
+	id=$(sed -n "s|.*<instanceId>\(.*\)</instanceId>|\1|p" out) &&
+	for n in 1 2 3; do ec2_query DescribeInstances InstanceId.1=$id >out || return 1; done &&
+	test_grep "<name>pending</name>" out &&
+	ec2_settings "{\"PendingSeconds\": 0}" &&
+	ec2_query RunInstances ImageId=ami-00000000000000001 MinCount=1 MaxCount=1 >out &&
+	id=$(sed -n "s|.*<instanceId>\(.*\)</instanceId>|\1|p" out) &&
+	ec2_query DescribeInstances InstanceId.1=$id >out &&
+	test_grep "<name>running</name>" out &&
+	test_grep "<ipAddress>127.0.0.1</ipAddress>" out &&
+	ec2_settings "{\"PendingSeconds\": null}"
+'
+
+test_expect_success 'DescribeLaunchTemplates and DescribeImageAttribute' '
+	ec2_query DescribeLaunchTemplates LaunchTemplateName.1=web >out &&
+	norm <out >actual &&
+	cat >expect <<-\EOF &&
+	<?xml version="1.0" encoding="UTF-8"?>
+	<DescribeLaunchTemplatesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+	    <requestId>ID</requestId>
+	    <launchTemplates>
+	        <item>
+	            <launchTemplateId>lt-0123456789abcdef0</launchTemplateId>
+	            <launchTemplateName>web</launchTemplateName>
+	            <defaultVersionNumber>1</defaultVersionNumber>
+	            <latestVersionNumber>1</latestVersionNumber>
+	        </item>
+	    </launchTemplates>
+	</DescribeLaunchTemplatesResponse>
+	EOF
+	test_cmp expect actual &&
+	test_must_fail ec2_query DescribeLaunchTemplates LaunchTemplateName.1=api >out &&
+	test_grep "<Code>InvalidLaunchTemplateName.NotFoundException</Code>" out &&
+	ec2_query DescribeImageAttribute ImageId=ami-00000000000000004 Attribute=deregistrationProtection >out &&
+	test_grep "<deregistrationProtection>" out &&
+	test_grep "<value>enabled-without-cooldown</value>" out
 '
 
 test_expect_success 'console output can appear only after a few calls' '

@@ -1,0 +1,198 @@
+/*
+ * deprecate sets or clears the deprecation time of the images named by the records it reads:
+ * EnableImageDeprecation at a time (--at) or after a duration from now (--in), rounded to the
+ * minute as EC2 rounds it, or DisableImageDeprecation (--undo). It reads and checks all of its
+ * input before the first call, calls concurrently, and writes every record back out in input
+ * order with its DeprecationTime as it now is and a Result. An image already gone is skipped.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awsopt.h"
+#include "ec2.h"
+#include "jsonl.h"
+#include "mutate.h"
+#include "out.h"
+#include "record.h"
+#include "timefmt.h"
+#include "util.h"
+
+/* EC2 refuses a deprecation time more than 10 years ahead; 10 years are at least this long. */
+#define MAX_AHEAD	(3652LL * 86400)
+
+static const char *const idfields[] = { "ImageId", NULL };
+
+struct mode {
+	const char	*action;
+	char		 at[RFC3339_SIZE];	/* DeprecateAt; empty for --undo */
+	int		 dryrun;
+};
+
+/* One image's call. */
+struct call {
+	struct mrec	*m;
+	const struct mode *mode;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: deprecate {--at TIME | --in DURATION | --undo}\n"
+	    "           " AWSOPT_USAGE " [FILE...]\n");
+	exit(status);
+}
+
+/*
+ * The deprecation time of --at TIME or --in DURATION into buf, rounded to the nearest minute as
+ * EC2 rounds it, so that records say what EC2 keeps. A time in the past, or more than 10 years
+ * ahead, EC2 refuses: a usage error here, before any call.
+ */
+static void
+deprecation_time(const char *at, const char *in, char *buf)
+{
+	struct timespec ts;
+	struct instant now, t;
+	int64_t d, sec;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.sec = ts.tv_sec;
+	now.nsec = (int32_t)ts.tv_nsec;
+	if (at != NULL) {
+		if (rfc3339_parse(at, strlen(at), &t) == -1)
+			errx(EXIT_USAGE, "--at '%s': not a time like 2026-05-01T12:00:00Z", at);
+		if (instant_cmp(&t, &now) < 0)
+			errx(EXIT_USAGE, "--at %s: in the past", at);
+	} else {
+		if (duration_parse(in, &d) == -1)
+			errx(EXIT_USAGE, "--in '%s': not a duration like 30d, 12h or 1w2d", in);
+		if (d > MAX_AHEAD)
+			errx(EXIT_USAGE, "--in %s: more than 10 years from now", in);
+		t.sec = now.sec + d;
+		t.nsec = now.nsec;
+	}
+	if (t.sec - now.sec > MAX_AHEAD)
+		errx(EXIT_USAGE, "--at %s: more than 10 years from now", at);
+	sec = t.sec - t.sec % 60;
+	if (t.sec % 60 >= 30)
+		sec += 60;
+	rfc3339_format(sec, buf);
+}
+
+static void
+call_done(const struct ec2_result *res, void *arg)
+{
+	struct call *c = arg;
+	jv ret;
+
+	outcome_set(&c->m->o, res, c->mode->dryrun);
+	if (strcmp(c->m->o.status, "failed") == 0)
+		warnx("%s", res->diag);
+	if (res->code != NULL)
+		return;
+	ret = jv_object_get(jv_copy(res->out), jv_string("Return"));
+	if (jv_get_kind(ret) == JV_KIND_FALSE) {
+		warnx("%s: %s: %s: EC2 answered false", res->region, res->action, mrec_id(c->m));
+		outcome_set_reason(&c->m->o, "failed", "EC2 answered false");
+	}
+	jv_free(ret);
+}
+
+static void
+call_submit(struct ec2 *ec2, struct call *c)
+{
+	const struct mode *mode = c->mode;
+	jv params = JV_OBJECT(jv_string("ImageId"), jv_string(mrec_id(c->m)));
+
+	if (mode->at[0] != '\0')
+		params = jv_object_set(params, jv_string("DeprecateAt"), jv_string(mode->at));
+	if (mode->dryrun)
+		params = jv_object_set(params, jv_string("DryRun"), jv_true());
+	ec2_submit(ec2, mrec_region(c->m), mode->action, params, call_done, c);
+}
+
+/* Consumes rec. The record with the DeprecationTime it now has (or would, under --dry-run). */
+static jv
+updated(jv rec, void *arg)
+{
+	const struct mode *mode = arg;
+
+	if (mode->at[0] == '\0')
+		return jv_object_delete(rec, jv_string("DeprecationTime"));
+	return jv_object_set(rec, jv_string("DeprecationTime"), jv_string(mode->at));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "at",			required_argument,	NULL,	'a' },
+		AWSOPT_LONGOPTS,
+		{ "help",		no_argument,		NULL,	'h' },
+		{ "in",			required_argument,	NULL,	'i' },
+		{ "undo",		no_argument,		NULL,	'u' },
+		{ "version",		no_argument,		NULL,	'V' },
+		{ NULL,			0,			NULL,	0 }
+	};
+	struct awsopt ao;
+	struct mode mode;
+	struct ec2 *ec2;
+	struct mrec *recs;
+	struct call *calls;
+	const char *at = NULL, *in = NULL;
+	size_t n, i;
+	int ch, undo = 0, status;
+
+	out_init();
+	awsopt_init(&ao);
+	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			at = optarg;
+			break;
+		case 'h':
+			usage(EXIT_OK);
+		case 'i':
+			in = optarg;
+			break;
+		case 'u':
+			undo = 1;
+			break;
+		case 'V':
+			print_version();
+		default:
+			if (!awsopt_parse(&ao, ch, optarg))
+				usage(EXIT_USAGE);
+		}
+	}
+	argv += optind;
+	if ((at != NULL) + (in != NULL) + undo != 1) {
+		warnx("give one of --at, --in and --undo");
+		usage(EXIT_USAGE);
+	}
+	memset(&mode, 0, sizeof(mode));
+	mode.action = undo ? "DisableImageDeprecation" : "EnableImageDeprecation";
+	if (!undo)
+		deprecation_time(at, in, mode.at);
+	mode.dryrun = ao.dryrun;
+
+	ec2 = awsopt_client(&ao);
+	recs = mutate_read(argv, ec2_region(ec2), idfields, NULL, NULL, &n);
+	calls = xcalloc(n + 1, sizeof(*calls));
+	for (i = 0; i < n; i++) {
+		calls[i].m = &recs[i];
+		calls[i].mode = &mode;
+		call_submit(ec2, &calls[i]);
+	}
+	ec2_run(ec2);
+	status = mutate_print(recs, n, "deprecate", updated, &mode);
+
+	free(calls);
+	ec2_free(ec2);
+	ch = out_close();
+	return status != EXIT_OK ? status : ch;
+}

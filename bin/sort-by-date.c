@@ -1,0 +1,133 @@
+/*
+ * sort-by-date: sort JSON-lines records by a timestamp, oldest first (newest first with -r). The key is a
+ * jq expression (default .CreationDate) whose value is an RFC 3339 time; times compare as instants, so
+ * "2024-05-01T14:00:00+02:00" and "2024-05-01T12:00:00Z" are equal. The sort is stable, records are
+ * printed byte for byte as they came, and a record without a usable date is an error unless --undated
+ * says where to put it. Nothing is printed until every record has been read and checked.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dated.h"
+#include "jsonl.h"
+#include "out.h"
+#include "reckey.h"
+#include "util.h"
+
+enum undated { UNDATED_ERROR, UNDATED_FIRST, UNDATED_LAST };
+
+struct order {
+	int	reverse;
+	int	undated_rank;	/* where aux=1 (undated) records go: -1 before the dated ones, 1 after */
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: sort-by-date [-r] [-k EXPR] [--undated=error|first|last] [FILE ...]\n");
+	exit(status);
+}
+
+/* A total order: undated place, then date, then input position (so the sort is stable). */
+static int
+compare(const void *va, const void *vb, void *arg)
+{
+	const struct dated *a = va, *b = vb;
+	const struct order *o = arg;
+	int c;
+
+	if (a->aux != b->aux)
+		return a->aux ? o->undated_rank : -o->undated_rank;
+	if (!a->aux && (c = instant_cmp(&a->t, &b->t)) != 0)
+		return o->reverse ? -c : c;
+	return (a->off > b->off) - (a->off < b->off);
+}
+
+static void
+readrec(struct jsonl *r, struct reckey *key, enum undated undated, struct datedset *set)
+{
+	struct instant t = { 0, 0 };
+	struct keyval kv;
+	char *msg;
+	uint32_t aux = 0;
+
+	reckey_eval(r, &key, 1, &kv);
+	if (keyval_time(key, &kv, &t, &msg) == -1) {
+		if (undated == UNDATED_ERROR)
+			jsonl_die(r, "%s", msg);
+		free(msg);
+		aux = 1;
+	}
+	keyval_free(&kv);
+	dated_add(set, r, &t, aux);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "key",	required_argument,	NULL, 'k' },
+		{ "reverse",	no_argument,		NULL, 'r' },
+		{ "undated",	required_argument,	NULL, 'U' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct datedset set = { 0 };
+	struct jsonl r;
+	struct order o = { 0, 0 };
+	struct reckey *key;
+	const char *expr = ".CreationDate";
+	enum undated undated = UNDATED_ERROR;
+	size_t i;
+	int ch;
+
+	out_init();
+	while ((ch = getopt_long(argc, argv, "hk:r", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(EXIT_OK);
+		case 'k':
+			expr = optarg;
+			break;
+		case 'r':
+			o.reverse = 1;
+			break;
+		case 'U':
+			if (strcmp(optarg, "error") == 0)
+				undated = UNDATED_ERROR;
+			else if (strcmp(optarg, "first") == 0)
+				undated = UNDATED_FIRST;
+			else if (strcmp(optarg, "last") == 0)
+				undated = UNDATED_LAST;
+			else {
+				warnx("--undated: bad value '%s' (expected error, first or last)", optarg);
+				usage(EXIT_USAGE);
+			}
+			break;
+		case 'V':
+			print_version();
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	o.undated_rank = undated == UNDATED_FIRST ? -1 : 1;
+
+	key = reckey_compile(expr, "-k");
+	jsonl_open(&r, argv + optind);
+	while (jsonl_getline(&r))
+		readrec(&r, key, undated, &set);
+	jsonl_close(&r);
+	reckey_free(key);
+
+	if (set.n > 0)
+		qsort_r(set.recs, set.n, sizeof(*set.recs), compare, &o);
+	for (i = 0; i < set.n; i++)
+		out_line(dated_bytes(&set, &set.recs[i]), set.recs[i].len);
+	dated_free(&set);
+	return out_close();
+}

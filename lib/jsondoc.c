@@ -1,0 +1,109 @@
+/* jsondoc.c: one whole JSON document from a file or stdin (a Packer manifest), with FILE:LINE diagnostics. */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsondoc.h"
+#include "jsonl.h"
+#include "util.h"
+
+const char *
+jsondoc_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+static char *
+slurp(const char *path, size_t *lenp)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL)
+		err(EXIT_FAIL, "%s", path);
+	do {
+		if (cap - len < BUFSIZ) {
+			cap = cap ? cap * 2 : 2 * BUFSIZ;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	if (ferror(fp))
+		err(EXIT_FAIL, "%s", jsondoc_name(path));
+	if (fp != stdin)
+		fclose(fp);
+	*lenp = len;
+	return buf;
+}
+
+/*
+ * Checks the text line by line, so that a bad byte is reported where an editor shows it.
+ * Returns the number of the first bad line, or 0.
+ */
+static unsigned long
+badline(const char *p, size_t len, const char **why)
+{
+	const char *nl, *end = p + len;
+	unsigned long lineno;
+
+	for (lineno = 1; p < end; lineno++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		if (!utf8_valid(p, nl - p)) {
+			*why = "not valid UTF-8";
+			return lineno;
+		}
+		if (memchr(p, '\0', nl - p) != NULL) {
+			*why = "NUL byte in line";
+			return lineno;
+		}
+	}
+	return 0;
+}
+
+static int
+blank(const char *p, size_t len)
+{
+	for (; len > 0; p++, len--)
+		if (strchr(" \t\r\n", *p) == NULL)
+			return 0;
+	return 1;
+}
+
+jv
+jsondoc_read(const char *path)
+{
+	const char *name = jsondoc_name(path), *why, *at;
+	unsigned long lineno;
+	char *buf, *msg;
+	size_t len;
+	jv v;
+
+	buf = slurp(path, &len);
+	if ((lineno = badline(buf, len, &why)) != 0)
+		errx(EXIT_DATA, "%s:%lu: %s", name, lineno, why);
+	if (blank(buf, len))
+		errx(EXIT_DATA, "%s: empty input", name);
+	v = jv_parse_sized(buf, len);
+	free(buf);
+	if (!jv_is_valid(v)) {
+		msg = jsonl_parse_msg(v);
+		/* jq says where: "... at line N, column M". */
+		if ((at = strstr(msg, " at line ")) != NULL &&
+		    sscanf(at, " at line %lu,", &lineno) == 1)
+			errx(EXIT_DATA, "%s:%lu: not valid JSON: %s", name, lineno, msg);
+		errx(EXIT_DATA, "%s: not valid JSON: %s", name, msg);
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		const char *kind = jv_kind_name(jv_get_kind(v));
+
+		jv_free(v);
+		errx(EXIT_DATA, "%s: not a JSON object (a JSON %s)", name, kind);
+	}
+	return v;
+}

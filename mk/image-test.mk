@@ -1,0 +1,95 @@
+# image-test.mk: boot each image of the manifest's current run and check it over SSH before anyone
+# uses it (included by amicycle.mk).
+#
+#	image-test	images of the current run -> ec2-launch -> ec2-wait --running -> ssh-probe
+#			-> ec2-terminate; $(AMICYCLE_DIR)/tested.jsonl lists the images that passed
+#
+# The test instances are terminated whatever happens: a failing check, an error, or make
+# interrupted (Ctrl-C). They are found twice over: from ec2-launch's output, and by their TestRunId
+# tag, so that even an instance whose launch answer was lost is terminated. A failed test leaves no
+# tested.jsonl, so image-promote has nothing to promote.
+#
+# Knobs:
+#	AMICYCLE_SSH_KEY	the private key the test instances accept (required); with
+#				AMICYCLE_KEY_NAME, the EC2 key pair it belongs to
+#	AMICYCLE_KEY_NAME	the EC2 key pair to launch with (default: empty: the image or its
+#				user data has the key)
+#	AMICYCLE_SSH_USER	the user to log in as (default: ec2-user)
+#	AMICYCLE_CHECKS		the checks, JSON lines {"Name","Run","ExpectExit","ExpectStdout","Timeout"}
+#				(default: checks.jsonl); see ssh-probe(1)
+#	AMICYCLE_INSTANCE_TYPE	the test instances' type (default: t3.micro)
+#	AMICYCLE_LAUNCH_FLAGS	more ec2-launch flags: --subnet, --security-group, --iam-profile,
+#				--user-data (default: empty)
+#	AMICYCLE_PROBE_FLAGS	more ssh-probe flags: --private, --port, --known-hosts
+#				(default: empty: host keys are verified through the console output)
+#	AMICYCLE_WAIT_TIMEOUT	how long instances may take to run (default: 10m)
+#	AMICYCLE_PROBE_TIMEOUT	how long SSH may take to come up (default: 5m)
+#	AMICYCLE_RUN_ID		the test run's id, tagged on its instances (default: a new one per run)
+
+ifndef AMICYCLE_IMAGE_TEST_MK
+AMICYCLE_IMAGE_TEST_MK := 1
+
+AMICYCLE_SSH_KEY ?=
+AMICYCLE_KEY_NAME ?=
+AMICYCLE_SSH_USER ?= ec2-user
+AMICYCLE_CHECKS ?= checks.jsonl
+AMICYCLE_INSTANCE_TYPE ?= t3.micro
+AMICYCLE_LAUNCH_FLAGS ?=
+AMICYCLE_PROBE_FLAGS ?=
+AMICYCLE_WAIT_TIMEOUT ?= 10m
+AMICYCLE_PROBE_TIMEOUT ?= 5m
+AMICYCLE_RUN_ID ?=
+
+amicycle_regions_flags = $(foreach r,$(AMICYCLE_REGIONS),--region $(r))
+
+$(AMICYCLE_DIR)/images.jsonl: $(AMICYCLE_MANIFEST) | $(AMICYCLE_DIR)
+	$(amicycle_q)$(AMI_FROM_MANIFEST) $< >$@
+	$(amicycle_q)$(call amicycle_say,images of the current run: $$(wc -l <$@))
+
+# One shell, so that its EXIT trap terminates the instances however the recipe ends.
+$(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
+	$(amicycle_q)if [ -z '$(AMICYCLE_SSH_KEY)' ]; then \
+		$(call amicycle_say,image-test: set AMICYCLE_SSH_KEY to the test instances' private key); \
+		exit 2; \
+	fi
+	$(amicycle_q)d='$(AMICYCLE_DIR)'; \
+	run='$(AMICYCLE_RUN_ID)'; \
+	[ -n "$$run" ] || run="$(AMICYCLE_PROJECT)-$$(date -u +%Y%m%dT%H%M%SZ)-$$$$"; \
+	rm -f "$$d"/test-*; \
+	terminate() { \
+		rc=$$?; \
+		trap - EXIT INT TERM HUP; \
+		{ cat "$$d/test-instances.jsonl" 2>/dev/null; \
+		  $(EC2_DESCRIBE) instances $(amicycle_regions_flags) \
+			--filter "Name=tag:TestRunId,Values=$$run" \
+			--filter Name=instance-state-name,Values=pending,running,stopping,stopped || :; } \
+		| $(EC2_TERMINATE) >"$$d/test-terminated.jsonl" || { \
+			$(call amicycle_say,image-test: could not terminate every test instance: see $$d/test-terminated.jsonl); \
+			[ $$rc != 0 ] || rc=1; }; \
+		$(call amicycle_say,image-test: test instances terminated: $$(grep -c '"Status":"done"' "$$d/test-terminated.jsonl" || :)); \
+		exit $$rc; \
+	}; \
+	trap terminate EXIT; \
+	trap 'exit 130' INT TERM HUP; \
+	$(call amicycle_say,image-test: launching $$(wc -l <$<) test instance(s), run $$run); \
+	$(EC2_LAUNCH) --run-id "$$run" --instance-type '$(AMICYCLE_INSTANCE_TYPE)' \
+		$(if $(AMICYCLE_KEY_NAME),--key-name '$(AMICYCLE_KEY_NAME)') \
+		-t 'Project=$(AMICYCLE_PROJECT)' $(AMICYCLE_LAUNCH_FLAGS) \
+		<$< >"$$d/test-instances.jsonl"; \
+	$(EC2_WAIT) --running --timeout '$(AMICYCLE_WAIT_TIMEOUT)' \
+		<"$$d/test-instances.jsonl" >"$$d/test-running.jsonl"; \
+	$(call amicycle_say,image-test: probing over SSH); \
+	status=0; \
+	$(SSH_PROBE) -u '$(AMICYCLE_SSH_USER)' -i '$(AMICYCLE_SSH_KEY)' --checks '$(AMICYCLE_CHECKS)' \
+		--timeout '$(AMICYCLE_PROBE_TIMEOUT)' --junit "$$d/test-results.xml" $(AMICYCLE_PROBE_FLAGS) \
+		<"$$d/test-running.jsonl" >"$$d/test-results.jsonl" || status=$$?; \
+	$(call amicycle_say,image-test: checks passed: $$(grep -c '"Passed":true' "$$d/test-results.jsonl" || :) of $$(wc -l <"$$d/test-results.jsonl")); \
+	if [ $$status != 0 ]; then \
+		$(call amicycle_say,image-test: FAILED: nothing will be promoted; see $$d/test-results.jsonl); \
+		exit $$status; \
+	fi; \
+	cp $< $@.tmp && mv $@.tmp $@
+
+image-test: $(AMICYCLE_DIR)/tested.jsonl
+	$(amicycle_q)$(call amicycle_say,image-test: passed: $$(wc -l <$<) image(s) in $<)
+endif

@@ -1,0 +1,76 @@
+# lifecycle.mk: retire the project's old images, region by region (included by amicycle.mk).
+#
+#	image-cleanup	ec2-describe the project's images -> sort-by-date -> keep-last -> deregister,
+#			per region: $(AMICYCLE_DIR)/cleanup-REGION.jsonl records what was deregistered
+#	image-deprecate	deprecates the images older than AMICYCLE_DEPRECATE_AFTER (but the newest
+#			AMICYCLE_DEPRECATE_KEEP) that are not deprecated yet:
+#			$(AMICYCLE_DIR)/deprecate-REGION.jsonl
+#
+# With DRY_RUN=1 both write the plan (EC2's DryRun checks permissions for real) and change nothing.
+# deregister refuses images still used by instances or launch templates, protected by a tag or by
+# deregistration protection, and more than AMICYCLE_MAX_DEREGISTER at once. Each region is its own
+# target, so make -j cleans regions in parallel.
+#
+# Knobs:
+#	AMICYCLE_KEEP		the newest images to keep in each group (default: 5)
+#	AMICYCLE_KEEP_GROUP	a jq expression grouping images, newest N kept per group
+#				(default: empty: one group per region)
+#	AMICYCLE_MIN_AGE	images younger than this are always kept (default: 1d)
+#	AMICYCLE_PROTECT_TAGS	tags that protect an image, KEY or KEY=VALUE (default:
+#				Environment=production)
+#	AMICYCLE_MAX_DEREGISTER	the most images one run may deregister (default: 50)
+#	AMICYCLE_KEEP_SNAPSHOTS	1 to keep the snapshots of deregistered images (default: empty)
+#	AMICYCLE_CLEANUP_REGIONS	the regions to clean (default: AMICYCLE_REGIONS and
+#				AMICYCLE_PROMOTE_REGIONS)
+#	AMICYCLE_DEPRECATE_AFTER	deprecate images older than this (default: 90d)
+#	AMICYCLE_DEPRECATE_KEEP	the newest images never deprecated (default: 1)
+#	JQ			the jq command image-deprecate uses (default: jq)
+
+ifndef AMICYCLE_LIFECYCLE_MK
+AMICYCLE_LIFECYCLE_MK := 1
+
+AMICYCLE_KEEP ?= 5
+AMICYCLE_KEEP_GROUP ?=
+AMICYCLE_MIN_AGE ?= 1d
+AMICYCLE_PROTECT_TAGS ?= Environment=production
+AMICYCLE_MAX_DEREGISTER ?= 50
+AMICYCLE_KEEP_SNAPSHOTS ?=
+AMICYCLE_CLEANUP_REGIONS ?= $(sort $(AMICYCLE_REGIONS) $(AMICYCLE_PROMOTE_REGIONS))
+AMICYCLE_DEPRECATE_AFTER ?= 90d
+AMICYCLE_DEPRECATE_KEEP ?= 1
+JQ ?= jq
+DRY_RUN ?=
+
+amicycle_dry = $(if $(DRY_RUN),--dry-run)
+amicycle_mode = $(if $(DRY_RUN),plan (DRY_RUN: nothing changed),done)
+
+# The project's images in region $(1), oldest first, into $(2).
+amicycle_list = $(EC2_DESCRIBE) images --region $(1) --owner self \
+	--filter 'Name=tag:Project,Values=$(AMICYCLE_PROJECT)' >$(2).all; \
+	$(SORT_BY_DATE) $(2).all >$(2); rm -f $(2).all
+
+image-cleanup: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/cleanup-$(r).jsonl)
+image-deprecate: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/deprecate-$(r).jsonl)
+
+$(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
+	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
+	$(amicycle_q)$(KEEP_LAST) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
+		$(if $(AMICYCLE_KEEP_GROUP),-g '$(AMICYCLE_KEEP_GROUP)') \
+		$(AMICYCLE_DIR)/images-$*.jsonl >$(AMICYCLE_DIR)/retire-$*.jsonl
+	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $$(wc -l <$(AMICYCLE_DIR)/images-$*.jsonl) image(s) of $(AMICYCLE_PROJECT)$(,) $$(wc -l <$(AMICYCLE_DIR)/retire-$*.jsonl) past the newest $(AMICYCLE_KEEP))
+	$(amicycle_q)$(DEREGISTER) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
+		$(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
+		$(if $(AMICYCLE_KEEP_SNAPSHOTS),--keep-snapshots) \
+		<$(AMICYCLE_DIR)/retire-$*.jsonl >$@
+	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $(amicycle_mode): $$(grep -c '"Status":"done"' $@ || :) deregistered$(,) $$(grep -c '"Status":"dry-run"' $@ || :) planned$(,) $$(grep -c '"Status":"skipped"' $@ || :) skipped)
+
+$(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
+	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
+	$(amicycle_q)$(KEEP_LAST) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
+		$(AMICYCLE_DIR)/images-$*.jsonl \
+		| $(JQ) -c 'select(.DeprecationTime == null)' >$(AMICYCLE_DIR)/old-$*.jsonl
+	$(amicycle_q)$(DEPRECATE) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@
+	$(amicycle_q)$(call amicycle_say,image-deprecate: $*: $(amicycle_mode): $$(wc -l <$@) image(s) older than $(AMICYCLE_DEPRECATE_AFTER))
+
+amicycle-force:
+endif
