@@ -19,7 +19,9 @@
 #include "ec2.h"
 #include "ec2res.h"
 #include "ec2wait.h"
+#include "interrupt.h"
 #include "jsonl.h"
+#include "mutate.h"
 #include "out.h"
 #include "record.h"
 #include "util.h"
@@ -46,22 +48,28 @@ struct want {
 	int		 dryrun;
 };
 
-/* An input record: an image to copy, or a planned copy. */
-struct input {
-	jv		 rec;		/* with its Region; an image as DescribeImages has it */
-	char		*where;		/* FILE:LINE, for messages */
-	int		 planned;	/* SourceImageId and no ImageId */
-	int		 found;		/* an image DescribeImages found */
-};
-
 /* One copy of one image to one region. */
 struct copy {
 	jv		 rec;		/* the plan of the copy; then the new image */
 	jv		 source[2];	/* SourceImageId, SourceRegion */
-	jv		 params;	/* CopyImage's, ClientToken included; null if not called */
-	const char	*status;	/* Result.Status; NULL until the call ends */
-	char		*reason;
-	char		*request_id;
+	jv		 params;	/* CopyImage's, ClientToken included; null if none is due */
+	int		 called;
+	struct outcome	 o;
+	struct run	*run;
+};
+
+/* What a run has read and planned, and the calls in flight. */
+struct run {
+	struct mrec	*inputs;	/* aux: "FILE:LINE" */
+	size_t		 ninputs;
+	char		*found;		/* per input: an image DescribeImages found */
+	struct copy	*copies;
+	size_t		 ncopies;
+	jv		 names;		/* "REGION NAME" -> "SOURCEREGION SOURCEID" of each copy */
+	struct ec2	*ec2;
+	size_t		 next;		/* the next copy to call */
+	int		 inflight, max;
+	int		 dryrun;
 };
 
 static void __attribute__((noreturn))
@@ -267,15 +275,6 @@ copy_params(jv plan, int dryrun)
 	return p;
 }
 
-/* What a run has read and planned. */
-struct run {
-	struct input	*inputs;
-	size_t		 ninputs;
-	struct copy	*copies;
-	size_t		 ncopies;
-	jv		 names;		/* "REGION NAME" -> "SOURCEREGION SOURCEID" of each copy */
-};
-
 /* Consumes plan. Adds the copy it describes; returns it. */
 static struct copy *
 add_copy(struct run *r, jv plan)
@@ -318,86 +317,47 @@ check_name(struct run *r, const char *where, const struct copy *c)
 	r->names = jv_object_set(r->names, key, src);
 }
 
-/* Consumes rec, an image record; checks it and returns it with its Region. */
+/*
+ * Borrows rec, read with its id in idfield: ImageId for an image to copy, SourceImageId (and no
+ * ImageId) for a planned copy. Checks what mutate_read() does not; returns "FILE:LINE".
+ */
 static jv
-check_image(struct jsonl *in, jv rec, const struct want *wt, const char *defregion)
+check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 {
-	static char why[512];
-	const char *region = NULL;
-
-	if (ec2res_of(rec) == &ec2res_instances)
-		snprintf(why, sizeof(why), "an instance record (InstanceId), not an image");
-	else if (ec2res_of(rec) != &ec2res_images)
-		snprintf(why, sizeof(why), "no ImageId string (nor SourceImageId, as a planned copy "
-		    "has)");
-	else if (rec_str(rec, "ImageId") == NULL)
-		snprintf(why, sizeof(why), "empty ImageId");
-	else if ((region = ec2res_region(rec, defregion)) == NULL)
-		snprintf(why, sizeof(why), "no Region string, and no region configured");
-	else if (jv_array_length(jv_copy(wt->to)) == 0) {
-		snprintf(why, sizeof(why), "%s: nowhere to copy it: no --to",
-		    rec_str(rec, "ImageId"));
-		region = NULL;
-	}
-	if (region == NULL) {
-		jv_free(rec);
-		jsonl_die(in, "%s", why);
-	}
-	return jv_object_set(rec, jv_string("Region"), jv_string(region));
-}
-
-/* Consumes rec, a planned copy (SourceImageId and no ImageId); checks it and returns it. */
-static jv
-check_planned(struct jsonl *in, jv rec, const struct want *wt)
-{
-	static const char *const need[] = { "SourceImageId", "SourceRegion", "Region", "Name", NULL };
-	static char why[512];
+	static const char *const need[] = { "SourceRegion", "Name", NULL };
+	const struct want *wt = arg;
 	const char *const *f;
 	jv enc;
 	int kind;
 
-	why[0] = '\0';
+	if (strcmp(idfield, "ImageId") == 0) {
+		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
+			jsonl_die(in, "an instance record (InstanceId), not an image");
+		if (jv_array_length(jv_copy(wt->to)) == 0)
+			jsonl_die(in, "%s: nowhere to copy it: no --to", rec_str(rec, "ImageId"));
+		return jv_string_fmt("%s:%lu", in->name, in->lineno);
+	}
+	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)
+		jsonl_die(in, "a planned copy (SourceImageId, no ImageId) says where it goes, its "
+		    "name and encryption: no --to, --name, --encrypted or --kms-key with it");
+	for (f = need; *f != NULL; f++)
+		if (rec_str(rec, *f) == NULL)
+			jsonl_die(in, "a planned copy (SourceImageId, no ImageId) without a %s string",
+			    *f);
 	enc = jv_object_get(jv_copy(rec), jv_string("Encrypted"));
 	kind = jv_get_kind(enc);
 	jv_free(enc);
-	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)
-		snprintf(why, sizeof(why), "a planned copy (SourceImageId, no ImageId) says where it "
-		    "goes, its name and encryption: no --to, --name, --encrypted or --kms-key with it");
-	for (f = need; why[0] == '\0' && *f != NULL; f++)
-		if (rec_str(rec, *f) == NULL)
-			snprintf(why, sizeof(why), "a planned copy (SourceImageId, no ImageId) "
-			    "without a %s string", *f);
-	if (why[0] == '\0' && kind != JV_KIND_INVALID && kind != JV_KIND_TRUE &&
-	    kind != JV_KIND_FALSE)
-		snprintf(why, sizeof(why), "Encrypted: not true or false");
-	if (why[0] == '\0' && rec_str(rec, "KmsKeyId") != NULL && kind != JV_KIND_TRUE)
-		snprintf(why, sizeof(why), "KmsKeyId without \"Encrypted\":true");
-	if (why[0] != '\0') {
-		jv_free(rec);
-		jsonl_die(in, "%s", why);
-	}
-	return jv_object_delete(rec, jv_string("Result"));
+	if (kind != JV_KIND_INVALID && kind != JV_KIND_TRUE && kind != JV_KIND_FALSE)
+		jsonl_die(in, "Encrypted: not true or false");
+	if (rec_str(rec, "KmsKeyId") != NULL && kind != JV_KIND_TRUE)
+		jsonl_die(in, "KmsKeyId without \"Encrypted\":true");
+	return jv_string_fmt("%s:%lu", in->name, in->lineno);
 }
 
-/* Reads and checks every record before anything is called, into r->inputs, in order. */
-static void
-read_inputs(struct run *r, struct jsonl *in, const struct want *wt, const char *defregion)
+static int
+planned(const struct mrec *m)
 {
-	struct input *p;
-	jv rec;
-
-	while (jv_is_valid(rec = jsonl_next(in))) {
-		r->inputs = xreallocarray(r->inputs, r->ninputs + 1, sizeof(*r->inputs));
-		p = &r->inputs[r->ninputs];
-		p->rec = jv_null();
-		p->where = jsonl_where(in);
-		p->planned = ec2res_of(rec) == NULL &&
-		    jv_object_has(jv_copy(rec), jv_string("SourceImageId"));
-		p->found = 0;
-		r->ninputs++;
-		p->rec = p->planned ? check_planned(in, rec, wt) :
-		    check_image(in, rec, wt, defregion);
-	}
+	return strcmp(m->idfield, "SourceImageId") == 0;
 }
 
 /*
@@ -405,16 +365,17 @@ read_inputs(struct run *r, struct jsonl *in, const struct want *wt, const char *
  * whatever the records say. A failed describe ends the program: nothing has been changed.
  */
 static void
-describe_sources(struct ec2 *ec2, struct run *r)
+describe_sources(struct run *r)
 {
 	static char why[1024];
 	jv batch = jv_array(), fresh, msg, f;
 	size_t i, j = 0;
 
+	r->found = xcalloc(r->ninputs + 1, 1);
 	for (i = 0; i < r->ninputs; i++)
-		if (!r->inputs[i].planned)
+		if (!planned(&r->inputs[i]))
 			batch = jv_array_append(batch, jv_copy(r->inputs[i].rec));
-	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
+	fresh = ec2res_refresh(r->ec2, &ec2res_images, batch);
 	if (!jv_is_valid(fresh)) {
 		msg = jv_invalid_get_msg(fresh);
 		snprintf(why, sizeof(why), "%s", jv_string_value(msg));
@@ -422,10 +383,10 @@ describe_sources(struct ec2 *ec2, struct run *r)
 		errx(EXIT_FAIL, "%s", why);
 	}
 	for (i = 0; i < r->ninputs; i++) {
-		if (r->inputs[i].planned)
+		if (planned(&r->inputs[i]))
 			continue;
 		f = jv_array_get(jv_copy(fresh), (int)j++);
-		if ((r->inputs[i].found = jv_get_kind(f) == JV_KIND_OBJECT)) {
+		if ((r->found[i] = jv_get_kind(f) == JV_KIND_OBJECT)) {
 			jv_free(r->inputs[i].rec);
 			r->inputs[i].rec = f;
 		} else
@@ -434,102 +395,227 @@ describe_sources(struct ec2 *ec2, struct run *r)
 	jv_free(fresh);
 }
 
-/* The copies of input p: the image to each --to region. */
+/* The copies of input i: the image to each --to region. */
 static void
-image_copies(struct run *r, const struct input *p, const struct want *wt)
+image_copies(struct run *r, size_t i, const struct want *wt)
 {
 	static char why[512];
-	const char *id = rec_str(p->rec, "ImageId"), *region = rec_str(p->rec, "Region");
+	const struct mrec *m = &r->inputs[i];
+	const char *id = mrec_id(m), *region = mrec_region(m), *where = jv_string_value(m->aux);
 	struct copy *c;
 	char *name;
 
-	if (!p->found)
+	if (!r->found[i])
 		warnx("%s %s: no such image", region, id);
 	jv_array_foreach(wt->to, j, dest) {
-		name = expand(wt->name, rec_str(p->rec, "Name"), id, region, jv_string_value(dest));
-		if (name == NULL && p->found) {
+		name = expand(wt->name, rec_str(m->rec, "Name"), id, region, jv_string_value(dest));
+		if (name == NULL && r->found[i]) {
 			snprintf(why, sizeof(why), "%s: no Name, which --name '%s' uses", id, wt->name);
 			jv_free(dest);
-			errx(EXIT_DATA, "%s: %s", p->where, why);
+			errx(EXIT_DATA, "%s: %s", where, why);
 		}
-		c = add_copy(r, plan_record(wt, p->rec, region, jv_string_value(dest), name));
+		c = add_copy(r, plan_record(wt, m->rec, region, jv_string_value(dest), name));
 		free(name);
 		jv_free(dest);
-		if (p->found)
-			check_name(r, p->where, c);
+		if (r->found[i])
+			check_name(r, where, c);
 		else {
-			c->status = "failed";
-			xasprintf(&c->reason, "no image %s in %s", id, region);
+			xasprintf(&name, "no image %s in %s", id, region);
+			outcome_set_reason(&c->o, "failed", name);
+			free(name);
 		}
 	}
 }
 
-/* The copies the inputs make, in order: each image to each --to region, each planned copy. */
+/* The copy to a region the image is in already: the image itself. */
+static void
+skip(struct copy *c, int dryrun)
+{
+	char *why;
+
+	xasprintf(&why, "the image is in %s already", rec_str(c->rec, "Region"));
+	outcome_set_reason(&c->o, "skipped", why);
+	free(why);
+	c->rec = jv_object_delete(c->rec, jv_string("Encrypted"));
+	c->rec = jv_object_delete(c->rec, jv_string("KmsKeyId"));
+	if (!dryrun)
+		c->rec = jv_object_set(c->rec, jv_string("ImageId"), jv_copy(c->source[0]));
+}
+
+/*
+ * The copies the inputs make, in order: each image to each --to region, each planned copy, and
+ * what each needs: a call (its params), or nothing (skipped: the image is in that region).
+ */
 static void
 plan_copies(struct run *r, const struct want *wt)
 {
-	struct input *p;
+	struct copy *c;
 	size_t i;
 
 	for (i = 0; i < r->ninputs; i++) {
-		p = &r->inputs[i];
-		if (p->planned) {
-			check_name(r, p->where, add_copy(r, p->rec));
-			p->rec = jv_null();
-		} else
-			image_copies(r, p, wt);
+		if (!planned(&r->inputs[i])) {
+			image_copies(r, i, wt);
+			continue;
+		}
+		c = add_copy(r, jv_object_delete(r->inputs[i].rec, jv_string("Result")));
+		r->inputs[i].rec = jv_null();
+		check_name(r, jv_string_value(r->inputs[i].aux), c);
+	}
+	for (i = 0; i < r->ncopies; i++) {
+		c = &r->copies[i];
+		if (c->o.status != NULL)
+			continue;
+		if (strcmp(rec_str(c->rec, "Region"), rec_str(c->rec, "SourceRegion")) == 0)
+			skip(c, wt->dryrun);
+		else
+			c->params = copy_params(c->rec, wt->dryrun);
 	}
 }
+
+static void	submit_next(struct run *);
 
 static void
 copy_done(const struct ec2_result *res, void *arg)
 {
 	struct copy *c = arg;
+	struct run *r = c->run;
 	jv id;
 
-	if (res->request_id != NULL)
-		c->request_id = xstrdup(res->request_id);
+	r->inflight--;
+	outcome_set(&c->o, res, r->dryrun);
+	if (res->code != NULL && ec2_gone(res->code)) {
+		/* A source gone makes no copy: a failure, not the skip it is for a deletion. */
+		c->o.status = "failed";
+		free(c->o.reason);
+		c->o.reason = xstrdup(res->diag);
+	}
 	if (res->code == NULL) {
 		id = jv_object_get(jv_copy(res->out), jv_string("ImageId"));
-		if (jv_get_kind(id) == JV_KIND_STRING) {
+		if (jv_get_kind(id) == JV_KIND_STRING)
 			c->rec = jv_object_set(c->rec, jv_string("ImageId"), id);
-			c->status = "done";
-			return;
+		else {
+			jv_free(id);
+			c->o.status = "failed";
+			xasprintf(&c->o.reason, "%s: CopyImage: no ImageId in the answer",
+			    res->region);
 		}
-		jv_free(id);
-		c->reason = xstrdup("CopyImage answered without an ImageId");
-		warnx("%s: CopyImage: %s", res->region, c->reason);
-	} else if (strcmp(res->code, "DryRunOperation") == 0) {
-		c->status = "dry-run";
-		return;
-	} else {
-		warnx("%s", res->diag);
-		xasprintf(&c->reason, "%s: %s", res->code, res->message);
 	}
-	c->status = "failed";
+	if (strcmp(c->o.status, "failed") == 0)
+		warnx("%s", c->o.reason);
+	submit_next(r);
 }
 
-/* Queues the CopyImage call of c, or settles it at once: a copy to its own region is skipped. */
+/* Calls CopyImage for the copies due, up to -P at once, and only while not interrupted. */
 static void
-copy_submit(struct ec2 *ec2, struct copy *c, int dryrun)
+submit_next(struct run *r)
 {
-	const char *dest = rec_str(c->rec, "Region");
+	struct copy *c;
 
-	if (c->status != NULL)
-		return;
-	if (strcmp(dest, rec_str(c->rec, "SourceRegion")) == 0) {
-		c->status = "skipped";
-		xasprintf(&c->reason, "the image is in %s already", dest);
-		/* The image promoted to this region is the source itself, as it is. */
-		c->rec = jv_object_delete(c->rec, jv_string("Encrypted"));
-		c->rec = jv_object_delete(c->rec, jv_string("KmsKeyId"));
-		if (!dryrun)
-			c->rec = jv_object_set(c->rec, jv_string("ImageId"),
-			    jv_string(rec_str(c->rec, "SourceImageId")));
+	while (r->next < r->ncopies && r->inflight < r->max && !intr_signal()) {
+		c = &r->copies[r->next++];
+		if (jv_get_kind(c->params) != JV_KIND_OBJECT)
+			continue;
+		c->run = r;
+		c->called = 1;
+		r->inflight++;
+		ec2_submit(r->ec2, rec_str(c->rec, "Region"), "CopyImage", jv_copy(c->params),
+		    copy_done, c);
+	}
+}
+
+/*
+ * Calls CopyImage for every copy due, -P at a time; those an interrupt left uncalled fail.
+ */
+static void
+copy_all(struct run *r)
+{
+	size_t i, left = 0;
+
+	submit_next(r);
+	ec2_run(r->ec2);
+	for (i = 0; i < r->ncopies; i++)
+		if (jv_get_kind(r->copies[i].params) == JV_KIND_OBJECT && !r->copies[i].called) {
+			outcome_set_reason(&r->copies[i].o, "failed", "interrupted before the copy");
+			left++;
+		}
+	if (left > 0)
+		warnx("interrupted: %zu cop%s not started", left, left == 1 ? "y" : "ies");
+}
+
+/* 1 if c stands for an image: a copy made, or a destination the image is in already. */
+static int
+has_image(const struct copy *c)
+{
+	return strcmp(c->o.status, "done") == 0 || strcmp(c->o.status, "skipped") == 0;
+}
+
+/*
+ * Describes the images of copies (those made, and sources already in a destination): once, or
+ * with wait until each is available or timeout_s has passed. Their records become the images
+ * as described, keeping the plan's own fields; one that does not become available fails.
+ */
+static void
+describe_copies(struct run *r, int wait, int64_t timeout_s, const char *timeout)
+{
+	struct ec2wait w;
+	struct copy *c;
+	jv batch = jv_array(), fresh, msg, f;
+	size_t i, j = 0;
+	char *why;
+
+	for (i = 0; i < r->ncopies; i++)
+		if (has_image(&r->copies[i]))
+			batch = jv_array_append(batch, jv_copy(r->copies[i].rec));
+	if (wait) {
+		ec2wait(r->ec2, batch, EC2WAIT_AVAILABLE, timeout_s, &w);
+		for (i = 0; i < r->ncopies; i++) {
+			if (!has_image(c = &r->copies[i]))
+				continue;
+			jv_free(c->rec);
+			c->rec = jv_array_get(jv_copy(w.recs), (int)j);
+			if ((why = ec2wait_why(&w, j, timeout)) != NULL) {
+				c->o.status = "failed";
+				free(c->o.reason);
+				c->o.reason = why;
+			}
+			j++;
+		}
+		ec2wait_free(&w);
 		return;
 	}
-	c->params = copy_params(c->rec, dryrun);
-	ec2_submit(ec2, dest, "CopyImage", jv_copy(c->params), copy_done, c);
+	fresh = ec2res_refresh(r->ec2, &ec2res_images, batch);
+	if (!jv_is_valid(fresh)) {
+		/* The copies are made; only their description is missing. */
+		msg = jv_invalid_get_msg(fresh);
+		warnx("describing the copies: %s", jv_string_value(msg));
+		jv_free(msg);
+		return;
+	}
+	for (i = 0; i < r->ncopies; i++) {
+		if (!has_image(c = &r->copies[i]))
+			continue;
+		f = jv_array_get(jv_copy(fresh), (int)j++);
+		if (jv_get_kind(f) == JV_KIND_OBJECT) {
+			jv_free(c->rec);
+			c->rec = f;
+		} else
+			jv_free(f);
+	}
+	jv_free(fresh);
+}
+
+/* The output record of c: the image or plan, its source, its Result. */
+static jv
+result(const struct copy *c, int *status)
+{
+	jv rec;
+
+	/* EC2's describe may leave out SourceImageId: the plan's is the truth. */
+	rec = jv_object_set(jv_copy(c->rec), jv_string("SourceImageId"), jv_copy(c->source[0]));
+	rec = jv_object_set(rec, jv_string("SourceRegion"), jv_copy(c->source[1]));
+	if (strcmp(c->o.status, "failed") == 0)
+		*status = EXIT_FAIL;
+	return rec_result(rec, ACTION, c->o.status, c->o.reason, c->o.request_id);
 }
 
 static void
@@ -539,95 +625,21 @@ run_free(struct run *r)
 
 	for (i = 0; i < r->ninputs; i++) {
 		jv_free(r->inputs[i].rec);
-		free(r->inputs[i].where);
+		jv_free(r->inputs[i].aux);
 	}
 	for (i = 0; i < r->ncopies; i++) {
 		jv_free(r->copies[i].rec);
 		jv_free(r->copies[i].params);
 		jv_free(r->copies[i].source[0]);
 		jv_free(r->copies[i].source[1]);
-		free(r->copies[i].reason);
-		free(r->copies[i].request_id);
+		free(r->copies[i].o.reason);
+		free(r->copies[i].o.request_id);
 	}
 	free(r->inputs);
+	free(r->found);
 	free(r->copies);
 	jv_free(r->names);
-}
-
-/* 1 if c stands for an image: a copy made, or a destination the image is in already. */
-static int
-has_image(const struct copy *c)
-{
-	return strcmp(c->status, "done") == 0 || strcmp(c->status, "skipped") == 0;
-}
-
-/*
- * Describes the images of copies (those made, and sources already in a destination): once, or
- * with wait until each is available or timeout_s has passed. Their records become the images
- * as described, keeping the plan's own fields; one that does not become available fails.
- */
-static void
-describe_copies(struct ec2 *ec2, struct copy *copies, size_t n, int wait, int64_t timeout_s,
-    const char *timeout)
-{
-	struct ec2wait w;
-	jv batch = jv_array(), fresh, msg, f;
-	size_t i, j = 0;
-	char *why;
-
-	for (i = 0; i < n; i++)
-		if (has_image(&copies[i]))
-			batch = jv_array_append(batch, jv_copy(copies[i].rec));
-	if (wait) {
-		ec2wait(ec2, batch, EC2WAIT_AVAILABLE, timeout_s, &w);
-		for (i = 0; i < n; i++) {
-			if (!has_image(&copies[i]))
-				continue;
-			jv_free(copies[i].rec);
-			copies[i].rec = jv_array_get(jv_copy(w.recs), (int)j);
-			if ((why = ec2wait_why(&w, j, timeout)) != NULL) {
-				copies[i].status = "failed";
-				free(copies[i].reason);
-				copies[i].reason = why;
-			}
-			j++;
-		}
-		ec2wait_free(&w);
-		return;
-	}
-	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
-	if (!jv_is_valid(fresh)) {
-		/* The copies are made; only their description is missing. */
-		msg = jv_invalid_get_msg(fresh);
-		warnx("describing the copies: %s", jv_string_value(msg));
-		jv_free(msg);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (!has_image(&copies[i]))
-			continue;
-		f = jv_array_get(jv_copy(fresh), (int)j++);
-		if (jv_get_kind(f) == JV_KIND_OBJECT) {
-			jv_free(copies[i].rec);
-			copies[i].rec = f;
-		} else
-			jv_free(f);
-	}
-	jv_free(fresh);
-}
-
-/* The output record of c: the image or plan, its source, its Result. */
-static jv
-result(struct copy *c, int *status)
-{
-	jv rec;
-
-	/* EC2's describe may leave out SourceImageId: the plan's is the truth. */
-	rec = jv_object_set(jv_copy(c->rec), jv_string("SourceImageId"), jv_copy(c->source[0]));
-	rec = jv_object_set(rec, jv_string("SourceRegion"), jv_copy(c->source[1]));
-	if (strcmp(c->status, "failed") == 0)
-		*status = EXIT_FAIL;
-	return rec_result(rec, ACTION, c->status, c->reason, c->request_id);
+	ec2_free(r->ec2);
 }
 
 int
@@ -647,8 +659,7 @@ main(int argc, char *argv[])
 	};
 	struct awsopt o;
 	struct want wt = { jv_array(), NAME_DEFAULT, 0, 0, jv_object(), 0 };
-	struct jsonl in;
-	struct ec2 *ec2;
+	static const char *const idfields[] = { "ImageId", "SourceImageId", NULL };
 	/* Static, so that what it holds is reachable, not lost, when bad input ends the program. */
 	static struct run r;
 	const char *timeout = NULL, *eq;
@@ -705,26 +716,24 @@ main(int argc, char *argv[])
 		timeout = EC2WAIT_TIMEOUT_IMAGES;
 	timeout_s = ec2wait_timeout(timeout);
 
-	ec2 = awsopt_client(&o);
+	r.ec2 = awsopt_client(&o);
+	r.max = o.max;
+	r.dryrun = o.dryrun;
 	r.names = jv_object();
-	jsonl_open(&in, argv);
-	read_inputs(&r, &in, &wt, ec2_region(ec2));
-	jsonl_close(&in);
-	describe_sources(ec2, &r);
+	r.inputs = mutate_read(argv, ec2_region(r.ec2), idfields, check_record, &wt, &r.ninputs);
+	describe_sources(&r);
 	plan_copies(&r, &wt);
-
-	for (i = 0; i < r.ncopies; i++)
-		copy_submit(ec2, &r.copies[i], wt.dryrun);
-	ec2_run(ec2);
-	if (!wt.dryrun)
-		describe_copies(ec2, r.copies, r.ncopies, wait, timeout_s, timeout);
+	intr_catch();
+	copy_all(&r);
+	if (!r.dryrun)
+		describe_copies(&r, wait && !intr_signal(), timeout_s, timeout);
 	for (i = 0; i < r.ncopies; i++)
 		out_record(result(&r.copies[i], &status));
 
 	run_free(&r);
 	jv_free(wt.to);
 	jv_free(wt.kms);
-	ec2_free(ec2);
 	ch = out_close();
+	intr_resend();
 	return status != EXIT_OK ? status : ch;
 }

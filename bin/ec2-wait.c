@@ -17,6 +17,7 @@
 #include "ec2.h"
 #include "ec2res.h"
 #include "ec2wait.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
@@ -84,7 +85,7 @@ check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defreg
 		    rec_str(rec, k->id), k->noun, k->id, state_option(st), want);
 	else if (rec_str(rec, k->id) == NULL)
 		snprintf(why, sizeof(why), "empty %s", k->id);
-	else if ((region = ec2res_region(rec, defregion)) == NULL)
+	else if ((region = rec_region(rec, defregion)) == NULL)
 		snprintf(why, sizeof(why), "no Region string, and no region configured");
 	if (region == NULL) {
 		/* Freed before the end, so that a leak checker has nothing to say. */
@@ -194,6 +195,7 @@ main(int argc, char *argv[])
 	read_records(&in, st, ec2_region(ec2), &recs, &waited);
 	jsonl_close(&in);
 
+	intr_catch();
 	ec2wait(ec2, waited, st, timeout_s, &w);
 	jv_array_foreach(recs, n, r) {
 		if (failed_before(r)) {
@@ -216,5 +218,6 @@ main(int argc, char *argv[])
 	jv_free(recs);
 	ec2_free(ec2);
 	ch = out_close();
+	intr_resend();
 	return status != EXIT_OK ? status : ch;
 }

@@ -5,7 +5,6 @@
 #include "ec2.h"
 #include "ec2model.h"
 #include "ec2res.h"
-#include "record.h"
 #include "util.h"
 
 /* Filter values per call: EC2 caps the values of one filter at 200. */
@@ -55,18 +54,6 @@ ec2res_of(jv rec)
 			return kinds[i];
 	}
 	return NULL;
-}
-
-const char *
-ec2res_region(jv rec, const char *defregion)
-{
-	jv region = jv_object_get(jv_copy(rec), jv_string("Region"));
-	int kind = jv_get_kind(region);
-
-	jv_free(region);
-	if (kind == JV_KIND_INVALID || kind == JV_KIND_NULL)
-		return defregion;
-	return rec_str(rec, "Region");
 }
 
 static int

@@ -30,13 +30,6 @@ const struct ec2res	*ec2res_named(const char *name);
 const struct ec2res	*ec2res_of(jv rec);
 
 /*
- * Borrows rec. The region rec's resource lives in: its Region, else (when it has none, or null)
- * defregion. NULL when that is NULL, or Region is not a non-empty string. Lives as long as rec
- * or defregion does.
- */
-const char	*ec2res_region(jv rec, const char *defregion);
-
-/*
  * Consumes params. A Describe call's params with what every lifecycle describe asks: images
  * include deprecated and disabled ones, since a lifecycle tool must see every image it owns.
  */

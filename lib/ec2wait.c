@@ -13,6 +13,7 @@
 #include "ec2res.h"
 #include "ec2wait.h"
 #include "http.h"
+#include "interrupt.h"
 #include "record.h"
 #include "timefmt.h"
 #include "util.h"
@@ -175,12 +176,13 @@ progress(const struct ec2wait *w, const struct ec2res *k, int waiting)
 	free(line);
 }
 
+/* Sleeps ms, or less when a signal intr_catch() handles arrives. */
 static void
 pause_ms(int64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !intr_signal())
 		;
 }
 
@@ -243,7 +245,7 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 	w->recs = recs;
 	w->outcome = xcalloc(w->n + 1, sizeof(*w->outcome));
 	w->reason = xcalloc(w->n + 1, sizeof(*w->reason));
-	w->stopped = 0;
+	w->stopped = w->interrupted = 0;
 	for (i = 0; i < w->n; i++)
 		w->outcome[i] = EC2WAIT_WAITING;
 	if (w->n == 0)
@@ -253,6 +255,10 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 		waiting = poll_once(ec2, k, st, now - start < NOTFOUND_GRACE_MS, w);
 		if (waiting == 0 || w->stopped)
 			break;
+		if (intr_signal()) {
+			w->stopped = w->interrupted = 1;
+			break;
+		}
 		if (tty) {
 			progress(w, k, waiting);
 			shown = 1;
@@ -263,6 +269,10 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 		p = pause * 3 / 4 + (int64_t)((double)random() / ((double)RAND_MAX + 1) *
 		    (double)(pause / 2));
 		pause_ms(p < deadline - now ? p : deadline - now);
+		if (intr_signal()) {
+			w->stopped = w->interrupted = 1;
+			break;
+		}
 		pause = pause * 3 / 2 < PAUSE_MAX_MS ? pause * 3 / 2 : PAUSE_MAX_MS;
 	}
 	if (shown)
@@ -280,7 +290,9 @@ ec2wait_why(struct ec2wait *w, size_t i, const char *timeout)
 	case EC2WAIT_REACHED:
 		return NULL;
 	case EC2WAIT_WAITING:
-		if (w->stopped)
+		if (w->interrupted)
+			xasprintf(&why, "%s when interrupted", w->reason[i]);
+		else if (w->stopped)
 			xasprintf(&why, "%s when the wait stopped", w->reason[i]);
 		else
 			xasprintf(&why, "%s after %s", w->reason[i], timeout);

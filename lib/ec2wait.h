@@ -32,7 +32,9 @@ struct ec2wait {
 	int	 *outcome;	/* per record: enum ec2wait_outcome */
 	char	**reason;	/* per record: why it is not in the state ("still pending", "image
 				   failed: ...", a describe's diagnostic); NULL when it is */
-	int	  stopped;	/* 1 if the wait stopped early, at the first stuck record or error */
+	int	  stopped;	/* 1 if the wait stopped early: at the first stuck record or error, or
+				   interrupted */
+	int	  interrupted;	/* 1 if a signal intr_catch() handles stopped it */
 	int	  told;		/* a failed describe has been reported */
 };
 
@@ -56,7 +58,8 @@ const char	*ec2wait_kind(enum ec2wait_state);
  * state, or timeout_s seconds have passed (the last pause ends at the deadline, and one last
  * describe follows), or one is stuck or a describe fails (then it stops at once). Resources not
  * found are given 30 s to appear (EC2 is eventually consistent), except when waiting for
- * terminated, which they then are. While stderr is a terminal a progress line is kept there
+ * terminated, which they then are. A signal that intr_catch() (interrupt.h) handles stops the
+ * wait after the describe in flight. While stderr is a terminal a progress line is kept there
  * ("waiting for 3 of 5 images: ami-..."), cleared at the end. Fills w; free it with
  * ec2wait_free().
  */

@@ -131,6 +131,45 @@ test_expect_success 'throttled past the attempts: that copy fails, exit 1, the o
 	test_line_count = 0 ids
 '
 
+test_expect_success 'interrupted: the copy in flight is printed, no more start, death by the signal' '
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"CopyImage\",\"DelayMs\":1500}" &&
+	printf "%s\n" "{\"ImageId\":\"ami-0a000000000000003\"}" "{\"ImageId\":\"ami-0a000000000000004\"}" >intr.jsonl &&
+	{ copy-image --to us-west-2 --name "{name}-intr" -P 1 intr.jsonl >out 2>err & } &&
+	pid=$! &&
+	ec2_await CopyImage &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } &&
+	test $rc = 143 &&
+	test "$(ec2_count CopyImage)" = 1 &&
+	jq -r "[.SourceImageId, .Result.Status, .Result.Reason // \"-\", has(\"ImageId\")] | @tsv" out >actual &&
+	cat >expect <<-\EOF &&
+	ami-0a000000000000003	done	-	true
+	ami-0a000000000000004	failed	interrupted before the copy	false
+	EOF
+	test_cmp expect actual &&
+	echo "copy-image: interrupted: 1 copy not started" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'interrupted while waiting: the copies are printed as they are' '
+	ec2_settings "{\"ImagePendingDescribes\":1000}" &&
+	ec2_reset_counts &&
+	{ copy-image --to eu-west-1 --name "{name}-intr" --wait intr.jsonl >out 2>err & } &&
+	pid=$! &&
+	ec2_await DescribeImages eu-west-1 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } &&
+	test $rc = 143 &&
+	jq -r "[.SourceImageId, .State, .Result.Status, .Result.Reason] | @tsv" out >actual &&
+	cat >expect <<-\EOF &&
+	ami-0a000000000000003	pending	failed	still pending when interrupted
+	ami-0a000000000000004	pending	failed	still pending when interrupted
+	EOF
+	test_cmp expect actual &&
+	test_line_count = 0 err
+'
+
 test_expect_success 'no secret in any output, error or log' '
 	grep -rl -e amicycle-secret . >leaks;
 	test_line_count = 0 leaks

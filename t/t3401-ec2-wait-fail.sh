@@ -77,6 +77,20 @@ test_expect_success 'terminated while waited for running: exit 1 at once, naming
 	test_cmp expect actual
 '
 
+test_expect_success 'interrupted: every record printed as it is, then death by the signal' '
+	ec2_reset_counts &&
+	{ ec2-wait --running pending >out 2>err & } &&
+	pid=$! &&
+	ec2_await DescribeInstances &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } &&
+	test $rc = 143 &&
+	test_line_count = 0 err &&
+	jq -r "[.InstanceId, .State.Name, .Result.Status, .Result.Reason] | @tsv" out >actual &&
+	jq -r "[.InstanceId, \"pending\", \"failed\", \"still pending when interrupted\"] | @tsv" pending >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'an image that failed: exit 1 at once, with its reason' '
 	printf "%s\n" "{\"ImageId\":\"ami-0a000000000000002\",\"Region\":\"us-east-1\"}" \
 		"{\"ImageId\":\"ami-0a000000000000001\",\"Region\":\"us-east-1\"}" >images &&
