@@ -111,6 +111,35 @@ read_records(struct jsonl *in, enum ec2wait_state st, const char *defregion, jv 
 	}
 }
 
+/*
+ * Consumes recs. Prints each record with its Result, as w last described it; one an earlier
+ * filter failed on, as it is. Returns EXIT_FAIL unless every record is in the state.
+ */
+static int
+print_records(jv recs, struct ec2wait *w, const char *timeout)
+{
+	size_t j = 0;
+	int status = EXIT_OK;
+	char *why;
+
+	jv_array_foreach(recs, i, r) {
+		if (failed_before(r)) {
+			status = EXIT_FAIL;
+			out_record(r);
+			continue;
+		}
+		jv_free(r);
+		why = ec2wait_why(w, j, timeout);
+		out_record(rec_result(jv_array_get(jv_copy(w->recs), (int)j++), ACTION,
+		    why != NULL ? "failed" : "done", why, NULL));
+		if (why != NULL)
+			status = EXIT_FAIL;
+		free(why);
+	}
+	jv_free(recs);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -135,20 +164,19 @@ main(int argc, char *argv[])
 	/* Static, so that what they hold is reachable, not lost, when bad input ends the program. */
 	static jv recs, waited;
 	int64_t timeout_s;
-	size_t nstates = 0, j = 0;
-	char *why;
-	int ch, private = 0, status = EXIT_OK;
+	size_t nstates = 0;
+	int ch, private = 0, status;
 
 	out_init();
 	awsopt_init(&o);
 	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			usage(EXIT_OK);
 		case OPT_AVAILABLE:
 			st = EC2WAIT_AVAILABLE;
 			nstates++;
 			break;
+		case 'h':
+			usage(EXIT_OK);
 		case OPT_PRIVATE:
 			private = 1;
 			break;
@@ -197,25 +225,8 @@ main(int argc, char *argv[])
 
 	intr_catch();
 	ec2wait(ec2, waited, st, timeout_s, &w);
-	jv_array_foreach(recs, n, r) {
-		if (failed_before(r)) {
-			status = EXIT_FAIL;
-			out_record(r);
-			continue;
-		}
-		jv_free(r);
-		/* w.recs holds this record as it was last described. */
-		why = ec2wait_why(&w, j, timeout);
-		out_record(rec_result(jv_array_get(jv_copy(w.recs), (int)j), ACTION,
-		    why != NULL ? "failed" : "done", why, NULL));
-		if (why != NULL)
-			status = EXIT_FAIL;
-		free(why);
-		j++;
-	}
-
+	status = print_records(recs, &w, timeout);
 	ec2wait_free(&w);
-	jv_free(recs);
 	ec2_free(ec2);
 	ch = out_close();
 	intr_resend();
