@@ -18,7 +18,7 @@
 
 #include "awsopt.h"
 #include "ec2.h"
-#include "ec2model.h"
+#include "ec2res.h"
 #include "imageuse.h"
 #include "interrupt.h"
 #include "jsonl.h"
@@ -62,7 +62,6 @@ struct image;
 struct region {
 	char		*name;
 	jv		 ids;		/* the image ids of this region, each once */
-	jv		 fresh;		/* image id -> the image as described now */
 	jv		 errors;	/* diagnostics of the reads that failed */
 	struct imageuse	*use;
 	int		 param;		/* DeleteAssociatedSnapshots: 1 known, 0 not yet, -1 unknown */
@@ -195,7 +194,6 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 			memset(&regs[nreg], 0, sizeof(*regs));
 			regs[nreg].name = xstrdup(name);
 			regs[nreg].ids = jv_array();
-			regs[nreg].fresh = jv_object();
 			regs[nreg].errors = jv_array();
 			regs[nreg].snaps = jv_object();
 			nreg++;
@@ -243,80 +241,41 @@ read_list(struct region *r, const struct ec2_result *res, const char *name)
 	return jv_array();
 }
 
-static void
-refresh_done(const struct ec2_result *res, void *arg)
-{
-	struct region *r = arg;
-	jv list = read_list(r, res, "Images");
-
-	jv_array_foreach(list, i, img) {
-		jv id = jv_object_get(jv_copy(img), jv_string("ImageId"));
-
-		if (jv_get_kind(id) == JV_KIND_STRING)
-			r->fresh = jv_object_set(r->fresh, id, img);
-		else {
-			jv_free(id);
-			jv_free(img);
-		}
-	}
-	jv_free(list);
-}
-
-/* Borrows values. DescribeImages params with one filter, deprecated and disabled images too. */
-static jv
-images_by(const char *filter, jv values)
-{
-	return JV_OBJECT(jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
-	    jv_string(filter), jv_string("Values"), jv_copy(values))),
-	    jv_string("IncludeDeprecated"), jv_true(), jv_string("IncludeDisabled"), jv_true(),
-	    jv_string("MaxResults"), jv_number(1000));
-}
-
-/* Borrows list. Its elements from i on, at most BATCH of them. */
-static jv
-batch_of(jv list, int i)
-{
-	int j, n = jv_array_length(jv_copy(list));
-	jv b = jv_array();
-
-	for (j = i; j < n && j - i < BATCH; j++)
-		b = jv_array_append(b, jv_array_get(jv_copy(list), j));
-	return b;
-}
-
 /*
- * Queues every read the refusals need, in every region at once: the images as they are now
- * (the input may be an old plan), and what uses them.
+ * Reads what the refusals need, in every region at once: what uses the images, queued first, and
+ * the images as they are now (the input may be an old plan), whose ec2res_refresh() runs every
+ * queued call. Returns the records refreshed, in input order (null where an image is gone), or
+ * jv_invalid_with_msg(diag) if the refresh failed.
  */
-static void
-submit_checks(struct ec2 *ec2, struct region *regs, size_t nreg)
+static jv
+read_checks(struct run *run, struct image *ims, size_t n, struct region *regs, size_t nreg)
 {
-	size_t k;
-	int i, n;
-	jv b;
+	size_t i;
+	jv recs = jv_array();
 
-	for (k = 0; k < nreg; k++) {
-		n = jv_array_length(jv_copy(regs[k].ids));
-		for (i = 0; i < n; i += BATCH) {
-			b = batch_of(regs[k].ids, i);
-			ec2_submit_all(ec2, regs[k].name, "DescribeImages", images_by("image-id", b),
-			    refresh_done, &regs[k]);
-			jv_free(b);
-		}
-		regs[k].use = imageuse_submit(ec2, regs[k].name, regs[k].ids);
-	}
+	for (i = 0; i < nreg; i++)
+		regs[i].use = imageuse_submit(run->ec2, regs[i].name, regs[i].ids);
+	for (i = 0; i < n; i++)
+		recs = jv_array_append(recs, jv_copy(ims[i].rec));
+	return ec2res_refresh(run->ec2, &ec2res_images, recs);
 }
 
-/* Reports the reads that failed; returns 1 if any did. Says what could not be told. */
+/* Borrows fresh. Reports the reads that failed; returns 1 if any did. Says what could not be told. */
 static int
-checks_failed(struct region *regs, size_t nreg)
+checks_failed(jv fresh, struct region *regs, size_t nreg)
 {
 	size_t k;
 	int failed = 0;
-	jv errs, unknown;
+	jv errs, unknown, msg;
 
+	if (!jv_is_valid(fresh)) {
+		msg = jv_invalid_get_msg(jv_copy(fresh));
+		warnx("%s", jv_string_value(msg));
+		jv_free(msg);
+		failed = 1;
+	}
 	for (k = 0; k < nreg; k++) {
-		errs = jv_array_concat(jv_copy(regs[k].errors), imageuse_errors(regs[k].use));
+		errs = imageuse_errors(regs[k].use);
 		jv_array_foreach(errs, i, e) {
 			warnx("%s", jv_string_value(e));
 			failed = 1;
@@ -378,22 +337,15 @@ refusals(const struct image *im, jv img)
 	return refuse_protection(img, why);
 }
 
-/* The model's shape of an image, for rec_refreshed(). */
-static const struct ec2_shape *
-image_shape(void)
-{
-	return ec2model_member(ec2model_operation("ec2", "DescribeImages")->output, "Images");
-}
-
 /*
- * Decides, from the reads, which images may go; the others are skipped with every reason that
- * holds. Returns how many are left to deregister.
+ * Consumes fresh, the records refreshed. Decides from the reads which images may go; the others
+ * are skipped with every reason that holds. Returns how many are left to deregister.
  */
 static size_t
-decide(struct image *ims, size_t n)
+decide(struct image *ims, size_t n, jv fresh)
 {
 	size_t i, left = 0;
-	jv fresh, why;
+	jv rec, why;
 
 	for (i = 0; i < n; i++) {
 		struct image *im = &ims[i];
@@ -403,13 +355,14 @@ decide(struct image *ims, size_t n)
 			note(im, jv_string_fmt("the same image as %s", im->first->where));
 			continue;
 		}
-		fresh = jv_object_get(jv_copy(im->reg->fresh), jv_string(im->id));
-		if (jv_get_kind(fresh) != JV_KIND_OBJECT) {
-			jv_free(fresh);
+		rec = jv_array_get(jv_copy(fresh), (int)i);
+		if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+			jv_free(rec);
 			set_status(im, SKIPPED, "already deregistered");
 			continue;
 		}
-		im->rec = rec_refreshed(im->rec, fresh, image_shape());
+		jv_free(im->rec);
+		im->rec = rec;
 		im->id = rec_str(im->rec, "ImageId");
 		why = refusals(im, im->rec);
 		if (jv_array_length(jv_copy(why)) > 0) {
@@ -420,6 +373,7 @@ decide(struct image *ims, size_t n)
 			left++;
 		}
 	}
+	jv_free(fresh);
 	return left;
 }
 
@@ -766,9 +720,11 @@ submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 			}
 	nsnap = jv_array_length(jv_copy(sids));
 	for (k = 0; k < nsnap; k += BATCH) {
-		b = batch_of(sids, k);
-		p = jv_object_set(images_by("block-device-mapping.snapshot-id", b),
-		    jv_string("Owners"), JV_ARRAY(jv_string("self")));
+		b = jv_array_slice(jv_copy(sids), k, k + BATCH < nsnap ? k + BATCH : nsnap);
+		p = ec2res_params(&ec2res_images, JV_OBJECT(jv_string("Owners"),
+		    JV_ARRAY(jv_string("self")), jv_string("Filters"), JV_ARRAY(JV_OBJECT(
+		    jv_string("Name"), jv_string("block-device-mapping.snapshot-id"),
+		    jv_string("Values"), jv_copy(b))), jv_string("MaxResults"), jv_number(1000)));
 		ec2_submit_all(ims[0].run->ec2, r->name, "DescribeImages", p, users_done, r);
 		if (!dry)
 			ec2_submit_all(ims[0].run->ec2, r->name, "DescribeSnapshots", JV_OBJECT(
@@ -978,7 +934,6 @@ free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	}
 	for (i = 0; i < nreg; i++) {
 		jv_free(regs[i].ids);
-		jv_free(regs[i].fresh);
 		jv_free(regs[i].errors);
 		jv_free(regs[i].snaps);
 		imageuse_free(regs[i].use);
@@ -1006,6 +961,7 @@ main(int argc, char *argv[])
 	struct region *regs;
 	size_t n, nreg, left, i;
 	int ch, status = EXIT_OK;
+	jv fresh;
 
 	out_init();
 	memset(&run, 0, sizeof(run));
@@ -1038,13 +994,12 @@ main(int argc, char *argv[])
 	regs = group_regions(ims, n, &nreg);
 	intr_catch();
 
-	submit_checks(run.ec2, regs, nreg);
-	ec2_run(run.ec2);
-	if (checks_failed(regs, nreg))
+	fresh = read_checks(&run, ims, n, regs, nreg);
+	if (checks_failed(fresh, regs, nreg))
 		refuse_all(ims, n, "not deregistered: a read the safety checks need failed");
 	else if (intr_signal())
 		refuse_all(ims, n, "not deregistered: interrupted");
-	else if ((left = decide(ims, n)) > (size_t)run.max)
+	else if ((left = decide(ims, n, jv_copy(fresh))) > (size_t)run.max)
 		refuse_max(ims, n, left, run.max);
 	else if (left > 0) {
 		deregister_all(&run, ims, n);
@@ -1052,6 +1007,7 @@ main(int argc, char *argv[])
 	}
 	status = print_results(ims, n);
 
+	jv_free(fresh);
 	free_all(ims, n, regs, nreg);
 	for (i = 0; i < run.nprotect; i++)
 		free(run.protect[i].key);

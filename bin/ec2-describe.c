@@ -13,37 +13,15 @@
 #include <string.h>
 
 #include "ec2.h"
-#include "ec2model.h"
+#include "ec2res.h"
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
 #include "util.h"
 
-/* Filter values per refresh call: EC2 caps the values of one filter at 200. */
-#define BATCH	200
-
-struct kind {
-	const char	*name;
-	const char	*action;
-	const char	*list;		/* the output's list of resources */
-	const char	*id;		/* its id field */
-	const char	*idfilter;	/* the filter that selects by id */
-	const char	*idparam;	/* the parameter that names ids */
-	const char	*ownerparam;	/* the parameter --owner sets, NULL if none */
-};
-
-static const struct kind kinds[] = {
-	{ "images", "DescribeImages", "Images", "ImageId", "image-id", "ImageIds",
-	  "Owners" },
-	{ "instances", "DescribeInstances", "Reservations", "InstanceId",
-	  "instance-id", "InstanceIds", NULL },
-	{ "snapshots", "DescribeSnapshots", "Snapshots", "SnapshotId", "snapshot-id",
-	  "SnapshotIds", "OwnerIds" },
-};
-
-/* One listing: a region's whole listing, or one batch of ids to refresh. */
+/* One region's whole listing. */
 struct query {
-	const struct kind	*kind;
+	const struct ec2res	*kind;
 	char			*region;
 	jv			 records;	/* the resources found, each with Region */
 	char			*diag;		/* why it failed */
@@ -83,34 +61,6 @@ parse_filter(const char *s)
 	    jv_string("Values"), list);
 }
 
-/* Consumes out. Returns the resources of one response, each with its Region. */
-static jv
-resources(const struct kind *k, const char *region, jv out)
-{
-	jv recs = jv_array(), list;
-
-	list = jv_object_get(out, jv_string(k->list));
-	if (jv_get_kind(list) != JV_KIND_ARRAY) {
-		jv_free(list);
-		return recs;
-	}
-	jv_array_foreach(list, i, item) {
-		if (strcmp(k->name, "instances") == 0) {
-			jv insts = jv_object_get(item, jv_string("Instances"));
-
-			if (jv_get_kind(insts) == JV_KIND_ARRAY)
-				jv_array_foreach(insts, j, inst)
-					recs = jv_array_append(recs, jv_object_set(inst,
-					    jv_string("Region"), jv_string(region)));
-			jv_free(insts);
-		} else
-			recs = jv_array_append(recs, jv_object_set(item, jv_string("Region"),
-			    jv_string(region)));
-	}
-	jv_free(list);
-	return recs;
-}
-
 static void
 query_done(const struct ec2_result *res, void *arg)
 {
@@ -120,48 +70,17 @@ query_done(const struct ec2_result *res, void *arg)
 		q->diag = xstrdup(res->diag);
 		return;
 	}
-	q->records = resources(q->kind, q->region, jv_copy(res->out));
+	q->records = ec2res_list(q->kind, q->region, jv_copy(res->out));
 }
 
 static void
-query_submit(struct ec2 *ec2, struct query *q, const struct kind *k, const char *region,
+query_submit(struct ec2 *ec2, struct query *q, const struct ec2res *k, const char *region,
     jv params)
 {
 	q->kind = k;
 	q->region = xstrdup(region);
 	q->records = jv_invalid();
-	if (strcmp(k->name, "images") == 0) {
-		/* Lifecycle tools must see every image they own, deprecated or disabled. */
-		params = jv_object_set(params, jv_string("IncludeDeprecated"), jv_true());
-		params = jv_object_set(params, jv_string("IncludeDisabled"), jv_true());
-	}
-	ec2_submit_all(ec2, region, k->action, params, query_done, q);
-}
-
-/* The model's shape of one resource of kind k: Image, Instance, Snapshot. */
-static const struct ec2_shape *
-resource_shape(const struct kind *k)
-{
-	const struct ec2_shape *s;
-
-	s = ec2model_member(ec2model_operation("ec2", k->action)->output, k->list);
-	if (strcmp(k->name, "instances") == 0)
-		s = ec2model_member(s, "Instances");
-	return s;
-}
-
-/* Borrows r. The key a resource is found by when refreshing: "REGION ID". */
-static jv
-idkey(const struct kind *k, jv r)
-{
-	jv region = jv_object_get(jv_copy(r), jv_string("Region"));
-	jv id = jv_object_get(jv_copy(r), jv_string(k->id));
-	jv key;
-
-	key = jv_string_fmt("%s %s", jv_string_value(region), jv_string_value(id));
-	jv_free(region);
-	jv_free(id);
-	return key;
+	ec2_submit_all(ec2, region, k->action, ec2res_params(k, params), query_done, q);
 }
 
 /*
@@ -169,7 +88,7 @@ idkey(const struct kind *k, jv r)
  * own, else defregion). A record without an id or region is bad input (exit 3).
  */
 static jv
-read_records(const struct kind *k, const char *defregion)
+read_records(const struct ec2res *k, const char *defregion)
 {
 	struct jsonl in;
 	jv recs = jv_array(), rec, id, region;
@@ -195,60 +114,29 @@ read_records(const struct kind *k, const char *defregion)
 	return recs;
 }
 
-/* Borrows recs. Queues the refresh of recs in batches of ids, one region each; returns the count. */
-static size_t
-submit_refresh(struct ec2 *ec2, const struct kind *k, jv recs, struct query *qs)
-{
-	int i, j, n = jv_array_length(jv_copy(recs));
-	size_t nq = 0;
-	jv region, batch, r;
-
-	for (i = 0; i < n; i = j) {
-		region = jv_object_get(jv_array_get(jv_copy(recs), i), jv_string("Region"));
-		batch = jv_array();
-		for (j = i; j < n && j - i < BATCH; j++) {
-			r = jv_array_get(jv_copy(recs), j);
-			if (!jv_equal(jv_object_get(jv_copy(r), jv_string("Region")), jv_copy(region))) {
-				jv_free(r);
-				break;
-			}
-			batch = jv_array_append(batch, jv_object_get(r, jv_string(k->id)));
-		}
-		query_submit(ec2, &qs[nq++], k, jv_string_value(region), JV_OBJECT(
-		    jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
-		    jv_string(k->idfilter), jv_string("Values"), batch)),
-		    jv_string("MaxResults"), jv_number(1000)));
-		jv_free(region);
-	}
-	return nq;
-}
-
-/* Consumes recs. Prints each record as it is now, in input order; returns EXIT_FAIL if any is gone. */
+/*
+ * Consumes recs and fresh (ec2res_refresh()'s answer for them). Prints each record as it is now,
+ * in input order; returns EXIT_FAIL if any no longer exists.
+ */
 static int
-print_refreshed(const struct kind *k, jv recs, struct query *qs, size_t nq)
+print_refreshed(const struct ec2res *k, jv recs, jv fresh)
 {
-	jv byid = jv_object(), fresh;
-	size_t i;
 	int status = EXIT_OK;
+	jv r;
 
-	for (i = 0; i < nq; i++)
-		jv_array_foreach(qs[i].records, j, r)
-			byid = jv_object_set(byid, idkey(k, r), r);
-	jv_array_foreach(recs, j, r) {
-		fresh = jv_object_get(jv_copy(byid), idkey(k, r));
-		if (jv_get_kind(fresh) == JV_KIND_OBJECT) {
-			out_record(rec_refreshed(r, fresh, resource_shape(k)));
+	jv_array_foreach(fresh, i, f) {
+		if (jv_get_kind(f) == JV_KIND_OBJECT) {
+			out_record(f);
 			continue;
 		}
-		jv_free(fresh);
-		fresh = idkey(k, r);
-		warnx("%s: no longer exists", jv_string_value(fresh));
-		jv_free(fresh);
+		jv_free(f);
+		r = jv_array_get(jv_copy(recs), i);
+		warnx("%s %s: no longer exists", rec_str(r, "Region"), rec_str(r, k->id));
 		jv_free(r);
 		status = EXIT_FAIL;
 	}
 	jv_free(recs);
-	jv_free(byid);
+	jv_free(fresh);
 	return status;
 }
 
@@ -264,11 +152,11 @@ main(int argc, char *argv[])
 		{ "version",		no_argument,		NULL,	'V' },
 		{ NULL,			0,			NULL,	0 }
 	};
-	const struct kind *k = NULL;
+	const struct ec2res *k;
 	struct ec2 *ec2;
 	struct query *qs;
 	const char *endpoint = NULL, **regions = NULL;
-	jv owners = jv_array(), filters = jv_array(), ids = jv_array(), recs, params;
+	jv owners = jv_array(), filters = jv_array(), ids = jv_array(), recs, params, fresh;
 	size_t nregions = 0, nq = 0, i;
 	int ch, refresh = 0, max = 8, status = EXIT_OK;
 
@@ -303,10 +191,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage(EXIT_USAGE);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(argv[0], kinds[i].name) == 0)
-			k = &kinds[i];
-	if (k == NULL) {
+	if ((k = ec2res_named(argv[0])) == NULL) {
 		warnx("%s: not images, instances or snapshots", argv[0]);
 		usage(EXIT_USAGE);
 	}
@@ -325,8 +210,17 @@ main(int argc, char *argv[])
 	ec2 = ec2_new(nregions > 0 ? regions[0] : NULL, endpoint, max);
 	if (refresh) {
 		recs = read_records(k, ec2_region(ec2));
-		qs = xcalloc(jv_array_length(jv_copy(recs)) + 1, sizeof(*qs));
-		nq = submit_refresh(ec2, k, recs, qs);
+		fresh = ec2res_refresh(ec2, k, jv_copy(recs));
+		if (jv_is_valid(fresh))
+			status = print_refreshed(k, jv_copy(recs), fresh);
+		else {
+			/* All or nothing, as a listing is. */
+			params = jv_invalid_get_msg(fresh);
+			warnx("%s", jv_string_value(params));
+			jv_free(params);
+			status = EXIT_FAIL;
+		}
+		qs = NULL;
 	} else {
 		if (nregions == 0) {
 			if (ec2_region(ec2) == NULL)
@@ -352,8 +246,8 @@ main(int argc, char *argv[])
 		for (i = 0; i < nregions; i++)
 			query_submit(ec2, &qs[nq++], k, regions[i], jv_copy(params));
 		jv_free(params);
+		ec2_run(ec2);
 	}
-	ec2_run(ec2);
 
 	/* All or nothing: any failed listing means no output at all. */
 	for (i = 0; i < nq; i++)
@@ -361,9 +255,7 @@ main(int argc, char *argv[])
 			warnx("%s", qs[i].diag);
 			status = EXIT_FAIL;
 		}
-	if (status == EXIT_OK && refresh)
-		status = print_refreshed(k, jv_copy(recs), qs, nq);
-	else if (status == EXIT_OK)
+	if (status == EXIT_OK)
 		for (i = 0; i < nq; i++)
 			jv_array_foreach(qs[i].records, j, r)
 				out_record(r);

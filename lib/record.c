@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ec2model.h"
 #include "record.h"
 #include "sigv4.h"
 #include "util.h"
@@ -64,22 +63,6 @@ rec_result(jv rec, const char *action, const char *status, const char *reason,
 	if (request_id != NULL)
 		r = jv_object_set(r, jv_string("RequestId"), jv_string(request_id));
 	return jv_object_set(rec, jv_string("Result"), r);
-}
-
-jv
-rec_refreshed(jv rec, jv fresh, const struct ec2_shape *shape)
-{
-	jv_object_foreach(rec, key, val) {
-		if (ec2model_member(shape, jv_string_value(key)) == NULL &&
-		    !jv_object_has(jv_copy(fresh), jv_copy(key)))
-			fresh = jv_object_set(fresh, key, val);
-		else {
-			jv_free(key);
-			jv_free(val);
-		}
-	}
-	jv_free(rec);
-	return fresh;
 }
 
 char *

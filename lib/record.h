@@ -4,8 +4,6 @@
 
 #include <jv.h>
 
-struct ec2_shape;
-
 /*
  * Borrows rec. The value of rec's string field, or NULL when it is missing, not a string or
  * empty. The pointer lives as long as rec does.
@@ -28,13 +26,6 @@ const char	*rec_tag(jv rec, const char *key);
  */
 jv		 rec_result(jv rec, const char *action, const char *status, const char *reason,
 		    const char *request_id);
-
-/*
- * Consumes rec and fresh. A record described again: fresh, the resource as it is now, plus the
- * fields of rec that are not the resource's own in shape (its model shape: Image, Instance...),
- * such as Region, Packer or Result, which the pipeline added.
- */
-jv		 rec_refreshed(jv rec, jv fresh, const struct ec2_shape *shape);
 
 /*
  * Borrows inputs. An idempotency token for a call that creates something (CopyImage,

@@ -6,6 +6,7 @@
 #   ec2_start seed.json                    (or no seed: an empty account)
 #   ec2_fault DescribeImages throttle 2    (or a JSON fault: ec2_fault '{"Kind":"drop-after","Action":"CopyImage"}')
 #   ec2_count DescribeImages [REGION]      prints how many DescribeImages requests arrived
+#   ec2_await CopyImage [REGION]           waits for the first CopyImage request
 #
 # ec2_start exports EC2_URL (the endpoint, http://127.0.0.1:PORT), AWS_ENDPOINT_URL_EC2 and
 # AWS_ENDPOINT_URL_STS (both EC2_URL), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the test key the
@@ -108,6 +109,17 @@ ec2_fault () {
 # ec2_count ACTION [REGION]: the number of ACTION requests so far (all regions, or REGION).
 ec2_count () {
 	ec2_admin GET "/_admin/counts?action=$1${2:+&region=$2}"
+}
+
+# ec2_await ACTION [REGION]: waits up to 10 s for the first ACTION request (since the counts were
+# reset); fails if none came. For sending a signal to a filter once it is at work.
+ec2_await () {
+	ec2_i_=0
+	while [ "$(ec2_count "$@")" = 0 ]; do
+		ec2_i_=$((ec2_i_ + 1))
+		[ $ec2_i_ -le 200 ] || return 1
+		sleep 0.05
+	done
 }
 
 # ec2_reset_counts: zero the counts and forget the recorded requests.

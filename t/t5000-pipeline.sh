@@ -138,8 +138,9 @@ test_expect_success 'make interrupted during image-test: the instance is still t
 	rm -rf "$D" &&
 	sed -i "\$d" "$TRASH/project/checks.jsonl" &&
 	echo "{\"Name\":\"slow\",\"Run\":\"sleep 60\",\"Timeout\":\"90s\"}" >>"$TRASH/project/checks.jsonl" &&
-	(PATH=$AMICYCLE_BUILD/bin:$PATH exec setsid make --no-print-directory -C "$TRASH/project" image-test \
-		>out 2>err) &
+	rm -f make.pgid &&
+	(PATH=$AMICYCLE_BUILD/bin:$PATH exec setsid -w sh -c "echo \$\$ >make.pgid &&
+		exec make --no-print-directory -C \"$TRASH/project\" image-test" >out 2>err) &
 	pid=$! &&
 	for i in $(seq 1 300); do
 		test -s "$D/test-running.jsonl" && break
@@ -149,7 +150,7 @@ test_expect_success 'make interrupted during image-test: the instance is still t
 	sleep 1 &&
 	running_instances us-east-1 >during &&
 	! test_cmp seeded-instances during &&
-	kill -INT -- -$pid &&
+	kill -INT -- -$(cat make.pgid) &&
 	{ wait $pid; status=$?; } &&
 	test $status != 0 &&
 	running_instances us-east-1 >actual &&
