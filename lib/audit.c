@@ -69,6 +69,21 @@ caller(const char *access_key_id)
 	return c;
 }
 
+/* Consumes ids and id. ids with id at its end, unless ids has it already. */
+static jv
+add_id(jv ids, jv id)
+{
+	jv_array_foreach(ids, i, have) {
+		int same = jv_equal(have, jv_copy(id));
+
+		if (same) {
+			jv_free(id);
+			return ids;
+		}
+	}
+	return jv_array_append(ids, id);
+}
+
 /* Borrows obj. Appends to ids the resource ids obj names. */
 static jv
 collect(jv ids, jv obj)
@@ -81,16 +96,16 @@ collect(jv ids, jv obj)
 	for (k = idkeys; *k != NULL; k++) {
 		v = jv_object_get(jv_copy(obj), jv_string(*k));
 		if (jv_get_kind(v) == JV_KIND_STRING)
-			ids = jv_array_append(ids, v);
+			ids = add_id(ids, v);
 		else
 			jv_free(v);
 	}
 	for (k = idlists; *k != NULL; k++) {
 		v = jv_object_get(jv_copy(obj), jv_string(*k));
 		if (jv_get_kind(v) == JV_KIND_ARRAY)
-			ids = jv_array_concat(ids, v);
-		else
-			jv_free(v);
+			jv_array_foreach(v, i, id)
+				ids = add_id(ids, id);
+		jv_free(v);
 	}
 	for (k = outlists; *k != NULL; k++) {
 		v = jv_object_get(jv_copy(obj), jv_string(*k));
