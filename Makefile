@@ -4,7 +4,7 @@
 #   make check           install missing Debian packages (deps), build, run the test suite with prove
 #   make check SANITIZE=1  the same under AddressSanitizer and UndefinedBehaviorSanitizer (in build-san/)
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
 #   make bench           the benchmarks in bench/ (slow; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
@@ -127,6 +127,10 @@ install: $(BINS)
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
 	$(if $(MKFRAG),install -m 644 $(MKFRAG) $(DESTDIR)$(MKDIR))
+	install -d $(DESTDIR)$(SHAREDIR)/examples/packer
+	install -m 644 share/examples/Makefile share/examples/*.yml share/examples/*.jsonl \
+		$(DESTDIR)$(SHAREDIR)/examples
+	install -m 644 share/examples/packer/*.hcl $(DESTDIR)$(SHAREDIR)/examples/packer
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
