@@ -58,7 +58,7 @@ TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
 PROVE	?= prove
 PROVE_FLAGS ?= -j2
 
-.PHONY: all check test deps demo install uninstall bench clean
+.PHONY: all check test deps deps-build demo install uninstall bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -85,14 +85,13 @@ $(B)/t/%: $(B)/t/%.o $(B)/libamicycle.a
 $(B)/lib $(B)/bin $(B)/t:
 	$(Q)mkdir -p $@
 
-# deps: the Debian packages the build and the tests need. As root it installs the missing ones;
-# otherwise it prints the apt-get command to run and stops.
+# deps: the Debian packages the build and the tests need; deps-build: only what building and using
+# the filters needs (what a CI job that installs amicycle wants). As root they install the missing
+# ones; otherwise they print the apt-get command to run and stop.
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
-	libexpat1-dev libinih-dev
-TEST_DEPS = perl jq curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
-	ca-certificates
-deps:
-	$(Q)missing=$$(for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	libexpat1-dev libinih-dev jq ca-certificates
+TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer
+deps_install = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done | tr '\n' ' '); \
 	if [ -n "$$missing" ]; then \
@@ -103,6 +102,10 @@ deps:
 	    echo "deps: missing Debian packages; run: sudo apt-get install $$missing" >&2; exit 1; \
 	  fi; \
 	fi
+deps:
+	$(Q)$(call deps_install,$(BUILD_DEPS) $(TEST_DEPS))
+deps-build:
+	$(Q)$(call deps_install,$(BUILD_DEPS))
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
