@@ -23,17 +23,19 @@ PKGS	= libcurl openssl libssh2 expat inih
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=-O0 replaces them); what the project requires
+# (the language, the warnings, the sanitizers) is in AM_CFLAGS and AM_LDFLAGS, which always apply.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -DAMICYCLE_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
+AM_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+AM_CPPFLAGS = -D_GNU_SOURCE -DAMICYCLE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
 # --as-needed keeps the offline filters from loading libcurl, OpenSSL or libssh2 at all.
-LDFLAGS	+= -Wl,--as-needed
+AM_LDFLAGS = -Wl,--as-needed
 LDLIBS	= -ljq $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 B	?= build-san
-CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS	+= -fsanitize=address,undefined
+AM_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+AM_LDFLAGS += -fsanitize=address,undefined
 else
 B	?= build
 endif
@@ -45,12 +47,26 @@ QLD	= @printf '  LD      %s\n' $@;
 QAR	= @printf '  AR      %s\n' $@;
 endif
 
+# lib/ in layers, lowest first. A layer's files see only the headers of the layers it names
+# (LAYER_USES_x), so an include that points up the stack fails to compile; the layers' archives
+# are linked highest first, so a call that points up fails to link.
+LAYERS	= core json aws ec2 ssh
+LAYER_USES_core	= core
+LAYER_USES_json	= core json
+LAYER_USES_aws	= core aws
+LAYER_USES_ec2	= core json aws ec2
+LAYER_USES_ssh	= core ssh
+layer_inc = $(addprefix -Ilib/,$(LAYER_USES_$(1)))
+layer_objs = $(patsubst lib/%.c,$(B)/lib/%.o,$(wildcard lib/$(1)/*.c))
+LIBARS	= $(foreach l,$(call reverse,$(LAYERS)),$(B)/lib/lib$(l).a)
+reverse	= $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+ALL_INC	= $(addprefix -Ilib/,$(LAYERS))
+
 PROGS	= $(patsubst bin/%.c,%,$(wildcard bin/*.c))
-LIBSRC	= $(wildcard lib/*.c)
-LIBOBJ	= $(patsubst lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 UNITS	= $(patsubst t/unit/%.c,%,$(wildcard t/unit/*.c))
 BINS	= $(addprefix $(B)/bin/,$(PROGS))
 UNITBINS = $(addprefix $(B)/t/,$(UNITS))
+LIBOBJ	= $(patsubst lib/%.c,$(B)/lib/%.o,$(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 MAN1	= $(wildcard share/man/man1/*.1)
 MAN7	= $(wildcard share/man/man7/*.7)
 MKFRAG	= $(wildcard mk/*.mk)
@@ -64,26 +80,31 @@ PROVE_FLAGS ?= -j2
 
 all: $(BINS) $(UNITBINS)
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
-	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+# lib/LAYER/NAME.c: the layer is the first part of the stem.
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(AM_CPPFLAGS) $(call layer_inc,$(firstword $(subst /, ,$*))) $(CPPFLAGS) \
+	    $(CFLAGS) $(AM_CFLAGS) -c -o $@ $<
 
-$(B)/bin/%.o: bin/%.c $(wildcard lib/*.h) | $(B)/bin
-	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/bin/%.o: bin/%.c
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(AM_CPPFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(AM_CFLAGS) -c -o $@ $<
 
-$(B)/t/%.o: t/unit/%.c $(wildcard lib/*.h) t/unit/tap.h | $(B)/t
-	$(QCC)$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) -c -o $@ $<
+$(B)/t/%.o: t/unit/%.c
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(AM_CPPFLAGS) $(ALL_INC) -It/unit $(CPPFLAGS) $(CFLAGS) $(AM_CFLAGS) -c -o $@ $<
 
-$(B)/libamicycle.a: $(LIBOBJ)
+.SECONDEXPANSION:
+$(B)/lib/lib%.a: $$(call layer_objs,$$*)
 	$(QAR)rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/bin/%: $(B)/bin/%.o $(B)/libamicycle.a
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(B)/libamicycle.a $(LDLIBS)
+$(B)/bin/%: $(B)/bin/%.o $(LIBARS)
+	$(QLD)$(CC) $(CFLAGS) $(AM_CFLAGS) $(LDFLAGS) $(AM_LDFLAGS) -o $@ $< $(LIBARS) $(LDLIBS)
 
-$(B)/t/%: $(B)/t/%.o $(B)/libamicycle.a
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(B)/libamicycle.a $(LDLIBS)
+$(B)/t/%: $(B)/t/%.o $(LIBARS)
+	$(QLD)$(CC) $(CFLAGS) $(AM_CFLAGS) $(LDFLAGS) $(AM_LDFLAGS) -o $@ $< $(LIBARS) $(LDLIBS)
 
-$(B)/lib $(B)/bin $(B)/t:
-	$(Q)mkdir -p $@
+-include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d)
 
 # deps: the Debian packages the build and the tests need; deps-build: only what building and using
 # the filters needs (what a CI job that installs amicycle wants). As root they install the missing

@@ -91,25 +91,11 @@ static jv
 read_records(const struct ec2res *k, const char *defregion)
 {
 	struct jsonl in;
-	jv recs = jv_array(), rec, id, region;
+	jv recs = jv_array(), rec;
 
 	jsonl_open(&in, (char *[]){ "-", NULL });
-	while (jv_is_valid(rec = jsonl_next(&in))) {
-		id = jv_object_get(jv_copy(rec), jv_string(k->id));
-		if (jv_get_kind(id) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(id)) == 0)
-			jsonl_die(&in, "no %s string", k->id);
-		jv_free(id);
-		region = jv_object_get(jv_copy(rec), jv_string("Region"));
-		if ((!jv_is_valid(region) || jv_get_kind(region) == JV_KIND_NULL) &&
-		    defregion != NULL) {
-			jv_free(region);
-			region = jv_string(defregion);
-		}
-		if (jv_get_kind(region) != JV_KIND_STRING ||
-		    jv_string_length_bytes(jv_copy(region)) == 0)
-			jsonl_die(&in, "no Region string, and no region configured");
-		recs = jv_array_append(recs, jv_object_set(rec, jv_string("Region"), region));
-	}
+	while (jv_is_valid(rec = jsonl_next(&in)))
+		recs = jv_array_append(recs, rec_require(&in, rec, k->id, defregion));
 	jsonl_close(&in);
 	return recs;
 }

@@ -240,24 +240,20 @@ run_params(const struct opts *o, const char *image, const char *region, int dryr
 
 /*
  * Reads every image record into r's launches before the first call; a record without an
- * ImageId, or without a Region when none is configured, is bad input (exit 3).
+ * image id, or without a region name, is bad input (exit 3: rec_require()).
  */
 static void
 read_images(struct run *r, char **paths, const struct opts *o, int dryrun)
 {
 	struct launch *l = NULL;
 	struct jsonl in;
-	const char *region, *defregion = ec2_region(r->ec2);
+	const char *defregion = ec2_region(r->ec2);
 	size_t n = 0;
 	jv rec, tokens = jv_object(), token, twin;
 
 	jsonl_open(&in, paths);
 	while (jv_is_valid(rec = jsonl_next(&in))) {
-		if (rec_str(rec, "ImageId") == NULL)
-			jsonl_die(&in, "no ImageId string");
-		if ((region = rec_region(rec, defregion)) == NULL)
-			jsonl_die(&in, "no Region string, and no region configured");
-		rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
+		rec = rec_require(&in, rec, "ImageId", defregion);
 		l = xreallocarray(l, n + 1, sizeof(*l));
 		memset(&l[n], 0, sizeof(l[n]));
 		l[n].run = r;

@@ -17,6 +17,7 @@
 
 #include "awsopt.h"
 #include "ec2.h"
+#include "endpoint.h"
 #include "interrupt.h"
 #include "jsonl.h"
 #include "out.h"
@@ -91,6 +92,7 @@ salvage(struct jsonl *in)
 	static const char idkey[] = "{\"InstanceId\":\"", regionkey[] = "\",\"Region\":\"";
 	const char *p = in->line, *end = in->line + in->len, *id, *region;
 	size_t idlen, regionlen;
+	jv rec;
 
 	if ((size_t)(end - p) < sizeof(idkey) - 1 || memcmp(p, idkey, sizeof(idkey) - 1) != 0)
 		return jv_invalid();
@@ -106,8 +108,15 @@ salvage(struct jsonl *in)
 	regionlen = span(region, end, "-0123456789abcdefghijklmnopqrstuvwxyz");
 	if (regionlen == 0 || region + regionlen >= end || region[regionlen] != '"')
 		return jv_invalid();
-	return JV_OBJECT(jv_string("InstanceId"), jv_string_sized(id, (int)idlen),
+	rec = JV_OBJECT(jv_string("InstanceId"), jv_string_sized(id, (int)idlen),
 	    jv_string("Region"), jv_string_sized(region, (int)regionlen));
+	/* What is salvaged is checked as any record is, by the same rules. */
+	if (!rec_id_valid("InstanceId", rec_str(rec, "InstanceId")) ||
+	    !aws_region_valid(rec_str(rec, "Region"))) {
+		jv_free(rec);
+		return jv_invalid();
+	}
+	return rec;
 }
 
 /*
@@ -147,7 +156,6 @@ read_records(char **paths, const char *defregion, size_t *np)
 {
 	struct item *items = NULL;
 	struct jsonl in;
-	const char *region;
 	size_t n = 0;
 	jv rec, id, key;
 
@@ -156,12 +164,8 @@ read_records(char **paths, const char *defregion, size_t *np)
 		key = jv_null();
 		id = jv_object_get(jv_copy(rec), jv_string("InstanceId"));
 		if (jv_is_valid(id) && jv_get_kind(id) != JV_KIND_NULL) {
-			if (rec_str(rec, "InstanceId") == NULL)
-				jsonl_die(&in, "InstanceId is not a string");
-			if ((region = rec_region(rec, defregion)) == NULL)
-				jsonl_die(&in, "no Region string, and no region configured");
-			key = jv_string_fmt("%s %s", region, jv_string_value(id));
-			rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
+			rec = rec_require(&in, rec, "InstanceId", defregion);
+			key = jv_string_fmt("%s %s", rec_str(rec, "Region"), rec_str(rec, "InstanceId"));
 		}
 		jv_free(id);
 		items = xreallocarray(items, n + 1, sizeof(*items));

@@ -76,23 +76,18 @@ check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defreg
 {
 	static char why[512];
 	const struct ec2res *k = ec2res_of(rec);
-	const char *want = ec2wait_kind(st), *region = NULL;
+	const char *want = ec2wait_kind(st);
 
 	if (k == NULL)
 		snprintf(why, sizeof(why), "no InstanceId or ImageId string");
 	else if (strcmp(k->name, want) != 0)
 		snprintf(why, sizeof(why), "%s: an %s record (%s), but %s waits for %s",
 		    rec_str(rec, k->id), k->noun, k->id, state_option(st), want);
-	else if (rec_str(rec, k->id) == NULL)
-		snprintf(why, sizeof(why), "empty %s", k->id);
-	else if ((region = rec_region(rec, defregion)) == NULL)
-		snprintf(why, sizeof(why), "no Region string, and no region configured");
-	if (region == NULL) {
-		/* Freed before the end, so that a leak checker has nothing to say. */
-		jv_free(rec);
-		jsonl_die(in, "%s", why);
-	}
-	return jv_object_set(rec, jv_string("Region"), jv_string(region));
+	else
+		return rec_require(in, rec, k->id, defregion);
+	/* Freed before the end, so that a leak checker has nothing to say. */
+	jv_free(rec);
+	jsonl_die(in, "%s", why);
 }
 
 /* Reads every record into *recs, and those to wait for into *waited too. */

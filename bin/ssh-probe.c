@@ -23,11 +23,13 @@
 #include <jv.h>
 
 #include "awsopt.h"
+#include "clock.h"
 #include "ec2.h"
+#include "endpoint.h"
 #include "hostkey.h"
-#include "http.h"
 #include "jsonl.h"
 #include "out.h"
+#include "record.h"
 #include "report.h"
 #include "ssh.h"
 #include "timefmt.h"
@@ -161,19 +163,6 @@ set_state(struct target *t, int state)
 	pthread_mutex_unlock(&lock);
 }
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = ms % 1000 * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static int64_t
 min64(int64_t a, int64_t b)
 {
@@ -248,9 +237,9 @@ console_keys(struct target *t, int64_t deadline, struct hostkeys *set, char *err
 			if (!unknown)
 				break;
 		}
-		if ((now = http_now_ms()) >= deadline)
+		if ((now = clock_ms()) >= deadline)
 			break;
-		sleep_ms(min64(wait, deadline - now));
+		clock_sleep_ms(min64(wait, deadline - now));
 	}
 	if (why != NULL)
 		snprintf(err, errlen, "console output: %s", why);
@@ -286,7 +275,7 @@ reach(struct target *t, const char *methods, int64_t deadline, char *err, size_t
 	set_state(t, ST_WAITING);
 	wait = BACKOFF_FIRST_MS;
 	for (;;) {
-		s = ssh_connect(t->addr, opt.port, methods, min64(deadline, http_now_ms() + ATTEMPT_MS),
+		s = ssh_connect(t->addr, opt.port, methods, min64(deadline, clock_ms() + ATTEMPT_MS),
 		    &why, err, errlen);
 		if (s != NULL)
 			return s;
@@ -297,7 +286,7 @@ reach(struct target *t, const char *methods, int64_t deadline, char *err, size_t
 		}
 		if (why != SSH_RETRY)
 			return NULL;
-		if ((now = http_now_ms()) >= deadline) {
+		if ((now = clock_ms()) >= deadline) {
 			last = xstrdup(err);
 			where = hostport(t->addr, opt.port);
 			snprintf(err, errlen, "no SSH on %s after %s: %s", where, opt.timeout, last);
@@ -305,7 +294,7 @@ reach(struct target *t, const char *methods, int64_t deadline, char *err, size_t
 			free(last);
 			return NULL;
 		}
-		sleep_ms(min64(wait, deadline - now));
+		clock_sleep_ms(min64(wait, deadline - now));
 		wait = min64(wait * 2, BACKOFF_MAX_MS);
 	}
 }
@@ -411,7 +400,7 @@ probe(struct target *t)
 	int64_t start, deadline;
 	size_t i;
 
-	start = http_now_ms();
+	start = clock_ms();
 	deadline = start + opt.timeout_ms;
 	err[0] = '\0';
 	r = &t->res[0];
@@ -423,13 +412,13 @@ probe(struct target *t)
 		snprintf(t->fp, sizeof(t->fp), "%s", ssh_hostkey(s)->fp);
 		if (verify(t, ssh_hostkey(s), &expect, err, sizeof(err)) != 0 ||
 		    ssh_login(s, opt.user, opt.keyfile,
-		    deadline > http_now_ms() + LOGIN_MS ? deadline : http_now_ms() + LOGIN_MS,
+		    deadline > clock_ms() + LOGIN_MS ? deadline : clock_ms() + LOGIN_MS,
 		    err, sizeof(err)) != 0) {
 			ssh_close(s);
 			s = NULL;
 		}
 	}
-	r->ms = http_now_ms() - start;
+	r->ms = clock_ms() - start;
 	r->passed = s != NULL;
 	if (s == NULL) {
 		fail(r, "%s", err);
@@ -445,9 +434,9 @@ probe(struct target *t)
 			fail(r, "not run: ssh failed");
 			continue;
 		}
-		start = http_now_ms();
+		start = clock_ms();
 		ssh_run(s, r->check->run, opt.maxout, start + r->check->timeout_ms, &r->run);
-		r->ms = http_now_ms() - start;
+		r->ms = clock_ms() - start;
 		r->ran = 1;
 		judge(r);
 	}
@@ -510,13 +499,20 @@ read_targets(char **paths)
 		targets = xreallocarray(targets, ntargets + 1, sizeof(*targets));
 		t = &targets[ntargets++];
 		memset(t, 0, sizeof(*t));
+		/* --console asks EC2 for the instance: its id and region are checked as every filter does. */
+		if (ec2 != NULL)
+			rec = rec_require(&in, rec, "InstanceId", ec2_region(ec2));
+		else if ((region = field(&in, rec, "Region", 0, "")) != NULL &&
+		    !aws_region_valid(region))
+			jsonl_die(&in, "Region '%.100s' is not a region name", region);
 		t->id = xstrdup(field(&in, rec, "InstanceId", 1, ""));
+		if (ec2 == NULL && !rec_id_valid("InstanceId", t->id))
+			jsonl_die(&in, "InstanceId '%.100s' is not an id: i- and 8 or 17 hex digits",
+			    t->id);
 		t->addr = xstrdup(field(&in, rec, addrkey, 1, opt.private ? "" :
 		    " (an instance without a public address needs --private)"));
 		if ((region = field(&in, rec, "Region", 0, "")) != NULL)
 			t->region = xstrdup(region);
-		else if (ec2 != NULL && ec2_region(ec2) == NULL)
-			jsonl_die(&in, "no Region, and --console needs one (--region, AWS_REGION)");
 		t->res = xcalloc(1 + nchecks, sizeof(*t->res));
 		for (i = 0; i < nchecks; i++)
 			t->res[1 + i].check = &checks[i];
@@ -758,7 +754,7 @@ show_progress(int64_t start)
 			    names[i]);
 	if (len < (int)sizeof(line))
 		snprintf(line + len - 1, sizeof(line) - (size_t)len + 1, " (%llds)",
-		    (long long)(http_now_ms() - start) / 1000);
+		    (long long)(clock_ms() - start) / 1000);
 	pthread_mutex_lock(&errlock);
 	fprintf(stderr, "\r\033[K%s", line);
 	progress = 1;
@@ -788,7 +784,7 @@ run_all(jv *suites)
 	int rc, status = EXIT_OK, tty;
 
 	tty = isatty(STDERR_FILENO);
-	start = http_now_ms();
+	start = clock_ms();
 	if (opt.tap)
 		tap_plan(ntargets * (1 + nchecks));
 	nthreads = ntargets < (size_t)opt.parallel ? ntargets : (size_t)opt.parallel;

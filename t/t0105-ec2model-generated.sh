@@ -8,9 +8,9 @@
 MODELS=$SHARED/aws/models
 TESTS=$SHARED/aws/protocol-tests
 
-test_expect_success PYTHON 'lib/ec2model.c is what tools/gen-model.py writes' '
+test_expect_success PYTHON 'lib/ec2/ec2model.c is what tools/gen-model.py writes' '
 	"$PYTHON" "$SRC_DIR/tools/gen-model.py" --models "$MODELS" >ec2model.c &&
-	test_cmp "$SRC_DIR/lib/ec2model.c" ec2model.c
+	test_cmp "$SRC_DIR/lib/ec2/ec2model.c" ec2model.c
 '
 
 test_expect_success PYTHON 't/unit/protocol-model.inc is what tools/gen-model.py writes' '

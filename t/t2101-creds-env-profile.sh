@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/creds.c and lib/awsconfig.c: environment keys, the shared config and credentials files.
+# lib/aws/creds.c and lib/aws/awsconfig.c: environment keys, the shared config and credentials files.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-creds.sh
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/creds.c: credential_process in a profile.
+# lib/aws/creds.c: credential_process in a profile.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-creds.sh
 

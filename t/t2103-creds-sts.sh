@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/creds.c: STS AssumeRole (signed, verified with botocore) and AssumeRoleWithWebIdentity.
+# lib/aws/creds.c: STS AssumeRole (signed, verified with botocore) and AssumeRoleWithWebIdentity.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-creds.sh
 

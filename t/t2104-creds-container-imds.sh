@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/creds.c: container credentials and IMDSv2, and where they come in the chain.
+# lib/aws/creds.c: container credentials and IMDSv2, and where they come in the chain.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-creds.sh
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/creds.c and lib/awsconfig.c agree with the AWS CLI on which credentials a setup gives.
+# lib/aws/creds.c and lib/aws/awsconfig.c agree with the AWS CLI on which credentials a setup gives.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-creds.sh
 

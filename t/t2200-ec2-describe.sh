@@ -139,7 +139,7 @@ test_expect_success 'refresh: bad input is exit 3 naming the line, and nothing i
 	printf "{\"ImageId\":\"ami-0a000000000000001\"}\n{\"Name\":\"x\"}\n" >in &&
 	test_expect_code 3 ec2-describe images - <in >out 2>err &&
 	test_line_count = 0 out &&
-	echo "ec2-describe: stdin:2: no ImageId string" >expect &&
+	echo "ec2-describe: stdin:2: no ImageId" >expect &&
 	test_cmp expect err &&
 	printf "[1]\n" >in &&
 	test_expect_code 3 ec2-describe images - <in 2>err &&

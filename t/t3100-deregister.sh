@@ -258,9 +258,9 @@ test_expect_success 'every kind of bad input is exit 3 naming the line' '
 	check_bad "[1]" "not a JSON object" &&
 	check_bad "{\"Name\":\"x\"}" "no ImageId$" &&
 	check_bad "{\"ImageId\":7}" "ImageId is not a string$" &&
-	check_bad "{\"ImageId\":\"i-0123456789abcdef0\"}" "ImageId .i-0123456789abcdef0. is not an id starting ami-$" &&
-	check_bad "{\"ImageId\":\"ami-\"}" "ImageId .ami-. is not an id starting ami-$" &&
-	check_bad "{\"ImageId\":\"ami-0xyz\"}" "ImageId .ami-0xyz. is not an id starting ami-$" &&
+	check_bad "{\"ImageId\":\"i-0123456789abcdef0\"}" "ImageId .i-0123456789abcdef0. is not an id: ami- and 8 or 17 hex digits$" &&
+	check_bad "{\"ImageId\":\"ami-\"}" "ImageId .ami-. is not an id: ami- and 8 or 17 hex digits$" &&
+	check_bad "{\"ImageId\":\"ami-0xyz\"}" "ImageId .ami-0xyz. is not an id: ami- and 8 or 17 hex digits$" &&
 	check_bad "{\"ImageId\":\"$ami2\",\"InstanceId\":\"i-0123456789abcdef0\"}" "an instance record (InstanceId), not an image record$" &&
 	check_bad "{\"ImageId\":\"$ami2\",\"Region\":7}" "Region is not a string$" &&
 	check_bad "{\"ImageId\":\"$ami2\",\"Region\":\"\"}" "Region .. is not a region name$" &&

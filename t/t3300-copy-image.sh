@@ -240,8 +240,8 @@ test_expect_success 'bad input at line 50 of 100: exit 3 naming the line, nothin
 	check_bad "[1,2]" "" &&
 	check_bad "{\"Name\":\"x\"}" "no ImageId or SourceImageId" &&
 	check_bad "{\"ImageId\":7,\"Name\":\"x\"}" "ImageId is not a string" &&
-	check_bad "{\"ImageId\":\"\",\"Name\":\"x\"}" "ImageId .. is not an id starting ami-" &&
-	check_bad "{\"ImageId\":\"i-0a000000000000001\"}" "ImageId .i-0a000000000000001. is not an id starting ami-" &&
+	check_bad "{\"ImageId\":\"\",\"Name\":\"x\"}" "ImageId .. is not an id: ami- and 8 or 17 hex digits" &&
+	check_bad "{\"ImageId\":\"i-0a000000000000001\"}" "ImageId .i-0a000000000000001. is not an id: ami- and 8 or 17 hex digits" &&
 	check_bad "{\"InstanceId\":\"i-0a000000000000001\",\"ImageId\":\"ami-0a000000000000001\"}" "an instance record" &&
 	check_bad "{\"ImageId\":\"ami-0a000000000000005\",\"Region\":\"us-east-1\"}" "ami-0a000000000000005: no Name, which --name .{name}. uses" &&
 	check_bad "{\"ImageId\":\"ami-0a000000000000006\",\"Name\":\"ok-name\"}" "name .a\*b.: not an image name" &&

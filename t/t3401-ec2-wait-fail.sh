@@ -165,9 +165,9 @@ test_expect_success 'records of the wrong kind, or without an id or region: exit
 	printf "%s\n" "{\"InstanceId\":\"i-0a000000000000001\"}" "{\"Name\":\"x\"}" >bad &&
 	check_bad "no InstanceId or ImageId string" --running &&
 	printf "%s\n" "{\"InstanceId\":\"i-0a000000000000001\"}" "{\"InstanceId\":\"\"}" >bad &&
-	check_bad "empty InstanceId" --running &&
+	check_bad "InstanceId .. is not an id: i- and 8 or 17 hex digits" --running &&
 	printf "%s\n" "{\"InstanceId\":\"i-0a000000000000001\"}" "{\"InstanceId\":\"i-0a000000000000001\",\"Region\":[1]}" >bad &&
-	check_bad "no Region string" --running &&
+	check_bad "Region is not a string" --running &&
 	printf "%s\n" "{\"InstanceId\":\"i-0a000000000000001\"}" "not json" >bad &&
 	check_bad "" --running &&
 	ec2_admin GET /_admin/counts >counts &&
@@ -177,7 +177,7 @@ test_expect_success 'records of the wrong kind, or without an id or region: exit
 test_expect_success 'no Region and no region configured: exit 3' '
 	echo "{\"InstanceId\":\"i-0a000000000000001\"}" >noregion &&
 	(unset AWS_REGION; test_expect_code 3 ec2-wait --running noregion >out 2>err) &&
-	test_grep "^ec2-wait: noregion:1: no Region string, and no region configured" err
+	test_grep "^ec2-wait: noregion:1: no Region, and no region configured" err
 '
 
 test_expect_success 'usage errors: exit 2' '

@@ -273,7 +273,7 @@ test_expect_success 'bad input in line 50 of 100: exit 3, nothing launched' '
 	ec2_reset_counts &&
 	test_expect_code 3 ec2-launch --instance-type t3.micro --run-id bad hundred.jsonl >out 2>err &&
 	test_line_count = 0 out &&
-	echo "ec2-launch: hundred.jsonl:50: no ImageId string" >expect &&
+	echo "ec2-launch: hundred.jsonl:50: no ImageId" >expect &&
 	test_cmp expect err &&
 	test "$(ec2_count RunInstances)" = 0
 '
@@ -285,10 +285,10 @@ test_expect_success 'more bad input: not JSON, a number for ImageId, no region a
 	test_grep "^ec2-launch: notjson.jsonl:2: not valid JSON" err &&
 	echo "{\"ImageId\":12}" >number.jsonl &&
 	test_expect_code 3 ec2-launch --instance-type t3.micro number.jsonl >out 2>err &&
-	test_grep "^ec2-launch: number.jsonl:1: no ImageId string" err &&
+	test_grep "^ec2-launch: number.jsonl:1: ImageId is not a string" err &&
 	(unset AWS_REGION; test_expect_code 3 ec2-launch --instance-type t3.micro noregion.jsonl \
 		>out 2>err) &&
-	test_grep "^ec2-launch: noregion.jsonl:1: no Region string, and no region configured" err &&
+	test_grep "^ec2-launch: noregion.jsonl:1: no Region, and no region configured" err &&
 	echo "{\"ImageId\":\"ami-0a000000000000001\",\"Region\":[]}" >badregion.jsonl &&
 	test_expect_code 3 ec2-launch --instance-type t3.micro badregion.jsonl >out 2>err &&
 	test_line_count = 0 out &&

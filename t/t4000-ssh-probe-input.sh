@@ -8,7 +8,7 @@ PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 test_expect_success 'setup' '
 	ssh-keygen -q -t ed25519 -N "" -f key &&
 	: >known_hosts &&
-	echo "{\"InstanceId\":\"i-1\",\"PublicIpAddress\":\"127.0.0.1\"}" >one.jsonl
+	echo "{\"InstanceId\":\"i-11111111\",\"PublicIpAddress\":\"127.0.0.1\"}" >one.jsonl
 '
 
 probe () {
@@ -65,9 +65,9 @@ test_expect_success 'no instance records at all is a failure, not a pass' '
 
 test_expect_success 'a record without the address field: exit 3 naming FILE:LINE' '
 	cat >recs.jsonl <<-\EOF &&
-	{"InstanceId":"i-1","PublicIpAddress":"127.0.0.1"}
+	{"InstanceId":"i-11111111","PublicIpAddress":"127.0.0.1"}
 
-	{"InstanceId":"i-2","PrivateIpAddress":"10.0.0.2","State":{"Name":"running"}}
+	{"InstanceId":"i-22222222","PrivateIpAddress":"10.0.0.2","State":{"Name":"running"}}
 	EOF
 	test_expect_code 3 probe -c true recs.jsonl >out 2>err &&
 	test_grep "^ssh-probe: recs.jsonl:3: no PublicIpAddress" err &&
@@ -87,13 +87,13 @@ test_expect_success 'records read from stdin are named so' '
 '
 
 test_expect_success 'fields of the wrong kind, and lines that are not objects' '
-	echo "{\"InstanceId\":\"i-1\",\"PublicIpAddress\":42}" >bad.jsonl &&
+	echo "{\"InstanceId\":\"i-11111111\",\"PublicIpAddress\":42}" >bad.jsonl &&
 	test_expect_code 3 probe bad.jsonl 2>err &&
 	test_grep "bad.jsonl:1: PublicIpAddress is not a non-empty string" err &&
 	echo "{\"InstanceId\":\"\",\"PublicIpAddress\":\"127.0.0.1\"}" >bad.jsonl &&
 	test_expect_code 3 probe bad.jsonl 2>err &&
 	test_grep "bad.jsonl:1: InstanceId is not a non-empty string" err &&
-	echo "{\"InstanceId\":\"i-1\",\"PublicIpAddress\":\"127.0.0.1\",\"Region\":[]}" >bad.jsonl &&
+	echo "{\"InstanceId\":\"i-11111111\",\"PublicIpAddress\":\"127.0.0.1\",\"Region\":[]}" >bad.jsonl &&
 	test_expect_code 3 probe bad.jsonl 2>err &&
 	test_grep "bad.jsonl:1: Region is not" err &&
 	echo "[1,2]" >bad.jsonl &&

@@ -18,7 +18,7 @@ stable () {
 test_expect_success 'setup: a running sshd, and an instance record for it' '
 	sshd_setup &&
 	sshd_start &&
-	echo "{\"InstanceId\":\"i-0a1\",\"PublicIpAddress\":\"127.0.0.1\",\"Region\":\"eu-west-1\"}" \
+	echo "{\"InstanceId\":\"i-0a1b2c3d\",\"PublicIpAddress\":\"127.0.0.1\",\"Region\":\"eu-west-1\"}" \
 		>inst.jsonl
 '
 
@@ -30,10 +30,10 @@ test_expect_success 'checks pass: one JSON line for the ssh step and for each ch
 	probe -c "uname -s" --checks checks.jsonl inst.jsonl >out 2>err &&
 	stable out >actual &&
 	cat >expect <<-\EOF &&
-	{"InstanceId":"i-0a1","Check":"ssh","Passed":true}
-	{"InstanceId":"i-0a1","Check":"uname -s","ExitStatus":0,"Stdout":"Linux\n","Stderr":"","Passed":true}
-	{"InstanceId":"i-0a1","Check":"greets","ExitStatus":0,"Stdout":"hello\n","Stderr":"note\n","Passed":true}
-	{"InstanceId":"i-0a1","Check":"exits 3 as it should","ExitStatus":3,"Stdout":"","Stderr":"","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"ssh","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"uname -s","ExitStatus":0,"Stdout":"Linux\n","Stderr":"","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"greets","ExitStatus":0,"Stdout":"hello\n","Stderr":"note\n","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"exits 3 as it should","ExitStatus":3,"Stdout":"","Stderr":"","Passed":true}
 	EOF
 	test_cmp expect actual &&
 	test_line_count = 0 err
@@ -56,11 +56,11 @@ test_expect_success 'a failing check: exit 1, and the result says why' '
 	test_expect_code 1 probe --checks checks.jsonl inst.jsonl >out 2>err &&
 	stable out >actual &&
 	cat >expect <<-\EOF &&
-	{"InstanceId":"i-0a1","Check":"ssh","Passed":true}
-	{"InstanceId":"i-0a1","Check":"wrong status","ExitStatus":2,"Stdout":"out\n","Stderr":"err\n","Passed":false,"Reason":"exit status 2, expected 0"}
-	{"InstanceId":"i-0a1","Check":"wrong output","ExitStatus":0,"Stdout":"1.2.3\n","Stderr":"","Passed":false,"Reason":"stdout does not match \"^2\\.\""}
-	{"InstanceId":"i-0a1","Check":"killed","ExitStatus":null,"ExitSignal":"TERM","Stdout":"","Stderr":"","Passed":false,"Reason":"killed by signal TERM"}
-	{"InstanceId":"i-0a1","Check":"still runs","ExitStatus":0,"Stdout":"fine\n","Stderr":"","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"ssh","Passed":true}
+	{"InstanceId":"i-0a1b2c3d","Check":"wrong status","ExitStatus":2,"Stdout":"out\n","Stderr":"err\n","Passed":false,"Reason":"exit status 2, expected 0"}
+	{"InstanceId":"i-0a1b2c3d","Check":"wrong output","ExitStatus":0,"Stdout":"1.2.3\n","Stderr":"","Passed":false,"Reason":"stdout does not match \"^2\\.\""}
+	{"InstanceId":"i-0a1b2c3d","Check":"killed","ExitStatus":null,"ExitSignal":"TERM","Stdout":"","Stderr":"","Passed":false,"Reason":"killed by signal TERM"}
+	{"InstanceId":"i-0a1b2c3d","Check":"still runs","ExitStatus":0,"Stdout":"fine\n","Stderr":"","Passed":true}
 	EOF
 	test_cmp expect actual
 '
@@ -119,12 +119,12 @@ test_expect_success 'output that is not UTF-8 or holds NULs still makes valid JS
 
 test_expect_success 'several instances are probed concurrently, each with all its results' '
 	for i in 1 2 3 4 5; do
-		echo "{\"InstanceId\":\"i-$i\",\"PublicIpAddress\":\"127.0.0.1\"}" || return 1
+		echo "{\"InstanceId\":\"i-0000000$i\",\"PublicIpAddress\":\"127.0.0.1\"}" || return 1
 	done >five.jsonl &&
 	probe -P 3 -c "echo ok" -c "exit 1" five.jsonl >out; test $? = 1 &&
 	jq -r "[.InstanceId, .Check, .Passed] | @tsv" out | sort >actual &&
 	for i in 1 2 3 4 5; do
-		printf "i-$i\\techo ok\\ttrue\\ni-$i\\texit 1\\tfalse\\ni-$i\\tssh\\ttrue\\n" || return 1
+		printf "i-0000000$i\\techo ok\\ttrue\\ni-0000000$i\\texit 1\\tfalse\\ni-0000000$i\\tssh\\ttrue\\n" || return 1
 	done >expect &&
 	test_cmp expect actual &&
 	jq -r .InstanceId out | uniq -c | awk "{ print \$1 }" | sort -u >counts &&
@@ -138,11 +138,11 @@ test_expect_success 'wrong user key: exit 1, the ssh step says so, no check runs
 		--known-hosts "$SSHD_KNOWN_HOSTS" -c "echo hi" inst.jsonl >out 2>err &&
 	stable out >actual &&
 	cat >expect <<-EOF &&
-	{"InstanceId":"i-0a1","Check":"ssh","Passed":false,"Reason":"login as $SSHD_USER refused with the key stranger"}
-	{"InstanceId":"i-0a1","Check":"echo hi","ExitStatus":null,"Stdout":"","Stderr":"","Passed":false,"Reason":"not run: ssh failed"}
+	{"InstanceId":"i-0a1b2c3d","Check":"ssh","Passed":false,"Reason":"login as $SSHD_USER refused with the key stranger"}
+	{"InstanceId":"i-0a1b2c3d","Check":"echo hi","ExitStatus":null,"Stdout":"","Stderr":"","Passed":false,"Reason":"not run: ssh failed"}
 	EOF
 	test_cmp expect actual &&
-	test_grep "^ssh-probe: i-0a1: login as $SSHD_USER refused with the key stranger" err
+	test_grep "^ssh-probe: i-0a1b2c3d: login as $SSHD_USER refused with the key stranger" err
 '
 
 test_expect_success 'a key file libssh2 cannot read: the ssh step says so' '
@@ -160,9 +160,9 @@ test_expect_success '--tap: a plan, one test per result, reasons and output as c
 	test_expect_code 1 probe --tap --checks checks.jsonl inst.jsonl >out &&
 	cat >expect <<-\EOF &&
 	1..3
-	ok 1 - i-0a1: ssh
-	ok 2 - i-0a1: passes
-	not ok 3 - i-0a1: fails \# not a directive
+	ok 1 - i-0a1b2c3d: ssh
+	ok 2 - i-0a1b2c3d: passes
+	not ok 3 - i-0a1b2c3d: fails \# not a directive
 	#   exit status 4, expected 0
 	#   Stdout: why
 	#   Stderr: because
@@ -194,7 +194,7 @@ test_expect_success '--junit FILE: a real XML parser reads it; one testsuite per
 	print(root.tag, root.get("tests"), root.get("failures"))
 	for s in sorted(root.findall("testsuite"), key=lambda s: s.get("name")):
 	    print(s.get("name"), s.get("tests"), s.get("failures"), s.get("hostname"))
-	    if s.get("name") != "i-0a1":
+	    if s.get("name") != "i-0a1b2c3d":
 	        continue
 	    for c in s.findall("testcase"):
 	        f = c.find("failure")
@@ -205,15 +205,15 @@ test_expect_success '--junit FILE: a real XML parser reads it; one testsuite per
 	port=$SSHD_PORT &&
 	cat >expect <<-EOF &&
 	testsuites 18 6
-	i-0a1 3 1 127.0.0.1:$port
-	["i-0a1", "ssh", null, null, null]
-	["i-0a1", "<escaped> & \"quoted\"\tname", "exit status 1, expected 0", null, "x<y&z\ufffd\n"]
-	["i-0a1", "plain", null, "]]> <!-- ok\n", null]
-	i-1 3 1 127.0.0.1:$port
-	i-2 3 1 127.0.0.1:$port
-	i-3 3 1 127.0.0.1:$port
-	i-4 3 1 127.0.0.1:$port
-	i-5 3 1 127.0.0.1:$port
+	i-00000001 3 1 127.0.0.1:$port
+	i-00000002 3 1 127.0.0.1:$port
+	i-00000003 3 1 127.0.0.1:$port
+	i-00000004 3 1 127.0.0.1:$port
+	i-00000005 3 1 127.0.0.1:$port
+	i-0a1b2c3d 3 1 127.0.0.1:$port
+	["i-0a1b2c3d", "ssh", null, null, null]
+	["i-0a1b2c3d", "<escaped> & \"quoted\"\tname", "exit status 1, expected 0", null, "x<y&z\ufffd\n"]
+	["i-0a1b2c3d", "plain", null, "]]> <!-- ok\n", null]
 	EOF
 	test_cmp expect actual
 '

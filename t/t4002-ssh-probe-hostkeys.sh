@@ -21,7 +21,7 @@ key () {
 test_expect_success 'setup' '
 	sshd_setup &&
 	sshd_start &&
-	echo "{\"InstanceId\":\"i-0a1\",\"PublicIpAddress\":\"127.0.0.1\"}" >inst.jsonl &&
+	echo "{\"InstanceId\":\"i-0a1b2c3d\",\"PublicIpAddress\":\"127.0.0.1\"}" >inst.jsonl &&
 	ED_FP=$(fp "$SSHD_HOSTKEY_PUB") &&
 	EC_FP=$(fp "$SSHD_DIR/host_ecdsa.pub") &&
 	ssh-keygen -q -t ed25519 -N "" -f impostor &&
@@ -62,7 +62,7 @@ test_expect_success 'keys for the same address on port 22 are not keys for anoth
 	sed "s/^\\[127.0.0.1\\]:$SSHD_PORT /127.0.0.1 /" "$SSHD_KNOWN_HOSTS" >kh-other &&
 	test_grep "^127.0.0.1 ssh-ed25519" kh-other &&
 	test_expect_code 1 probe --known-hosts kh-other >out 2>err &&
-	test_grep "^ssh-probe: i-0a1: no host key for 127.0.0.1:$SSHD_PORT in kh-other (it presented ECDSA $EC_FP)" err &&
+	test_grep "^ssh-probe: i-0a1b2c3d: no host key for 127.0.0.1:$SSHD_PORT in kh-other (it presented ECDSA $EC_FP)" err &&
 	jq -r ".Reason" out >actual &&
 	printf "%s\n" "no host key for 127.0.0.1:$SSHD_PORT in kh-other (it presented ECDSA $EC_FP)" \
 		"not run: ssh failed" >expect &&
@@ -73,7 +73,7 @@ test_expect_success 'a different key on file: refused, both fingerprints shown, 
 	echo "[127.0.0.1]:$SSHD_PORT $(key impostor.pub)" >kh-wrong &&
 	test_expect_code 1 probe --known-hosts kh-wrong >out 2>err &&
 	msg="host key mismatch: 127.0.0.1:$SSHD_PORT presented ED25519 $ED_FP; kh-wrong has ED25519 $IMPOSTOR_FP" &&
-	test_grep "^ssh-probe: i-0a1: $msg\$" err &&
+	test_grep "^ssh-probe: i-0a1b2c3d: $msg\$" err &&
 	jq -c "[.Check, .Passed, .Reason, .ExitStatus]" out >actual &&
 	cat >expect <<-EOF &&
 	["ssh",false,"$msg",null]
@@ -99,7 +99,7 @@ test_expect_success 'a revoked key is refused even where the host lists it' '
 test_expect_success '--accept-new alone: accepted, and said on stderr with the fingerprint' '
 	probe --accept-new >out 2>err &&
 	jq -s -e "map(select(.Check == \"ssh\")) | length == 1 and all(.[]; .Passed)" out &&
-	test_grep "^ssh-probe: i-0a1: 127.0.0.1:$SSHD_PORT: accepted .* key SHA256:.* on first use (--accept-new)" err
+	test_grep "^ssh-probe: i-0a1b2c3d: 127.0.0.1:$SSHD_PORT: accepted .* key SHA256:.* on first use (--accept-new)" err
 '
 
 test_expect_success '--accept-new with a known_hosts file that does not exist yet: made, then used' '

@@ -12,7 +12,7 @@ probe () {
 
 test_expect_success 'setup: an sshd configured, not started' '
 	sshd_setup &&
-	echo "{\"InstanceId\":\"i-0a1\",\"PublicIpAddress\":\"127.0.0.1\"}" >inst.jsonl
+	echo "{\"InstanceId\":\"i-0a1b2c3d\",\"PublicIpAddress\":\"127.0.0.1\"}" >inst.jsonl
 '
 
 test_expect_success 'never up: gives up at --timeout, exit 1, fails closed' '
@@ -23,14 +23,14 @@ test_expect_success 'never up: gives up at --timeout, exit 1, fails closed' '
 	not run: ssh failed
 	EOF
 	test_cmp expect actual &&
-	echo "ssh-probe: i-0a1: no SSH on 127.0.0.1:$SSHD_PORT after 2s: connect: Connection refused" >expect &&
+	echo "ssh-probe: i-0a1b2c3d: no SSH on 127.0.0.1:$SSHD_PORT after 2s: connect: Connection refused" >expect &&
 	test_cmp expect err
 '
 
 test_expect_success 'the progress line shows on stderr only when it is a terminal' '
 	test_expect_code 1 script -qec "ssh-probe -u $SSHD_USER -i $SSHD_USER_KEY --port $SSHD_PORT --known-hosts $SSHD_KNOWN_HOSTS --timeout 2s inst.jsonl 2>&1" /dev/null >tty &&
 	test_grep "ssh-probe: 1 instance: 1 waiting for SSH ([0-9]*s)" tty &&
-	test_grep "ssh-probe: i-0a1: no SSH" tty
+	test_grep "ssh-probe: i-0a1b2c3d: no SSH" tty
 '
 
 test_expect_success 'SSH not up yet, then up: it waits, then checks' '
@@ -43,13 +43,13 @@ test_expect_success 'SSH not up yet, then up: it waits, then checks' '
 '
 
 test_expect_success 'one instance up (the sshd started above), one not: both reported, exit 1' '
-	echo "{\"InstanceId\":\"i-0b2\",\"PublicIpAddress\":\"127.0.0.2\"}" >>inst.jsonl &&
+	echo "{\"InstanceId\":\"i-0b2c3d4e\",\"PublicIpAddress\":\"127.0.0.2\"}" >>inst.jsonl &&
 	# Long enough for the instance that is up, even on a loaded machine.
 	test_expect_code 1 probe --timeout 5s inst.jsonl >out 2>err &&
 	jq -r "[.InstanceId, .Check, .Passed] | @tsv" out | sort >actual &&
-	printf "i-0a1\techo up\ttrue\ni-0a1\tssh\ttrue\ni-0b2\techo up\tfalse\ni-0b2\tssh\tfalse\n" >expect &&
+	printf "i-0a1b2c3d\techo up\ttrue\ni-0a1b2c3d\tssh\ttrue\ni-0b2c3d4e\techo up\tfalse\ni-0b2c3d4e\tssh\tfalse\n" >expect &&
 	test_cmp expect actual &&
-	test_grep "^ssh-probe: i-0b2: no SSH on 127.0.0.2:$SSHD_PORT after 5s" err
+	test_grep "^ssh-probe: i-0b2c3d4e: no SSH on 127.0.0.2:$SSHD_PORT after 5s" err
 '
 
 test_expect_success 'a server that stalls in the key exchange: given up at --timeout' '

@@ -145,7 +145,7 @@ test_expect_success 'the region: the record'\''s, else --region, else the enviro
 
 test_expect_success 'no region anywhere is bad input naming the record' '
 	(unset AWS_REGION && test_expect_code 3 probe noregion.jsonl 2>err) &&
-	test_grep "^ssh-probe: noregion.jsonl:1: no Region, and --console needs one" err
+	test_grep "^ssh-probe: noregion.jsonl:1: no Region, and no region configured" err
 '
 
 test_expect_success 'several instances, each verified through its own console' '

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""gen-model.py: writes the C table of API shapes (lib/ec2model.h) from botocore service models.
+"""gen-model.py: writes the C table of API shapes (lib/ec2/ec2model.h) from botocore service models.
 
-    /usr/bin/python3 tools/gen-model.py [--models DIR] > lib/ec2model.c
+    /usr/bin/python3 tools/gen-model.py [--models DIR] > lib/ec2/ec2model.c
     /usr/bin/python3 tools/gen-model.py --protocol-tests INPUT.json OUTPUT.json > t/unit/protocol-model.inc
 
 The first form reads the EC2 and STS models in DIR (default: ../shared/aws/models beside the
@@ -262,7 +262,7 @@ def services(args):
             line += ' ' + word
         header += line + '\n'
     header += (' * Regenerate (t/t0105-ec2model-generated.sh checks this file is current):\n'
-               ' *   /usr/bin/python3 tools/gen-model.py > lib/ec2model.c\n */\n'
+               ' *   /usr/bin/python3 tools/gen-model.py > lib/ec2/ec2model.c\n */\n'
                '#include <stddef.h>\n#include <string.h>\n\n#include "ec2model.h"\n\n')
     table.emit(sys.stdout, 'ec2model', '', 'ec2model_operation', header)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""aws-cli.py: what the AWS CLI v2 sends and prints, for checking lib/ec2query.c and lib/ec2xml.c.
+"""aws-cli.py: what the AWS CLI v2 sends and prints, for checking lib/ec2/ec2query.c and lib/ec2/ec2xml.c.
 
     /usr/bin/python3 aws-cli.py parse MODELS SERVICE-ACTION.xml...   one JSON line per response
     /usr/bin/python3 aws-cli.py body MODELS < CASES.jsonl            one request body per case

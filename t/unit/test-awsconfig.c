@@ -1,4 +1,4 @@
-/* Unit tests for lib/awsconfig.c: profiles, precedence of files and variables, endpoints. */
+/* Unit tests for lib/aws/awsconfig.c: profiles, precedence of files and variables, endpoints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

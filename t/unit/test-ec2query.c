@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/ec2query.c: CLI-form parameters to EC2 and STS request bodies.
+ * Unit tests for lib/ec2/ec2query.c: CLI-form parameters to EC2 and STS request bodies.
  *
  *   test-ec2query CASES.jsonl
  *

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/ec2xml.c: realistic EC2 and STS responses read into the AWS CLI's JSON.
+ * Unit tests for lib/ec2/ec2xml.c: realistic EC2 and STS responses read into the AWS CLI's JSON.
  *
  *   test-ec2xml DIR
  *

@@ -1,4 +1,4 @@
-/* Unit tests for lib/hostkey.c: fingerprints, cloud-init's console blocks, known_hosts files. */
+/* Unit tests for lib/ssh/hostkey.c: fingerprints, cloud-init's console blocks, known_hosts files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/jsonscan.c: what it accepts jq accepts, and the members it finds are jq's. */
+/* Unit tests for lib/json/jsonscan.c: what it accepts jq accepts, and the members it finds are jq's. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/ec2query.c and lib/ec2xml.c: every case of the SDKs' EC2 protocol tests
+ * Unit tests for lib/ec2/ec2query.c and lib/ec2/ec2xml.c: every case of the SDKs' EC2 protocol tests
  * (input-ec2.json: parameters to a request body; output-ec2.json: a response body to the output),
  * over the shapes the cases define, which tools/gen-model.py wrote into protocol-model.inc.
  *

@@ -1,4 +1,4 @@
-/* Unit tests for lib/reckey.c: keys read from the raw bytes give exactly what libjq gives on the parsed record. */
+/* Unit tests for lib/json/reckey.c: keys read from the raw bytes give exactly what libjq gives on the parsed record. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/sigv4.c: every header-signing case of the AWS SigV4 test suite (the directory
+ * Unit tests for lib/aws/sigv4.c: every header-signing case of the AWS SigV4 test suite (the directory
  * given as the only argument, ../shared/aws/sigv4-testsuite), plus edge cases of our own.
  *
  * Classic cases (DIR/NAME/NAME.req): the canonical request, string to sign and Authorization are
@@ -19,6 +19,7 @@
 
 #include <jv.h>
 
+#include "sha256.h"
 #include "sigv4.h"
 #include "tap.h"
 #include "timefmt.h"

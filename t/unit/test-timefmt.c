@@ -1,4 +1,4 @@
-/* Unit tests for lib/timefmt.c: RFC 3339 parsing by instant, and durations. */
+/* Unit tests for lib/core/timefmt.c: RFC 3339 parsing by instant, and durations. */
 #include <string.h>
 
 #include "tap.h"

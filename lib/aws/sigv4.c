@@ -1,4 +1,4 @@
-/* sigv4.c: AWS Signature Version 4 (the Authorization header), SHA-256 and HMAC from OpenSSL. */
+/* sigv4.c: AWS Signature Version 4 (the Authorization header). */
 #include <err.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -6,9 +6,8 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "sha256.h"
 #include "sigv4.h"
 #include "util.h"
 
@@ -35,41 +34,6 @@ static void
 buf_str(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
-}
-
-static void
-hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
-sha256_hex(const void *p, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n;
-
-	if (!EVP_Digest(len > 0 ? p : "", len, md, &n, EVP_sha256(), NULL) || n != 32)
-		errx(EXIT_FAIL, "sigv4: SHA-256 failed");
-	hex(md, n, out);
-}
-
-static void
-hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32])
-{
-	unsigned int n;
-
-	if (keylen > INT_MAX ||
-	    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &n) == NULL ||
-	    n != 32)
-		errx(EXIT_FAIL, "sigv4: HMAC-SHA256 failed");
 }
 
 void
@@ -373,10 +337,10 @@ signing_key(const char *secret, const char *date, const char *region, const char
 	size_t n;
 
 	n = (size_t)xasprintf(&k, "AWS4%s", secret);
-	hmac(k, n, date, a);
-	hmac(a, sizeof(a), region, b);
-	hmac(b, sizeof(b), service, a);
-	hmac(a, sizeof(a), "aws4_request", key);
+	hmac_sha256(k, n, date, a);
+	hmac_sha256(a, sizeof(a), region, b);
+	hmac_sha256(b, sizeof(b), service, a);
+	hmac_sha256(a, sizeof(a), "aws4_request", key);
 	OPENSSL_cleanse(k, n);
 	OPENSSL_cleanse(a, sizeof(a));
 	OPENSSL_cleanse(b, sizeof(b));
@@ -394,9 +358,9 @@ sigv4_authorization(const struct sigv4_request *r, const char *access_key_id,
 	creq = canonical(r, &signed_headers);
 	sts = sigv4_string_to_sign(r, creq);
 	signing_key(secret_access_key, date, r->region, r->service, key);
-	hmac(key, sizeof(key), sts, sig);
+	hmac_sha256(key, sizeof(key), sts, sig);
 	OPENSSL_cleanse(key, sizeof(key));
-	hex(sig, sizeof(sig), sighex);
+	hex_encode(sig, sizeof(sig), sighex);
 	xasprintf(&auth, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
 	    "Signature=%s", access_key_id, date, r->region, r->service, signed_headers, sighex);
 	free(creq);

@@ -7,7 +7,7 @@
  *      DescribeLaunchTemplates, DescribeLaunchTemplateVersions, DescribeImageAttribute)
  *   sts-2011-06-15/service-2.json (AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity)
  * Regenerate (t/t0105-ec2model-generated.sh checks this file is current):
- *   /usr/bin/python3 tools/gen-model.py > lib/ec2model.c
+ *   /usr/bin/python3 tools/gen-model.py > lib/ec2/ec2model.c
  */
 #include <stddef.h>
 #include <string.h>

@@ -138,7 +138,8 @@ jsonl_die(struct jsonl *r, const char *fmt, ...)
 		msg = NULL;
 	va_end(ap);
 	fflush(stdout);
-	errx(EXIT_DATA, "%s:%lu: %s", r->name, r->lineno, msg ? msg : fmt);
+	/* A message may quote the line: it stays one line. */
+	errx(EXIT_DATA, "%s:%lu: %s", r->name, r->lineno, msg ? one_line(msg) : fmt);
 }
 
 char *

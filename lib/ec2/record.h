@@ -16,6 +16,23 @@ const char	*rec_str(jv rec, const char *field);
  */
 const char	*rec_region(jv rec, const char *defregion);
 
+/*
+ * 1 if s is an id of the resource the field idfield names: "ami-" for ImageId and SourceImageId,
+ * "i-" for InstanceId, "snap-" for SnapshotId (any lowercase word for another field), then 8 or
+ * 17 lowercase hex digits, as EC2 writes them.
+ */
+int		 rec_id_valid(const char *idfield, const char *s);
+
+struct jsonl;
+
+/*
+ * Consumes rec, which the reader in has just read. The check every filter that takes records makes
+ * before any call: rec's idfield holds an id of its resource (rec_id_valid()), and rec is in a
+ * region: its Region, else defregion, a region name either way (aws_region_valid()). Returns rec
+ * with its Region set. Bad input ends the program: "PROG: FILE:LINE: ..." and exit 3.
+ */
+jv		 rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion);
+
 /* Borrows rec. The value of the tag key in rec's Tags, or NULL. Lives as long as rec does. */
 const char	*rec_tag(jv rec, const char *key);
 

@@ -363,15 +363,6 @@ stsxml_parse(struct stsxml *x, const char *body, size_t len)
 	return ok ? 0 : -1;
 }
 
-/* The message and text of an error response, trimmed to one line. */
-static void
-one_line(char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		if (*s == '\n' || *s == '\r' || *s == '\t')
-			*s = ' ';
-}
-
 /*
  * Calls an STS action with the form body, signed with signer's credentials (or unsigned for
  * NULL). Returns 0 with the credentials in out, or -1 and the one-line error.

@@ -11,8 +11,10 @@
 
 #include "audit.h"
 #include "awsconfig.h"
+#include "clock.h"
 #include "creds.h"
 #include "ec2.h"
+#include "endpoint.h"
 #include "ec2model.h"
 #include "ec2query.h"
 #include "ec2xml.h"
@@ -196,7 +198,9 @@ fail_early(struct call *k, const char *code, const char *message)
 	struct ec2_result res;
 	char *diag;
 
-	xasprintf(&diag, "%s: %s: %s: %s", k->region ? k->region : "-", k->action, code, message);
+	/* A region that is no region name is not echoed: it may hold anything. */
+	xasprintf(&diag, "%s: %s: %s: %s", k->region != NULL && aws_region_valid(k->region) ?
+	    k->region : "-", k->action, code, message);
 	memset(&res, 0, sizeof(res));
 	res.out = jv_null();
 	res.region = k->region;
@@ -269,10 +273,10 @@ ec2_submit(struct ec2 *c, const char *region, const char *action, jv params,
 		return;
 	}
 	k->bodylen = strlen(k->body);
-	if (c->endpoint != NULL)
-		url = xstrdup(c->endpoint);
-	else
-		xasprintf(&url, "https://ec2.%s.amazonaws.com/", region);
+	if ((url = aws_service_url("ec2", region, c->endpoint)) == NULL) {
+		fail_early(k, "InvalidRegion", "not a region name: nothing sent");
+		return;
+	}
 	if (endpoint_parts(k, url) == -1) {
 		free(url);
 		fail_early(k, "InvalidEndpoint", "the endpoint URL cannot be parsed");
@@ -353,7 +357,7 @@ retry(struct call *k, int timeout)
 		cap = BACKOFF_MAX_MS;
 	delay = (int64_t)((double)random() / ((double)RAND_MAX + 1) * (double)cap);
 	http_response_free(&k->job.resp);
-	k->job.start_ms = http_now_ms() + delay;
+	k->job.start_ms = clock_ms() + delay;
 	attempt(k);
 	return 1;
 }

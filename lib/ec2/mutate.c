@@ -1,5 +1,4 @@
 /* mutate.c: what the filters that change AWS resources share: check input first, judge each call. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,58 +10,11 @@
 #include "record.h"
 #include "util.h"
 
-/* The prefix of each id field's ids: an instance id given as ImageId is caught before any call. */
-static const struct {
-	const char	*field;
-	const char	*prefix;
-} prefixes[] = {
-	{ "ImageId", "ami-" },
-	{ "InstanceId", "i-" },
-	{ "SnapshotId", "snap-" },
-};
-
 /* Error codes that mean the resource no longer exists: the work is already done. */
 static const char *const gone[] = {
 	"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidInstanceID.NotFound",
 	"InvalidSnapshot.NotFound", NULL
 };
-
-/* 1 if s is PREFIX-HEX, where PREFIX is want, or any lowercase word when want is NULL. */
-static int
-valid_id(const char *s, const char *want)
-{
-	size_t n;
-
-	if (want != NULL) {
-		if (strncmp(s, want, strlen(want)) != 0)
-			return 0;
-		s += strlen(want);
-	} else {
-		if ((n = strspn(s, "abcdefghijklmnopqrstuvwxyz")) == 0 || s[n] != '-')
-			return 0;
-		s += n + 1;
-	}
-	n = strspn(s, "0123456789abcdef");
-	return n > 0 && s[n] == '\0';
-}
-
-/*
- * Consumes rec and v. Reports a bad line and exits 3, having freed what the line made, so that
- * LeakSanitizer sees no leak when a data error ends the program.
- */
-static void __attribute__((noreturn, format(printf, 4, 5)))
-bad(struct jsonl *in, jv rec, jv v, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	jv_free(rec);
-	jv_free(v);
-	jsonl_die(in, "%s", msg);
-}
 
 /* The next record, its id and region checked as mutate_read() says; jv_invalid() at the end. */
 static jv
@@ -70,9 +22,8 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
     const char **idfield)
 {
 	const char *const *f;
-	const char *want, *region;
+	char msg[256];
 	jv rec, v;
-	size_t i;
 
 	if (!jv_is_valid(rec = jsonl_next(in)))
 		return rec;
@@ -84,37 +35,13 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 		for (f = idfields + 1; *f != NULL; f++)
 			v = jv_string_append_str(jv_string_append_str(v,
 			    f[1] != NULL ? ", " : " or "), *f);
-		bad(in, rec, v, "no %s", jv_string_value(v));
+		snprintf(msg, sizeof(msg), "no %s", jv_string_value(v));
+		jv_free(rec);
+		jv_free(v);
+		jsonl_die(in, "%s", msg);
 	}
-	v = jv_object_get(jv_copy(rec), jv_string(*f));
-	if (jv_get_kind(v) != JV_KIND_STRING)
-		bad(in, rec, v, "%s is not a string", *f);
-	want = NULL;
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strcmp(prefixes[i].field, *f) == 0)
-			want = prefixes[i].prefix;
-	if (!valid_id(jv_string_value(v), want))
-		bad(in, rec, v, "%s '%.100s' is not an id%s%s", *f, jv_string_value(v),
-		    want != NULL ? " starting " : "", want != NULL ? want : "");
-	jv_free(v);
 	*idfield = *f;
-
-	v = jv_object_get(jv_copy(rec), jv_string("Region"));
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		region = jv_string_value(v);
-	else if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL)
-		region = defregion;
-	else
-		bad(in, rec, v, "Region is not a string");
-	if (region == NULL)
-		bad(in, rec, v, "no Region, and no region configured (--region, AWS_REGION)");
-	/* The region becomes part of a host name and of what is signed. */
-	if (*region == '\0' ||
-	    region[strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
-		bad(in, rec, v, "Region '%.100s' is not a region name", region);
-	rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
-	jv_free(v);
-	return rec;
+	return rec_require(in, rec, *f, defregion);
 }
 
 struct mrec *

@@ -1,4 +1,4 @@
-/* sigv4.h: AWS Signature Version 4 (the Authorization header), SHA-256 and HMAC from OpenSSL. */
+/* sigv4.h: AWS Signature Version 4 (the Authorization header). */
 #ifndef AMICYCLE_SIGV4_H
 #define AMICYCLE_SIGV4_H
 
@@ -50,9 +50,6 @@ char	*sigv4_authorization(const struct sigv4_request *, const char *access_key_i
 char	**sigv4_sign_headers(const struct sigv4_request *r, time_t now, const char *access_key_id,
 	    const char *secret_access_key, const char *token);
 void	 sigv4_lines_free(char **);
-
-/* The lower-case hex SHA-256 of len bytes at p. */
-void	 sha256_hex(const void *p, size_t len, char out[65]);
 
 /* t as an X-Amz-Date, "20150830T123600Z" (UTC). */
 void	 sigv4_amzdate(time_t t, char out[17]);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "sigv4.h"
+#include "sha256.h"
 #include "util.h"
 
 static int	 fd = -1;

@@ -11,7 +11,7 @@
 void	ssh_init(void);
 void	ssh_exit(void);
 
-/* Deadlines are milliseconds on the monotonic clock of http_now_ms(). */
+/* Deadlines are milliseconds on the monotonic clock of clock_ms(). */
 
 struct ssh;
 

@@ -56,7 +56,7 @@ struct http_job {
 	struct http_response	 resp;
 	void			(*done)(struct http_job *, void *arg);
 	void			*arg;
-	int64_t			 start_ms;	/* not before this time (http_now_ms()) */
+	int64_t			 start_ms;	/* not before this time (clock_ms()) */
 	int			 rc;		/* as http_do() returns */
 	/* private */
 	void			*easy;
@@ -71,8 +71,5 @@ void			 http_pool_add(struct http_pool *, struct http_job *);
 /* Runs until every job, including those added by callbacks, is done. */
 void			 http_pool_run(struct http_pool *);
 void			 http_pool_free(struct http_pool *);
-
-/* Milliseconds on a monotonic clock. */
-int64_t	http_now_ms(void);
 
 #endif

@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ec2.h"
 #include "ec2res.h"
 #include "ec2wait.h"
-#include "http.h"
 #include "interrupt.h"
 #include "record.h"
 #include "timefmt.h"
@@ -176,16 +176,6 @@ progress(const struct ec2wait *w, const struct ec2res *k, int waiting)
 	free(line);
 }
 
-/* Sleeps ms, or less when a signal intr_catch() handles arrives. */
-static void
-pause_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !intr_signal())
-		;
-}
-
 /* Describes the records still waiting and sorts them out; returns how many still wait. */
 static int
 poll_once(struct ec2 *ec2, const struct ec2res *k, enum ec2wait_state st, int grace,
@@ -234,7 +224,7 @@ void
 ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, struct ec2wait *w)
 {
 	const struct ec2res *k = kind_of(st);
-	int64_t start = http_now_ms(), deadline, now, pause = PAUSE_FIRST_MS, p;
+	int64_t start = clock_ms(), deadline, now, pause = PAUSE_FIRST_MS, p;
 	int tty = isatty(STDERR_FILENO), shown = 0, waiting;
 	size_t i;
 
@@ -251,7 +241,7 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 	if (w->n == 0)
 		return;
 	for (;;) {
-		now = http_now_ms();
+		now = clock_ms();
 		waiting = poll_once(ec2, k, st, now - start < NOTFOUND_GRACE_MS, w);
 		if (waiting == 0 || w->stopped)
 			break;
@@ -263,12 +253,12 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 			progress(w, k, waiting);
 			shown = 1;
 		}
-		if ((now = http_now_ms()) >= deadline)
+		if ((now = clock_ms()) >= deadline)
 			break;
 		/* pause * [0.75, 1.25), never past the deadline */
 		p = pause * 3 / 4 + (int64_t)((double)random() / ((double)RAND_MAX + 1) *
 		    (double)(pause / 2));
-		pause_ms(p < deadline - now ? p : deadline - now);
+		clock_sleep_ms(p < deadline - now ? p : deadline - now);
 		if (intr_signal()) {
 			w->stopped = w->interrupted = 1;
 			break;

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "http.h"
 #include "util.h"
 
@@ -41,15 +42,6 @@ http_set_ca_bundle(const char *path)
 {
 	free(cabundle);
 	cabundle = path != NULL && *path != '\0' ? xstrdup(path) : NULL;
-}
-
-int64_t
-http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static size_t
@@ -236,7 +228,7 @@ static long
 start_due(struct http_pool *p)
 {
 	struct http_job **jp, *job;
-	int64_t now = http_now_ms(), wait = -1;
+	int64_t now = clock_ms(), wait = -1;
 
 	for (jp = &p->waiting; *jp != NULL && p->running < p->max;) {
 		job = *jp;

@@ -27,6 +27,13 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
  */
 long long parse_num(const char *s, long long min, long long max, const char *option);
 
+/*
+ * Folds s to one line in place: every control character (newline, carriage return, tab, escape,
+ * ...) becomes a space, so that text from outside (a record, a server's message) printed in a
+ * diagnostic cannot forge more lines or drive the terminal. Returns s; NULL stays NULL.
+ */
+char	*one_line(char *s);
+
 /* Print "PROG (amicycle) VERSION" on stdout and exit 0. */
 void	 print_version(void) __attribute__((noreturn));
 

@@ -92,6 +92,17 @@ parse_num(const char *s, long long min, long long max, const char *option)
 	return v;
 }
 
+char *
+one_line(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; p != NULL && *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
 void
 print_version(void)
 {

@@ -12,7 +12,7 @@
 
 #include <libssh2.h>
 
-#include "http.h"
+#include "clock.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -61,7 +61,7 @@ waitsock(struct ssh *s, int64_t deadline)
 	int64_t left;
 	int dir;
 
-	if ((left = deadline - http_now_ms()) <= 0)
+	if ((left = deadline - clock_ms()) <= 0)
 		return -1;
 	dir = libssh2_session_block_directions(s->session);
 	pfd.fd = s->fd;
@@ -121,7 +121,7 @@ tcp_connect(const char *host, int port, int64_t deadline, char *err, size_t errl
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			do {
-				left = deadline - http_now_ms();
+				left = deadline - clock_ms();
 				/* Past the deadline, still take an answer that is already there. */
 				rc = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
 			} while (rc == -1 && errno == EINTR);
@@ -313,7 +313,7 @@ ssh_run(struct ssh *s, const char *command, size_t cap, int64_t deadline, struct
 	 * reading its output (its next write fails) but sshd answers only when the command has
 	 * exited: do not wait for that. The channel is freed with the session.
 	 */
-	deadline = http_now_ms() + CLOSE_MS;
+	deadline = clock_ms() + CLOSE_MS;
 	AGAIN(n, s, deadline, libssh2_channel_close(ch));
 	if (n == 0)
 		AGAIN(n, s, deadline, libssh2_channel_free(ch));
@@ -337,12 +337,12 @@ ssh_close(struct ssh *s)
 	if (s == NULL)
 		return;
 	if (s->up) {
-		deadline = http_now_ms() + GRACE_MS;
+		deadline = clock_ms() + GRACE_MS;
 		AGAIN(rc, s, deadline, libssh2_session_disconnect(s->session, "done"));
 	}
 	/* With the socket shut, freeing the session cannot wait on a peer that went away. */
 	shutdown(s->fd, SHUT_RDWR);
-	deadline = http_now_ms() + GRACE_MS;
+	deadline = clock_ms() + GRACE_MS;
 	AGAIN(rc, s, deadline, libssh2_session_free(s->session));
 	close(s->fd);
 	hostkey_free(&s->key);

@@ -1,0 +1,172 @@
+/* record.c: the fields of AWS records that filters read and write: ids, Region, Tags, Result. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "endpoint.h"
+#include "jsonl.h"
+#include "record.h"
+#include "sha256.h"
+#include "util.h"
+
+const char *
+rec_str(jv rec, const char *field)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string(field));
+	const char *s = NULL;
+
+	/* rec holds a reference to v, so its bytes outlive ours. */
+	if (jv_get_kind(v) == JV_KIND_STRING && *jv_string_value(v) != '\0')
+		s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+const char *
+rec_region(jv rec, const char *defregion)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("Region"));
+	int none = !jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL;
+
+	jv_free(v);
+	return none ? defregion : rec_str(rec, "Region");
+}
+
+/* The prefix of each id field's ids: an instance id given as ImageId is caught before any call. */
+static const struct {
+	const char	*field;
+	const char	*prefix;
+} prefixes[] = {
+	{ "ImageId", "ami-" },
+	{ "SourceImageId", "ami-" },
+	{ "InstanceId", "i-" },
+	{ "SnapshotId", "snap-" },
+};
+
+/* The prefix of idfield's ids, or NULL for a field not listed. */
+static const char *
+id_prefix(const char *idfield)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strcmp(prefixes[i].field, idfield) == 0)
+			return prefixes[i].prefix;
+	return NULL;
+}
+
+int
+rec_id_valid(const char *idfield, const char *s)
+{
+	const char *want = id_prefix(idfield);
+	size_t n;
+
+	if (want != NULL) {
+		if (strncmp(s, want, strlen(want)) != 0)
+			return 0;
+		s += strlen(want);
+	} else {
+		if ((n = strspn(s, "abcdefghijklmnopqrstuvwxyz")) == 0 || s[n] != '-')
+			return 0;
+		s += n + 1;
+	}
+	n = strspn(s, "0123456789abcdef");
+	return (n == 8 || n == 17) && s[n] == '\0';
+}
+
+/* Consumes rec and v. Ends the program as jsonl_die() does, with what the line made freed. */
+static void __attribute__((noreturn, format(printf, 4, 5)))
+bad(struct jsonl *in, jv rec, jv v, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jv_free(rec);
+	jv_free(v);
+	jsonl_die(in, "%s", msg);
+}
+
+jv
+rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion)
+{
+	const char *region;
+	jv v;
+
+	v = jv_object_get(jv_copy(rec), jv_string(idfield));
+	if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL)
+		bad(in, rec, v, "no %s", idfield);
+	if (jv_get_kind(v) != JV_KIND_STRING)
+		bad(in, rec, v, "%s is not a string", idfield);
+	/* %.100s and no more: a message names a bad value, it does not replay it. */
+	if (!rec_id_valid(idfield, jv_string_value(v)))
+		bad(in, rec, v, "%s '%.100s' is not an id: %s and 8 or 17 hex digits", idfield,
+		    jv_string_value(v), id_prefix(idfield) != NULL ? id_prefix(idfield) : "a prefix");
+	jv_free(v);
+
+	v = jv_object_get(jv_copy(rec), jv_string("Region"));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		region = jv_string_value(v);
+	else if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL)
+		region = defregion;
+	else
+		bad(in, rec, v, "Region is not a string");
+	if (region == NULL)
+		bad(in, rec, v, "no Region, and no region configured (--region, AWS_REGION)");
+	if (!aws_region_valid(region))
+		bad(in, rec, v, "Region '%.100s' is not a region name", region);
+	rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
+	jv_free(v);
+	return rec;
+}
+
+const char *
+rec_tag(jv rec, const char *key)
+{
+	jv tags = jv_object_get(jv_copy(rec), jv_string("Tags"));
+	const char *s = NULL;
+
+	if (jv_get_kind(tags) == JV_KIND_ARRAY)
+		jv_array_foreach(tags, i, t) {
+			const char *k = jv_get_kind(t) == JV_KIND_OBJECT ? rec_str(t, "Key") : NULL;
+
+			if (s == NULL && k != NULL && strcmp(k, key) == 0) {
+				jv v = jv_object_get(jv_copy(t), jv_string("Value"));
+
+				s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+				jv_free(v);
+			}
+			jv_free(t);
+		}
+	jv_free(tags);
+	return s;
+}
+
+jv
+rec_result(jv rec, const char *action, const char *status, const char *reason,
+    const char *request_id)
+{
+	jv r = JV_OBJECT(jv_string("Action"), jv_string(action), jv_string("Status"),
+	    jv_string(status));
+
+	if (reason != NULL)
+		r = jv_object_set(r, jv_string("Reason"), jv_string(reason));
+	if (request_id != NULL)
+		r = jv_object_set(r, jv_string("RequestId"), jv_string(request_id));
+	return jv_object_set(rec, jv_string("Result"), r);
+}
+
+char *
+client_token(const char *prefix, jv inputs)
+{
+	jv canon = jv_dump_string(jv_copy(inputs), JV_PRINT_SORTED);
+	char hex[65], *tok;
+
+	sha256_hex(jv_string_value(canon), jv_string_length_bytes(jv_copy(canon)), hex);
+	jv_free(canon);
+	xasprintf(&tok, "%.16s-%.47s", prefix, hex);
+	return tok;
+}
