@@ -53,12 +53,11 @@ struct copy {
 	jv		 rec;		/* the plan of the copy; then the new image */
 	jv		 source[2];	/* SourceImageId, SourceRegion */
 	jv		 params;	/* CopyImage's, ClientToken included; null if none is due */
-	int		 called;
 	struct outcome	 o;
 	struct run	*run;
 };
 
-/* What a run has read and planned, and the calls in flight. */
+/* What a run has read and planned. */
 struct run {
 	struct mrec	*inputs;	/* aux: "FILE:LINE" */
 	size_t		 ninputs;
@@ -67,8 +66,6 @@ struct run {
 	size_t		 ncopies;
 	jv		 names;		/* "REGION NAME" -> "SOURCEREGION SOURCEID" of each copy */
 	struct ec2	*ec2;
-	size_t		 next;		/* the next copy to call */
-	int		 inflight, max;
 	int		 dryrun;
 };
 
@@ -421,7 +418,7 @@ image_copies(struct run *r, size_t i, const struct want *wt)
 			check_name(r, where, c);
 		else {
 			xasprintf(&name, "no image %s in %s", id, region);
-			outcome_set_reason(&c->o, "failed", name);
+			outcome_set_reason(&c->o, RESULT_FAILED, name);
 			free(name);
 		}
 	}
@@ -434,7 +431,7 @@ skip(struct copy *c, int dryrun)
 	char *why;
 
 	xasprintf(&why, "the image is in %s already", rec_str(c->rec, "Region"));
-	outcome_set_reason(&c->o, "skipped", why);
+	outcome_set_reason(&c->o, RESULT_SKIPPED, why);
 	free(why);
 	c->rec = jv_object_delete(c->rec, jv_string("Encrypted"));
 	c->rec = jv_object_delete(c->rec, jv_string("KmsKeyId"));
@@ -463,7 +460,7 @@ plan_copies(struct run *r, const struct want *wt)
 	}
 	for (i = 0; i < r->ncopies; i++) {
 		c = &r->copies[i];
-		if (c->o.status != NULL)
+		if (c->o.status != RESULT_NONE)
 			continue;
 		if (strcmp(rec_str(c->rec, "Region"), rec_str(c->rec, "SourceRegion")) == 0)
 			skip(c, wt->dryrun);
@@ -472,8 +469,6 @@ plan_copies(struct run *r, const struct want *wt)
 	}
 }
 
-static void	submit_next(struct run *);
-
 static void
 copy_done(const struct ec2_result *res, void *arg)
 {
@@ -481,11 +476,10 @@ copy_done(const struct ec2_result *res, void *arg)
 	struct run *r = c->run;
 	jv id;
 
-	r->inflight--;
 	outcome_set(&c->o, res, r->dryrun);
 	if (res->code != NULL && ec2_gone(res->code)) {
 		/* A source gone makes no copy: a failure, not the skip it is for a deletion. */
-		c->o.status = "failed";
+		c->o.status = RESULT_FAILED;
 		free(c->o.reason);
 		c->o.reason = xstrdup(res->diag);
 	}
@@ -495,49 +489,36 @@ copy_done(const struct ec2_result *res, void *arg)
 			c->rec = jv_object_set(c->rec, jv_string("ImageId"), id);
 		else {
 			jv_free(id);
-			c->o.status = "failed";
+			c->o.status = RESULT_FAILED;
 			xasprintf(&c->o.reason, "%s: CopyImage: no ImageId in the answer",
 			    res->region);
 		}
 	}
-	if (strcmp(c->o.status, "failed") == 0)
+	if (c->o.status == RESULT_FAILED)
 		warnx("%s", c->o.reason);
-	submit_next(r);
-}
-
-/* Calls CopyImage for the copies due, up to -P at once, and only while not interrupted. */
-static void
-submit_next(struct run *r)
-{
-	struct copy *c;
-
-	while (r->next < r->ncopies && r->inflight < r->max && !intr_signal()) {
-		c = &r->copies[r->next++];
-		if (jv_get_kind(c->params) != JV_KIND_OBJECT)
-			continue;
-		c->run = r;
-		c->called = 1;
-		r->inflight++;
-		ec2_submit(r->ec2, rec_str(c->rec, "Region"), "CopyImage", jv_copy(c->params),
-		    copy_done, c);
-	}
 }
 
 /*
- * Calls CopyImage for every copy due, -P at a time; those an interrupt left uncalled fail.
+ * Calls CopyImage for every copy due, -P at a time in input order (the queue of lib/ec2); those an
+ * interrupt kept from starting come back interrupted.
  */
 static void
 copy_all(struct run *r)
 {
+	struct copy *c;
 	size_t i, left = 0;
 
-	submit_next(r);
+	for (i = 0; i < r->ncopies; i++) {
+		c = &r->copies[i];
+		if (jv_get_kind(c->params) != JV_KIND_OBJECT)
+			continue;
+		c->run = r;
+		ec2_submit(r->ec2, rec_str(c->rec, "Region"), "CopyImage", jv_copy(c->params),
+		    copy_done, c);
+	}
 	ec2_run(r->ec2);
 	for (i = 0; i < r->ncopies; i++)
-		if (jv_get_kind(r->copies[i].params) == JV_KIND_OBJECT && !r->copies[i].called) {
-			outcome_set_reason(&r->copies[i].o, "failed", "interrupted before the copy");
-			left++;
-		}
+		left += r->copies[i].o.status == RESULT_INTERRUPTED;
 	if (left > 0)
 		warnx("interrupted: %zu cop%s not started", left, left == 1 ? "y" : "ies");
 }
@@ -546,7 +527,7 @@ copy_all(struct run *r)
 static int
 has_image(const struct copy *c)
 {
-	return strcmp(c->o.status, "done") == 0 || strcmp(c->o.status, "skipped") == 0;
+	return c->o.status == RESULT_DONE || c->o.status == RESULT_SKIPPED;
 }
 
 /*
@@ -574,7 +555,7 @@ describe_copies(struct run *r, int wait, int64_t timeout_s, const char *timeout)
 			jv_free(c->rec);
 			c->rec = jv_array_get(jv_copy(w.recs), (int)j);
 			if ((why = ec2wait_why(&w, j, timeout)) != NULL) {
-				c->o.status = "failed";
+				c->o.status = RESULT_FAILED;
 				free(c->o.reason);
 				c->o.reason = why;
 			}
@@ -613,7 +594,7 @@ result(const struct copy *c, int *status)
 	/* EC2's describe may leave out SourceImageId: the plan's is the truth. */
 	rec = jv_object_set(jv_copy(c->rec), jv_string("SourceImageId"), jv_copy(c->source[0]));
 	rec = jv_object_set(rec, jv_string("SourceRegion"), jv_copy(c->source[1]));
-	if (strcmp(c->o.status, "failed") == 0)
+	if (c->o.status == RESULT_FAILED || c->o.status == RESULT_INTERRUPTED)
 		*status = EXIT_FAIL;
 	return rec_result(rec, ACTION, c->o.status, c->o.reason, c->o.request_id);
 }
@@ -717,7 +698,6 @@ main(int argc, char *argv[])
 	timeout_s = ec2wait_timeout(timeout);
 
 	r.ec2 = awsopt_client(&o);
-	r.max = o.max;
 	r.dryrun = o.dryrun;
 	r.names = jv_object();
 	r.inputs = mutate_read(argv, ec2_region(r.ec2), idfields, check_record, &wt, &r.ninputs);
@@ -725,8 +705,9 @@ main(int argc, char *argv[])
 	plan_copies(&r, &wt);
 	intr_catch();
 	copy_all(&r);
-	if (!r.dryrun)
-		describe_copies(&r, wait && !intr_signal(), timeout_s, timeout);
+	/* Interrupted, no more calls start: the copies are printed as CopyImage answered. */
+	if (!r.dryrun && !intr_signal())
+		describe_copies(&r, wait, timeout_s, timeout);
 	for (i = 0; i < r.ncopies; i++)
 		out_record(result(&r.copies[i], &status));
 

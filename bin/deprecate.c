@@ -14,6 +14,7 @@
 
 #include "awsopt.h"
 #include "ec2.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "mutate.h"
 #include "out.h"
@@ -90,14 +91,14 @@ call_done(const struct ec2_result *res, void *arg)
 	jv ret;
 
 	outcome_set(&c->m->o, res, c->mode->dryrun);
-	if (strcmp(c->m->o.status, "failed") == 0)
+	if (c->m->o.status == RESULT_FAILED)
 		warnx("%s", res->diag);
 	if (res->code != NULL)
 		return;
 	ret = jv_object_get(jv_copy(res->out), jv_string("Return"));
 	if (jv_get_kind(ret) == JV_KIND_FALSE) {
 		warnx("%s: %s: %s: EC2 answered false", res->region, res->action, mrec_id(c->m));
-		outcome_set_reason(&c->m->o, "failed", "EC2 answered false");
+		outcome_set_reason(&c->m->o, RESULT_FAILED, "EC2 answered false");
 	}
 	jv_free(ret);
 }
@@ -182,6 +183,8 @@ main(int argc, char *argv[])
 
 	ec2 = awsopt_client(&ao);
 	recs = mutate_read(argv, ec2_region(ec2), idfields, NULL, NULL, &n);
+	/* Interrupted, the calls in flight finish, the rest are printed interrupted. */
+	intr_catch();
 	calls = xcalloc(n + 1, sizeof(*calls));
 	for (i = 0; i < n; i++) {
 		calls[i].m = &recs[i];
@@ -194,5 +197,6 @@ main(int argc, char *argv[])
 	free(calls);
 	ec2_free(ec2);
 	ch = out_close();
+	intr_resend();
 	return status != EXIT_OK ? status : ch;
 }

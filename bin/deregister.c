@@ -25,15 +25,12 @@
 #include "mutate.h"
 #include "out.h"
 #include "record.h"
+#include "runq.h"
 #include "util.h"
 
 #define ACTION		"deregister"
 #define BATCH		200	/* values per filter: EC2 caps one filter at 200 */
 #define DEFAULT_MAX	50
-
-enum status { TODO, DONE, DRYRUN, SKIPPED, FAILED };
-
-static const char *const status_names[] = { "todo", "done", "dry-run", "skipped", "failed" };
 
 struct protect {
 	char		*key;
@@ -48,13 +45,6 @@ struct run {
 	size_t		 nprotect;
 	long long	 max;
 	int		 keep;		/* --keep-snapshots */
-	struct image	**queue;	/* the images to deregister, in input order */
-	size_t		 nqueue;
-	size_t		 next;		/* the next of queue to send */
-	struct image	**ready;	/* released by their region's first answer */
-	size_t		 nready;
-	int		 inflight;
-	int		 feeding;
 };
 
 struct image;
@@ -65,9 +55,8 @@ struct region {
 	jv		 errors;	/* diagnostics of the reads that failed */
 	struct imageuse	*use;
 	int		 param;		/* DeleteAssociatedSnapshots: 1 known, 0 not yet, -1 unknown */
-	int		 asked;		/* the first DeregisterImage has gone */
-	struct image	**held;		/* deregistrations waiting for the first answer */
-	size_t		 nheld;
+	int		 asked;		/* its first DeregisterImage is queued */
+	struct runq_gate gate;		/* the others wait behind it for the first answer */
 	jv		 snaps;		/* snapshot id -> {"Users":[image ids],"Gone":bool,"Fate","Why"} */
 };
 
@@ -78,7 +67,7 @@ struct image {
 	const char	*id;		/* in rec */
 	struct region	*reg;
 	struct image	*first;		/* an earlier record of the same image, or NULL */
-	enum status	 status;
+	enum result_status	 status;
 	jv		 notes;		/* what makes the Reason */
 	char		*reqid;
 	int		 param;		/* the call carried DeleteAssociatedSnapshots */
@@ -116,7 +105,7 @@ note(struct image *im, jv s)
 }
 
 static void
-set_status(struct image *im, enum status st, const char *why)
+set_status(struct image *im, enum result_status st, const char *why)
 {
 	im->status = st;
 	if (why != NULL)
@@ -351,14 +340,14 @@ decide(struct image *ims, size_t n, jv fresh)
 		struct image *im = &ims[i];
 
 		if (im->first != NULL) {
-			set_status(im, SKIPPED, NULL);
+			set_status(im, RESULT_SKIPPED, NULL);
 			note(im, jv_string_fmt("the same image as %s", im->first->where));
 			continue;
 		}
 		rec = jv_array_get(jv_copy(fresh), (int)i);
 		if (jv_get_kind(rec) != JV_KIND_OBJECT) {
 			jv_free(rec);
-			set_status(im, SKIPPED, "already deregistered");
+			set_status(im, RESULT_SKIPPED, "already deregistered");
 			continue;
 		}
 		jv_free(im->rec);
@@ -366,7 +355,7 @@ decide(struct image *ims, size_t n, jv fresh)
 		im->id = rec_str(im->rec, "ImageId");
 		why = refusals(im, im->rec);
 		if (jv_array_length(jv_copy(why)) > 0) {
-			im->status = SKIPPED;
+			im->status = RESULT_SKIPPED;
 			im->notes = jv_array_concat(im->notes, why);
 		} else {
 			jv_free(why);
@@ -379,13 +368,13 @@ decide(struct image *ims, size_t n, jv fresh)
 
 /* Nothing is deregistered: every image not skipped fails with why. */
 static void
-refuse_all(struct image *ims, size_t n, const char *why)
+refuse_all(struct image *ims, size_t n, enum result_status st, const char *why)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (ims[i].status == TODO)
-			set_status(&ims[i], FAILED, why);
+		if (ims[i].status == RESULT_NONE)
+			set_status(&ims[i], st, why);
 }
 
 /* More than --max images left: nothing is deregistered, and each of them says why. */
@@ -397,7 +386,7 @@ refuse_max(struct image *ims, size_t n, size_t left, long long max)
 	warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left, max);
 	xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld", left,
 	    max);
-	refuse_all(ims, n, why);
+	refuse_all(ims, n, RESULT_FAILED, why);
 	free(why);
 }
 
@@ -436,9 +425,11 @@ contains(jv list, const char *s)
 
 static void	dereg_done(const struct ec2_result *, void *);
 
-static void
-dereg_submit(struct image *im)
+/* DeregisterImage's params for im, made when its call starts: its region's first answer is in. */
+static jv
+dereg_params(void *arg)
 {
+	struct image *im = arg;
 	struct run *run = im->run;
 	jv p = JV_OBJECT(jv_string("ImageId"), jv_string(im->id));
 
@@ -447,56 +438,27 @@ dereg_submit(struct image *im)
 		p = jv_object_set(p, jv_string("DeleteAssociatedSnapshots"), jv_true());
 	if (run->aws.dryrun)
 		p = jv_object_set(p, jv_string("DryRun"), jv_true());
-	run->inflight++;
-	ec2_submit(run->ec2, im->reg->name, "DeregisterImage", p, dereg_done, im);
+	return p;
 }
 
 /*
- * Sends deregistrations while fewer than -P are in flight and no signal has come: first those
- * their region's first answer released, then the others in input order. In each region the first
- * call goes alone and the rest wait for its answer, which shows whether the endpoint knows
+ * Queues the deregistration of im. In each region the first call goes alone and the rest wait
+ * behind the region's gate for its answer, which shows whether the endpoint knows
  * DeleteAssociatedSnapshots: an older endpoint would otherwise refuse each of them once.
  */
 static void
-feed(struct run *run)
+dereg_submit(struct image *im)
 {
-	struct image *im;
-	struct region *r;
+	struct region *r = im->reg;
+	struct runq_gate *gate = NULL;
 
-	/* A call that fails before it is sent answers at once, and its callback feeds too. */
-	if (run->feeding)
-		return;
-	run->feeding = 1;
-	while (run->inflight < run->aws.max && !intr_signal()) {
-		if (run->nready > 0) {
-			im = run->ready[0];
-			memmove(run->ready, run->ready + 1, --run->nready * sizeof(*run->ready));
-		} else if (run->next < run->nqueue)
-			im = run->queue[run->next++];
-		else
-			break;
-		r = im->reg;
-		if (!run->keep && r->param == 0 && r->asked) {
-			r->held = xreallocarray(r->held, r->nheld + 1, sizeof(*r->held));
-			r->held[r->nheld++] = im;
-			continue;
-		}
+	if (!im->run->keep && r->param == 0) {
+		if (r->asked)
+			gate = &r->gate;
 		r->asked = 1;
-		dereg_submit(im);
 	}
-	run->feeding = 0;
-}
-
-/* The region's first answer has come: its other deregistrations may go. */
-static void
-release(struct run *run, struct region *r)
-{
-	size_t i;
-
-	run->ready = xreallocarray(run->ready, run->nready + r->nheld + 1, sizeof(*run->ready));
-	for (i = 0; i < r->nheld; i++)
-		run->ready[run->nready++] = r->held[i];
-	r->nheld = 0;
+	ec2_submit_behind(im->run->ec2, gate, r->name, "DeregisterImage", dereg_params, dereg_done,
+	    im);
 }
 
 /* An endpoint older than DeleteAssociatedSnapshots refuses the parameter itself. */
@@ -547,10 +509,10 @@ snapshot_results(struct image *im, jv out)
 
 /* Borrows out. The image is gone (or would be); its snapshots are sorted next. */
 static void
-gone(struct image *im, enum status st, jv out)
+gone(struct image *im, enum result_status st, jv out)
 {
 	im->status = st;
-	if (st == DONE)
+	if (st == RESULT_DONE)
 		im->rec = jv_object_set(im->rec, jv_string("State"), jv_string("deregistered"));
 	if (im->run->keep) {
 		jv_free(im->kept);
@@ -570,24 +532,26 @@ dereg_done(const struct ec2_result *res, void *arg)
 	struct region *r = im->reg;
 	struct run *run = im->run;
 
-	run->inflight--;
+	if (ec2_interrupted(res->code)) {
+		set_status(im, RESULT_INTERRUPTED, "not deregistered: interrupted");
+		return;
+	}
 	if (res->code != NULL && im->param && unknown_param(res)) {
 		r->param = -1;
-		release(run, r);
+		ec2_open(run->ec2, &r->gate);
 		dereg_submit(im);
-		feed(run);
 		return;
 	}
 	if (im->param && r->param == 0)
 		r->param = 1;
-	release(run, r);
+	ec2_open(run->ec2, &r->gate);
 	im->reqid = res->request_id != NULL ? xstrdup(res->request_id) : NULL;
 	if (res->code == NULL)
-		gone(im, DONE, res->out);
+		gone(im, RESULT_DONE, res->out);
 	else if (strcmp(res->code, "DryRunOperation") == 0)
-		gone(im, DRYRUN, jv_null());
+		gone(im, RESULT_DRYRUN, jv_null());
 	else if (ec2_gone(res->code) && run->aws.dryrun)
-		set_status(im, SKIPPED, "already deregistered");
+		set_status(im, RESULT_SKIPPED, "already deregistered");
 	else if (ec2_gone(res->code)) {
 		/*
 		 * The refresh found it a moment ago. Most likely this very call took it and its
@@ -595,37 +559,35 @@ dereg_done(const struct ec2_result *res, void *arg)
 		 * dies unanswered, and so do the retries. Either way it is gone as asked, and its
 		 * snapshots must not be left behind.
 		 */
-		gone(im, DONE, jv_null());
+		gone(im, RESULT_DONE, jv_null());
 		note(im, jv_string("gone by the time EC2 answered: deregistered by an attempt whose "
 		    "answer was lost, or by another caller"));
 	} else if (strcmp(res->code, "OperationNotPermitted") == 0) {
-		set_status(im, SKIPPED, NULL);
+		set_status(im, RESULT_SKIPPED, NULL);
 		note(im, jv_string_fmt("deregistration protection: %s", res->message));
 	} else {
 		warnx("%s", res->diag);
-		set_status(im, FAILED, res->diag);
+		set_status(im, RESULT_FAILED, res->diag);
 	}
-	feed(run);
 }
 
 /*
- * Deregisters every image left, -P at a time. After an interrupt (intr_catch()) no more calls
- * start; those in flight finish, and the images not sent are failed.
+ * Deregisters every image left, -P at a time in input order (the queue of lib/ec2). After an
+ * interrupt (intr_catch()) no more calls start; those in flight finish, and the images not sent
+ * come back interrupted.
  */
 static void
 deregister_all(struct run *run, struct image *ims, size_t n)
 {
 	size_t i;
 
-	run->queue = xcalloc(n + 1, sizeof(*run->queue));
 	for (i = 0; i < n; i++)
-		if (ims[i].status == TODO)
-			run->queue[run->nqueue++] = &ims[i];
-	feed(run);
+		if (ims[i].status == RESULT_NONE)
+			dereg_submit(&ims[i]);
 	ec2_run(run->ec2);
 	for (i = 0; i < n; i++)
-		if (ims[i].status == TODO)
-			set_status(&ims[i], FAILED, "not deregistered: interrupted");
+		if (ims[i].status == RESULT_NONE)
+			set_status(&ims[i], RESULT_FAILED, "not deregistered: no answer");
 }
 
 /* ---- snapshots ---- */
@@ -766,7 +728,7 @@ other_users(struct image *ims, size_t n, struct region *r, jv users)
 
 	jv_array_foreach(users, j, u) {
 		for (found = 0, i = 0; i < n && !found; i++)
-			found = ims[i].reg == r && ims[i].status == DRYRUN &&
+			found = ims[i].reg == r && ims[i].status == RESULT_DRYRUN &&
 			    strcmp(ims[i].id, jv_string_value(u)) == 0;
 		if (!found)
 			others = jv_array_append(others, u);
@@ -842,7 +804,7 @@ apply_fates(struct image *im)
 			im->kept = jv_array_append(im->kept, sid);
 		else {
 			im->failed = jv_array_append(im->failed, sid);
-			im->status = FAILED;
+			im->status = RESULT_FAILED;
 		}
 		jv_free(s);
 	}
@@ -896,10 +858,10 @@ print_results(struct image *ims, size_t n)
 			else
 				reason = jv_string_concat(jv_string_append_str(reason, "; "), s);
 		}
-		im->rec = rec_result(im->rec, ACTION, status_names[im->status],
+		im->rec = rec_result(im->rec, ACTION, im->status,
 		    jv_get_kind(reason) == JV_KIND_STRING ? jv_string_value(reason) : NULL, im->reqid);
 		jv_free(reason);
-		if (im->status == DONE || im->status == DRYRUN ||
+		if (im->status == RESULT_DONE || im->status == RESULT_DRYRUN ||
 		    jv_array_length(jv_copy(im->deleted)) + jv_array_length(jv_copy(im->kept)) +
 		    jv_array_length(jv_copy(im->failed)) > 0) {
 			result = jv_object_get(jv_copy(im->rec), jv_string("Result"));
@@ -910,7 +872,7 @@ print_results(struct image *ims, size_t n)
 				    jv_copy(im->failed));
 			im->rec = jv_object_set(im->rec, jv_string("Result"), result);
 		}
-		if (im->status == FAILED)
+		if (im->status == RESULT_FAILED || im->status == RESULT_INTERRUPTED)
 			status = EXIT_FAIL;
 		out_record(jv_copy(im->rec));
 	}
@@ -937,7 +899,6 @@ free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
 		jv_free(regs[i].errors);
 		jv_free(regs[i].snaps);
 		imageuse_free(regs[i].use);
-		free(regs[i].held);
 		free(regs[i].name);
 	}
 	free(ims);
@@ -996,9 +957,10 @@ main(int argc, char *argv[])
 
 	fresh = read_checks(&run, ims, n, regs, nreg);
 	if (checks_failed(fresh, regs, nreg))
-		refuse_all(ims, n, "not deregistered: a read the safety checks need failed");
+		refuse_all(ims, n, RESULT_FAILED,
+		    "not deregistered: a read the safety checks need failed");
 	else if (intr_signal())
-		refuse_all(ims, n, "not deregistered: interrupted");
+		refuse_all(ims, n, RESULT_INTERRUPTED, "not deregistered: interrupted");
 	else if ((left = decide(ims, n, jv_copy(fresh))) > (size_t)run.max)
 		refuse_max(ims, n, left, run.max);
 	else if (left > 0) {
@@ -1012,8 +974,6 @@ main(int argc, char *argv[])
 	for (i = 0; i < run.nprotect; i++)
 		free(run.protect[i].key);
 	free(run.protect);
-	free(run.queue);
-	free(run.ready);
 	ec2_free(run.ec2);
 	ch = out_close();
 	intr_resend();

@@ -52,10 +52,9 @@ struct launch {
 	jv		 image;		/* the input record, with its Region */
 	jv		 params;	/* RunInstances' input */
 	size_t		 twin;		/* the launch with the same ClientToken: itself, or an earlier one */
-	int		 submitted;
 	int		 done;
 	jv		 inst;		/* the instance, or jv_null() */
-	const char	*status;
+	enum result_status	 status;
 	char		*reason;
 	char		*reqid;
 };
@@ -64,10 +63,7 @@ struct run {
 	struct ec2	*ec2;
 	struct launch	*l;
 	size_t		 n;
-	size_t		 next;		/* the next launch to submit */
 	size_t		 printed;	/* launches printed so far, in input order */
-	int		 inflight;
-	int		 max;
 	int		 status;
 };
 
@@ -351,7 +347,6 @@ ended(jv inst)
 	return gone;
 }
 
-static void	submit_next(struct run *);
 
 static void
 launched(const struct ec2_result *res, void *arg)
@@ -361,7 +356,6 @@ launched(const struct ec2_result *res, void *arg)
 	jv insts;
 
 	l->done = 1;
-	r->inflight--;
 	l->reqid = res->request_id != NULL ? xstrdup(res->request_id) : NULL;
 	if (res->code == NULL) {
 		insts = jv_object_get(jv_copy(res->out), jv_string("Instances"));
@@ -369,69 +363,54 @@ launched(const struct ec2_result *res, void *arg)
 		if (jv_get_kind(l->inst) != JV_KIND_OBJECT) {
 			jv_free(l->inst);
 			l->inst = jv_null();
-			l->status = "failed";
+			l->status = RESULT_FAILED;
 			xasprintf(&l->reason, "%s: RunInstances: no instance in the answer",
 			    res->region);
 		} else if (ended(l->inst)) {
-			l->status = "failed";
+			l->status = RESULT_FAILED;
 			xasprintf(&l->reason, "%s: RunInstances: the ClientToken's instance %s has "
 			    "already ended: a new test run needs a new run id (--run-id, "
 			    "AMICYCLE_RUN_ID)", res->region, rec_str(l->inst, "InstanceId"));
 		} else
-			l->status = "done";
+			l->status = RESULT_DONE;
 	} else if (strcmp(res->code, "DryRunOperation") == 0) {
-		l->status = "dry-run";
+		l->status = RESULT_DRYRUN;
+	} else if (ec2_interrupted(res->code)) {
+		l->status = RESULT_INTERRUPTED;
+		l->reason = xstrdup("interrupted before launch");
+		r->status = EXIT_FAIL;
 	} else {
-		l->status = "failed";
+		l->status = RESULT_FAILED;
 		if (strcmp(res->code, "IdempotentInstanceTerminated") == 0)
 			xasprintf(&l->reason, "%s: a new test run needs a new run id (--run-id, "
 			    "AMICYCLE_RUN_ID)", res->diag);
 		else
 			l->reason = xstrdup(res->diag);
 	}
-	if (strcmp(l->status, "failed") == 0) {
+	if (l->status == RESULT_FAILED) {
 		warnx("%s", l->reason);
 		r->status = EXIT_FAIL;
 	}
 	print_ready(r);
-	submit_next(r);
-}
-
-/*
- * Submits launches while there is room, up to -P at once, and only while not interrupted: what
- * is not yet submitted can then be left out, and what is in flight still gets printed.
- */
-static void
-submit_next(struct run *r)
-{
-	struct launch *l;
-
-	while (r->next < r->n && r->inflight < r->max && !intr_signal()) {
-		l = &r->l[r->next++];
-		if (l->twin != (size_t)(l - r->l))
-			continue;
-		l->submitted = 1;
-		r->inflight++;
-		ec2_submit(r->ec2, rec_str(l->image, "Region"), "RunInstances", jv_copy(l->params),
-		    launched, l);
-	}
 }
 
 /* Launches everything, printing as it goes; returns EXIT_OK or EXIT_FAIL. */
 static int
 launch_all(struct run *r)
 {
+	struct launch *l;
 	size_t i, left = 0;
 
-	submit_next(r);
+	/* -P at a time in input order (the queue of lib/ec2); an interrupt starts no more. */
+	for (i = 0; i < r->n; i++) {
+		l = &r->l[i];
+		if (l->twin == i)
+			ec2_submit(r->ec2, rec_str(l->image, "Region"), "RunInstances",
+			    jv_copy(l->params), launched, l);
+	}
 	ec2_run(r->ec2);
 	for (i = 0; i < r->n; i++)
-		if (!r->l[i].submitted && r->l[i].twin == i) {
-			r->l[i].done = 1;
-			r->l[i].status = "failed";
-			r->l[i].reason = xstrdup("interrupted before launch");
-			left++;
-		}
+		left += r->l[i].twin == i && r->l[i].status == RESULT_INTERRUPTED;
 	if (left > 0)
 		warnx("interrupted: %zu launch%s not started", left, left == 1 ? "" : "es");
 	print_ready(r);
@@ -531,7 +510,6 @@ main(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	r.ec2 = awsopt_client(&ao);
-	r.max = ao.max;
 	read_images(&r, argv, &o, ao.dryrun);
 	intr_catch();
 	status = launch_all(&r);

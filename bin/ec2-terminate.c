@@ -180,10 +180,10 @@ read_records(char **paths, const char *defregion, size_t *np)
 
 /* Notes the outcome for one instance; state is its new State, or jv_null(). Consumes state. */
 static void
-settle(struct run *r, const char *region, const char *id, const char *status, const char *reason,
+settle(struct run *r, const char *region, const char *id, enum result_status status, const char *reason,
     const char *reqid, jv state)
 {
-	jv res = JV_OBJECT(jv_string("Status"), jv_string(status));
+	jv res = JV_OBJECT(jv_string("Status"), jv_number(status));
 
 	if (reason != NULL)
 		res = jv_object_set(res, jv_string("Reason"), jv_string(reason));
@@ -191,7 +191,7 @@ settle(struct run *r, const char *region, const char *id, const char *status, co
 		res = jv_object_set(res, jv_string("RequestId"), jv_string(reqid));
 	res = jv_object_set(res, jv_string("State"), state);
 	r->results = jv_object_set(r->results, jv_string_fmt("%s %s", region, id), res);
-	if (strcmp(status, "failed") == 0)
+	if (status == RESULT_FAILED || status == RESULT_INTERRUPTED)
 		r->status = EXIT_FAIL;
 }
 
@@ -227,7 +227,7 @@ answered(struct batch *b, jv out, const char *reqid)
 					reason = "already shutting down";
 				else
 					reason = NULL;
-				settle(b->run, b->region, id, reason != NULL ? "skipped" : "done",
+				settle(b->run, b->region, id, reason != NULL ? RESULT_SKIPPED : RESULT_DONE,
 				    reason, reqid, jv_object_get(jv_copy(t),
 				    jv_string("CurrentState")));
 				jv_free(prev);
@@ -240,7 +240,7 @@ answered(struct batch *b, jv out, const char *reqid)
 		if (!jv_object_has(jv_copy(seen), jv_copy(idv))) {
 			warnx("%s: TerminateInstances: %s: not in the answer", b->region,
 			    jv_string_value(idv));
-			settle(b->run, b->region, jv_string_value(idv), "failed",
+			settle(b->run, b->region, jv_string_value(idv), RESULT_FAILED,
 			    "not in TerminateInstances' answer", reqid, jv_null());
 		}
 		jv_free(idv);
@@ -252,7 +252,8 @@ static void
 terminated(const struct ec2_result *res, void *arg)
 {
 	struct batch *b = arg;
-	const char *status, *reason;
+	enum result_status status;
+	const char *reason;
 	int n = jv_array_length(jv_copy(b->ids));
 
 	if (res->code == NULL)
@@ -262,14 +263,17 @@ terminated(const struct ec2_result *res, void *arg)
 			submit(b->run, b->region, JV_ARRAY(id));
 	} else {
 		if (strcmp(res->code, "DryRunOperation") == 0) {
-			status = "dry-run";
+			status = RESULT_DRYRUN;
 			reason = NULL;
+		} else if (ec2_interrupted(res->code)) {
+			status = RESULT_INTERRUPTED;
+			reason = "not terminated: interrupted";
 		} else if (strcmp(res->code, "InvalidInstanceID.NotFound") == 0) {
-			status = "skipped";
+			status = RESULT_SKIPPED;
 			reason = "already gone (InvalidInstanceID.NotFound)";
 		} else {
 			warnx("%s", res->diag);
-			status = "failed";
+			status = RESULT_FAILED;
 			reason = res->diag;
 		}
 		jv_array_foreach(b->ids, i, id) {
@@ -336,7 +340,7 @@ submit_all(struct run *r, const struct item *items, size_t n)
 static void
 print_records(struct run *r, struct item *items, size_t n)
 {
-	jv res, state, rec;
+	jv res, state, rec, st;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -351,8 +355,11 @@ print_records(struct run *r, struct item *items, size_t n)
 			rec = jv_object_set(rec, jv_string("State"), state);
 		else
 			jv_free(state);
-		out_record(rec_result(rec, ACTION, rec_str(res, "Status"), rec_str(res, "Reason"),
+		st = jv_object_get(jv_copy(res), jv_string("Status"));
+		out_record(rec_result(rec, ACTION, jv_get_kind(st) == JV_KIND_NUMBER ?
+		    (enum result_status)jv_number_value(st) : RESULT_NONE, rec_str(res, "Reason"),
 		    rec_str(res, "RequestId")));
+		jv_free(st);
 		jv_free(res);
 	}
 }
@@ -392,8 +399,12 @@ main(int argc, char *argv[])
 	r.results = jv_object();
 	r.dryrun = ao.dryrun;
 	items = read_records(argv, ec2_region(r.ec2), &n);
-	/* A cleanup is not left half done: one interrupt is noted, and acted on at the end. */
+	/*
+	 * A cleanup is not left half done: one interrupt is noted, the queued terminations still
+	 * start, and the program dies by the signal at the end.
+	 */
 	intr_catch();
+	ec2_finish_queued(r.ec2);
 	submit_all(&r, items, n);
 	ec2_run(r.ec2);
 	print_records(&r, items, n);

@@ -55,18 +55,6 @@ state_option(enum ec2wait_state st)
 	}
 }
 
-/* 1 if an earlier filter failed on rec: it is passed on as it is, not waited for. */
-static int
-failed_before(jv rec)
-{
-	jv result = jv_object_get(jv_copy(rec), jv_string("Result"));
-	const char *s = jv_get_kind(result) == JV_KIND_OBJECT ? rec_str(result, "Status") : NULL;
-	int failed = s != NULL && strcmp(s, "failed") == 0;
-
-	jv_free(result);
-	return failed;
-}
-
 /*
  * Consumes rec. Checks that it is a resource st applies to, with an id and a region (else bad
  * input: exit 3); returns it with its Region.
@@ -98,7 +86,7 @@ read_records(struct jsonl *in, enum ec2wait_state st, const char *defregion, jv 
 	jv rec;
 
 	while (jv_is_valid(rec = jsonl_next(in))) {
-		if (!failed_before(rec)) {
+		if (!rec_failed(rec)) {
 			rec = check_record(in, rec, st, defregion);
 			*waited = jv_array_append(*waited, jv_copy(rec));
 		}
@@ -118,7 +106,7 @@ print_records(jv recs, struct ec2wait *w, const char *timeout)
 	char *why;
 
 	jv_array_foreach(recs, i, r) {
-		if (failed_before(r)) {
+		if (rec_failed(r)) {
 			status = EXIT_FAIL;
 			out_record(r);
 			continue;
@@ -126,7 +114,8 @@ print_records(jv recs, struct ec2wait *w, const char *timeout)
 		jv_free(r);
 		why = ec2wait_why(w, j, timeout);
 		out_record(rec_result(jv_array_get(jv_copy(w->recs), (int)j++), ACTION,
-		    why != NULL ? "failed" : "done", why, NULL));
+		    why == NULL ? RESULT_DONE : w->interrupted ? RESULT_INTERRUPTED : RESULT_FAILED,
+		    why, NULL));
 		if (why != NULL)
 			status = EXIT_FAIL;
 		free(why);

@@ -27,9 +27,11 @@
 #include "ec2.h"
 #include "endpoint.h"
 #include "hostkey.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
+#include "runq.h"
 #include "report.h"
 #include "ssh.h"
 #include "timefmt.h"
@@ -81,6 +83,9 @@ struct result {
 };
 
 struct target {
+	struct runq_task task;			/* its place in the queue of probes */
+	pthread_t	 thread;		/* the probe's, once started */
+	int		 started;		/* main thread only */
 	char		*id;
 	char		*addr;
 	char		*region;
@@ -112,9 +117,8 @@ static size_t		 ntargets;
 static struct knownhosts *kh;
 static struct ec2	*ec2;		/* --console */
 
-static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;	/* states, nexttarget */
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;	/* states */
 static pthread_cond_t	 changed = PTHREAD_COND_INITIALIZER;
-static size_t		 nexttarget;
 static pthread_mutex_t	 errlock = PTHREAD_MUTEX_INITIALIZER;	/* stderr, the progress line */
 static int		 progress;	/* a progress line is showing */
 
@@ -237,11 +241,13 @@ console_keys(struct target *t, int64_t deadline, struct hostkeys *set, char *err
 			if (!unknown)
 				break;
 		}
-		if ((now = clock_ms()) >= deadline)
+		if ((now = clock_ms()) >= deadline || intr_signal())
 			break;
 		clock_sleep_ms(min64(wait, deadline - now));
 	}
-	if (why != NULL)
+	if (intr_signal() && why == NULL)
+		snprintf(err, errlen, "interrupted while waiting for the console's host keys");
+	else if (why != NULL)
 		snprintf(err, errlen, "console output: %s", why);
 	else
 		snprintf(err, errlen, "no SSH host key block in the console output after %s",
@@ -296,6 +302,13 @@ reach(struct target *t, const char *methods, int64_t deadline, char *err, size_t
 		}
 		clock_sleep_ms(min64(wait, deadline - now));
 		wait = min64(wait * 2, BACKOFF_MAX_MS);
+		/* Interrupted, a probe in flight stops waiting; checks already running finish. */
+		if (intr_signal()) {
+			where = hostport(t->addr, opt.port);
+			snprintf(err, errlen, "interrupted while waiting for SSH on %s", where);
+			free(where);
+			return NULL;
+		}
 	}
 }
 
@@ -444,20 +457,37 @@ probe(struct target *t)
 }
 
 static void *
-worker(void *arg)
+probe_thread(void *arg)
 {
-	struct target *t;
+	struct target *t = arg;
 
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&lock);
-		t = nexttarget < ntargets ? &targets[nexttarget++] : NULL;
-		pthread_mutex_unlock(&lock);
-		if (t == NULL)
-			return NULL;
-		probe(t);
-		set_state(t, ST_DONE);
-	}
+	probe(t);
+	set_state(t, ST_DONE);
+	return NULL;
+}
+
+/* The queue starts a probe: on a thread of its own, since libssh2 blocks. */
+static void
+probe_start(struct runq_task *task)
+{
+	struct target *t = (struct target *)task;
+	int rc;
+
+	t->started = 1;
+	if ((rc = pthread_create(&t->thread, NULL, probe_thread, t)) != 0)
+		errx(EXIT_FAIL, "pthread_create: %s", strerror(rc));
+}
+
+/* An interrupt came before the probe started: each of its results says so. */
+static void
+probe_interrupted(struct runq_task *task)
+{
+	struct target *t = (struct target *)task;
+	size_t i;
+
+	for (i = 0; i <= nchecks; i++)
+		fail(&t->res[i], "interrupted before the probe started");
+	set_state(t, ST_DONE);
 }
 
 /* Borrows rec. The string at key, or NULL when absent; anything but a non-empty string is bad. */
@@ -773,26 +803,33 @@ finished(void)
 	return i;
 }
 
-/* Runs the probes on a pool of threads and prints each instance's results as it finishes. */
+/*
+ * Runs the probes through the queue, -P at a time in input order, each on a thread, and prints
+ * each instance's results as it finishes. Interrupted, no more probes start (those queued are
+ * printed as interrupted) and those running finish.
+ */
 static int
 run_all(jv *suites)
 {
-	pthread_t *threads;
+	struct runq *q;
 	struct timespec ts;
-	size_t i, nthreads, left, n = 0;
+	size_t i, left, n = 0;
 	int64_t start;
-	int rc, status = EXIT_OK, tty;
+	int status = EXIT_OK, tty;
 
 	tty = isatty(STDERR_FILENO);
 	start = clock_ms();
 	if (opt.tap)
 		tap_plan(ntargets * (1 + nchecks));
-	nthreads = ntargets < (size_t)opt.parallel ? ntargets : (size_t)opt.parallel;
-	threads = xcalloc(nthreads, sizeof(*threads));
-	for (i = 0; i < nthreads; i++)
-		if ((rc = pthread_create(&threads[i], NULL, worker, NULL)) != 0)
-			errx(EXIT_FAIL, "pthread_create: %s", strerror(rc));
+	q = runq_new(opt.parallel);
+	for (i = 0; i < ntargets; i++) {
+		targets[i].task.start = probe_start;
+		targets[i].task.interrupted = probe_interrupted;
+		runq_add(q, &targets[i].task);
+	}
 	for (left = ntargets; left > 0;) {
+		/* After a signal, this hands the queued probes back at once. */
+		runq_pump(q);
 		if (tty)
 			show_progress(start);
 		pthread_mutex_lock(&lock);
@@ -804,13 +841,15 @@ run_all(jv *suites)
 		}
 		pthread_mutex_unlock(&lock);
 		if (i < ntargets) {
+			if (targets[i].started) {
+				pthread_join(targets[i].thread, NULL);
+				runq_end(q);
+			}
 			*suites = jv_array_append(*suites, emit(&targets[i], &n, &status));
 			left--;
 		}
 	}
-	for (i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
+	runq_free(q);
 	pthread_mutex_lock(&errlock);
 	clear_progress();
 	pthread_mutex_unlock(&errlock);
@@ -991,6 +1030,8 @@ main(int argc, char *argv[])
 
 	ssh_init();
 	suites = jv_array();
+	/* From now on an interrupt lets the probes running finish, then ends the program. */
+	intr_catch();
 	status = run_all(&suites);
 	if (junit != NULL) {
 		junit_write(junit, suites);
@@ -1005,5 +1046,6 @@ main(int argc, char *argv[])
 	free(commands);
 	free(checkfiles);
 	ch = out_close();
+	intr_resend();
 	return status > ch ? status : ch;
 }

@@ -15,6 +15,7 @@
 
 #include "awsopt.h"
 #include "ec2.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "mutate.h"
 #include "out.h"
@@ -285,7 +286,7 @@ over_limit(struct mrec *m, const struct opts *o)
 	xasprintf(&msg, "%s: %s: would carry %d tags; EC2 allows %d on a resource",
 	    mrec_region(m), mrec_id(m), n, MAX_TAGS);
 	warnx("%s", msg);
-	outcome_set_reason(&m->o, "failed", msg);
+	outcome_set_reason(&m->o, RESULT_FAILED, msg);
 	free(msg);
 	return 1;
 }
@@ -387,11 +388,11 @@ static void
 batch_done(const struct ec2_result *res, void *arg)
 {
 	struct batch *b = arg;
-	struct outcome o = { NULL, NULL, NULL };
+	struct outcome o = { RESULT_NONE, NULL, NULL };
 	size_t i;
 
 	outcome_set(&o, res, b->opts->dryrun);
-	if (strcmp(o.status, "skipped") == 0) {
+	if (o.status == RESULT_SKIPPED) {
 		if (drop_gone(b, res) > 0) {
 			free(o.reason);
 			free(o.request_id);
@@ -401,12 +402,14 @@ batch_done(const struct ec2_result *res, void *arg)
 		}
 		/* Gone, but which of the batch EC2 does not say: the batch cannot be done. */
 		free(o.reason);
-		o.status = "failed";
+		o.status = RESULT_FAILED;
 		o.reason = xstrdup(res->diag);
 	}
-	if (strcmp(o.status, "failed") == 0)
+	if (o.status == RESULT_INTERRUPTED && b->step > 0)
+		o.reason = xstrdup("interrupted after its first call: the second was not sent");
+	if (o.status == RESULT_FAILED)
 		warnx("%s", res->diag);
-	else if (++b->step < b->opts->nactions) {
+	else if (o.status != RESULT_INTERRUPTED && ++b->step < b->opts->nactions) {
 		free(o.reason);
 		free(o.request_id);
 		batch_submit(b);
@@ -511,6 +514,8 @@ main(int argc, char *argv[])
 
 	ec2 = awsopt_client(&ao);
 	recs = mutate_read(argv, ec2_region(ec2), idfields, check_rec, &o, &n);
+	/* Interrupted, the calls in flight finish, the rest are printed interrupted. */
+	intr_catch();
 	batches = plan_batches(recs, n, &o, ec2, &nb);
 	for (i = 0; i < nb; i++)
 		batch_submit(&batches[i]);
@@ -524,5 +529,6 @@ main(int argc, char *argv[])
 	jv_free(o.del);
 	ec2_free(ec2);
 	ch = out_close();
+	intr_resend();
 	return status != EXIT_OK ? status : ch;
 }

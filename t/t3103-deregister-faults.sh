@@ -203,7 +203,7 @@ test_expect_success 'interrupted: the calls in flight finish, no more start, eve
 	dereg_results out >actual &&
 	{
 		for i in 1 2 3; do printf "%s\tdone\t-\n" $(dereg_ami $i); done &&
-		for i in 4 5 6 7 8 9 10; do printf "%s\tfailed\tnot deregistered: interrupted\n" $(dereg_ami $i); done
+		for i in 4 5 6 7 8 9 10; do printf "%s\tinterrupted\tnot deregistered: interrupted\n" $(dereg_ami $i); done
 	} >expect &&
 	test_cmp expect actual &&
 	test "$(ec2_count DeregisterImage)" = 3 &&

@@ -145,7 +145,7 @@ test_expect_success 'interrupted: the copy in flight is printed, no more start, 
 	jq -r "[.SourceImageId, .Result.Status, .Result.Reason // \"-\", has(\"ImageId\")] | @tsv" out >actual &&
 	cat >expect <<-\EOF &&
 	ami-0a000000000000003	done	-	true
-	ami-0a000000000000004	failed	interrupted before the copy	false
+	ami-0a000000000000004	interrupted	interrupted before its call was sent	false
 	EOF
 	test_cmp expect actual &&
 	echo "copy-image: interrupted: 1 copy not started" >expect &&

@@ -87,7 +87,7 @@ test_expect_success 'interrupted: every record printed as it is, then death by t
 	test $rc = 143 &&
 	test_line_count = 0 err &&
 	jq -r "[.InstanceId, .State.Name, .Result.Status, .Result.Reason] | @tsv" out >actual &&
-	jq -r "[.InstanceId, \"pending\", \"failed\", \"still pending when interrupted\"] | @tsv" pending >expect &&
+	jq -r "[.InstanceId, \"pending\", \"interrupted\", \"still pending when interrupted\"] | @tsv" pending >expect &&
 	test_cmp expect actual
 '
 

@@ -129,11 +129,11 @@ test_expect_success 'interrupted: the launch in flight is printed, nothing more 
 	jq -r "[.ImageId, .Result.Status, .Result.Reason // \"-\", has(\"InstanceId\")] | @tsv" out >actual &&
 	cat >expect <<-\EOF &&
 	ami-0a000000000000000	done	-	true
-	ami-0a000000000000001	failed	interrupted before launch	false
-	ami-0a000000000000002	failed	interrupted before launch	false
-	ami-0a000000000000003	failed	interrupted before launch	false
-	ami-0a000000000000004	failed	interrupted before launch	false
-	ami-0a000000000000005	failed	interrupted before launch	false
+	ami-0a000000000000001	interrupted	interrupted before launch	false
+	ami-0a000000000000002	interrupted	interrupted before launch	false
+	ami-0a000000000000003	interrupted	interrupted before launch	false
+	ami-0a000000000000004	interrupted	interrupted before launch	false
+	ami-0a000000000000005	interrupted	interrupted before launch	false
 	EOF
 	test_cmp expect actual &&
 	echo "ec2-launch: interrupted: 5 launches not started" >expect &&

@@ -169,10 +169,10 @@ test_expect_success 'the script interrupted during ec2-launch: what was launched
 	test $rc = 143 &&
 	test "$(ec2_count RunInstances)" = 2 &&
 	jq -r .Result.Status inst.jsonl >actual &&
-	printf "done\ndone\nfailed\n" >expect &&
+	printf "done\ndone\ninterrupted\n" >expect &&
 	test_cmp expect actual &&
 	jq -r "[.Result.Action, .Result.Status] | @tsv" terminated.jsonl >actual &&
-	printf "ec2-terminate\tdone\nec2-terminate\tdone\nec2-launch\tfailed\n" >expect &&
+	printf "ec2-terminate\tdone\nec2-terminate\tdone\nec2-launch\tinterrupted\n" >expect &&
 	test_cmp expect actual &&
 	live >after && test_line_count = 0 after
 '

@@ -20,7 +20,6 @@ static CURL	*sync_easy;
 
 struct http_pool {
 	CURLM		*multi;
-	int		 max;
 	int		 running;
 	struct http_job	*waiting;
 };
@@ -202,7 +201,7 @@ http_response_free(struct http_response *r)
 }
 
 struct http_pool *
-http_pool_new(int max)
+http_pool_new(int conns)
 {
 	struct http_pool *p;
 
@@ -210,17 +209,21 @@ http_pool_new(int max)
 	p = xcalloc(1, sizeof(*p));
 	if ((p->multi = curl_multi_init()) == NULL)
 		errx(EXIT_FAIL, "curl_multi_init failed");
-	p->max = max > 0 ? max : 1;
-	/* Let the pool keep a connection per concurrent job, per host. */
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->max * 4);
+	/* The callers bound what runs at once; keep a connection for each, per host. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)(conns > 0 ? conns : 1) * 4);
 	return p;
 }
 
 void
 http_pool_add(struct http_pool *p, struct http_job *job)
 {
-	job->next = p->waiting;
-	p->waiting = job;
+	struct http_job **jp;
+
+	/* First in, first out: the order the callers gave is the order requests go. */
+	for (jp = &p->waiting; *jp != NULL; jp = &(*jp)->next)
+		;
+	job->next = NULL;
+	*jp = job;
 }
 
 /* Starts waiting jobs whose time has come, while there is room; returns ms until the next one. */
@@ -230,7 +233,7 @@ start_due(struct http_pool *p)
 	struct http_job **jp, *job;
 	int64_t now = clock_ms(), wait = -1;
 
-	for (jp = &p->waiting; *jp != NULL && p->running < p->max;) {
+	for (jp = &p->waiting; *jp != NULL;) {
 		job = *jp;
 		if (job->start_ms > now) {
 			if (wait < 0 || job->start_ms - now < wait)

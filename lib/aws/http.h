@@ -46,8 +46,9 @@ void	http_response_free(struct http_response *);
 
 /*
  * Concurrent requests with curl's multi interface. A job is a request, its response, and what to
- * do when it completes; at most max jobs are in flight at once, connections are reused between
- * them. The done callback may add jobs (the next page, a retry) with a start time in the future
+ * do when it completes. Jobs start in the order they were added, once their start time has come;
+ * how many run at once is the caller's to bound (lib/core/runq.h): the pool keeps connections
+ * for about conns of them, reused between jobs. The done callback may add jobs (the next page, a retry) with a start time in the future
  * (a back-off). The job's memory belongs to the caller and must live until done runs; done
  * frees resp (http_response_free) before it adds the job again.
  */
@@ -66,7 +67,7 @@ struct http_job {
 
 struct http_pool;
 
-struct http_pool	*http_pool_new(int max);
+struct http_pool	*http_pool_new(int conns);
 void			 http_pool_add(struct http_pool *, struct http_job *);
 /* Runs until every job, including those added by callbacks, is done. */
 void			 http_pool_run(struct http_pool *);

@@ -19,6 +19,7 @@
 #include "ec2query.h"
 #include "ec2xml.h"
 #include "http.h"
+#include "runq.h"
 #include "sigv4.h"
 #include "util.h"
 
@@ -31,6 +32,9 @@
 #define QUOTA_TIMEOUT_COST	10
 #define BACKOFF_MAX_MS		20000
 
+/* The code of a call an interrupt kept in the queue. */
+#define INTERRUPTED	"Interrupted"
+
 #define CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
 
 struct ec2 {
@@ -39,13 +43,17 @@ struct ec2 {
 	int			 max;
 	int			 max_attempts;
 	int			 quota;
-	struct http_pool	*pool;		/* ec2_submit/ec2_run */
+	struct runq		*runq;		/* the queue of ec2_submit's calls: -P at a time */
+	struct http_pool	*pool;		/* the requests of the calls started */
 	struct http_pool	*sync;		/* ec2_call, which may run inside a callback */
 	int			 insync;
 	char			*lastcode;
 };
 
 struct call {
+	struct runq_task	 task;		/* its place in the queue, when it has one */
+	int			 scheduled;	/* it holds a slot: ending it frees the slot */
+	jv			(*build)(void *);	/* the params, made when it starts; or NULL */
 	struct http_job		 job;
 	struct ec2		*ec2;
 	struct http_pool	*pool;
@@ -131,6 +139,7 @@ ec2_new(const char *region, const char *endpoint, int max)
 
 	c->quota = QUOTA_MAX;
 	c->max = max > 0 ? max : 1;
+	c->runq = runq_new(c->max);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	return c;
 }
@@ -140,6 +149,7 @@ ec2_free(struct ec2 *c)
 {
 	if (c == NULL)
 		return;
+	runq_free(c->runq);
 	http_pool_free(c->pool);
 	http_pool_free(c->sync);
 	free(c->region);
@@ -180,15 +190,42 @@ mutating(const char *action)
 	return strncmp(action, "Describe", 8) != 0 && strncmp(action, "Get", 3) != 0;
 }
 
-/* Hands res to the caller, after the audit log has it, and frees k. */
+/*
+ * Hands res to the caller, after the audit log has it (when a request went out), and frees k and
+ * then its slot in the queue, so that the caller sees the answer before the next call starts.
+ */
 static void
 complete(struct call *k, struct ec2_result *res)
 {
-	if (audit_enabled() && mutating(k->action))
+	struct ec2 *c = k->ec2;
+	int scheduled = k->scheduled;
+
+	if (audit_enabled() && mutating(k->action) && k->attempt > 0)
 		audit_call(k->region, k->action, k->params, res->out, res->code, res->message,
 		    res->request_id, k->akid, k->attempt);
 	k->done(res, k->arg);
 	call_free(k);
+	if (scheduled)
+		runq_end(c->runq);
+}
+
+/* The result of a call that sent no request; res->diag is malloc'ed. */
+static void
+early_result(struct ec2_result *res, const char *region, const char *action, const char *code,
+    const char *message)
+{
+	char *diag;
+
+	/* A region that is no region name is not echoed: it may hold anything. */
+	xasprintf(&diag, "%s: %s: %s: %s", region != NULL && aws_region_valid(region) ? region :
+	    "-", action, code, message);
+	memset(res, 0, sizeof(*res));
+	res->out = jv_null();
+	res->region = region;
+	res->action = action;
+	res->code = code;
+	res->message = message;
+	res->diag = diag;
 }
 
 /* Reports a failure that happened before any request was sent. */
@@ -196,20 +233,10 @@ static void
 fail_early(struct call *k, const char *code, const char *message)
 {
 	struct ec2_result res;
-	char *diag;
 
-	/* A region that is no region name is not echoed: it may hold anything. */
-	xasprintf(&diag, "%s: %s: %s: %s", k->region != NULL && aws_region_valid(k->region) ?
-	    k->region : "-", k->action, code, message);
-	memset(&res, 0, sizeof(res));
-	res.out = jv_null();
-	res.region = k->region;
-	res.action = k->action;
-	res.code = code;
-	res.message = message;
-	res.diag = diag;
+	early_result(&res, k->region, k->action, code, message);
 	complete(k, &res);
-	free(diag);
+	free((char *)res.diag);
 }
 
 /* Splits the endpoint URL into what the request is sent to and what is signed. */
@@ -241,51 +268,144 @@ endpoint_parts(struct call *k, const char *url)
 	return ret;
 }
 
-void
-ec2_submit(struct ec2 *c, const char *region, const char *action, jv params,
-    void (*done)(const struct ec2_result *, void *), void *arg)
+/*
+ * A call of action in region (NULL: the client's) with params (consumed; NULL with build, which
+ * makes them when the call starts). Returns NULL when the call cannot be made at all (no region,
+ * a region that is no region name, an endpoint that cannot be parsed): done has then run with
+ * the error, and nothing was sent.
+ */
+static struct call *
+call_new(struct ec2 *c, struct http_pool *pool, const char *region, const char *action,
+    jv params, jv (*build)(void *), void (*done)(const struct ec2_result *, void *), void *arg)
 {
 	struct call *k;
-	char *url, *msg = NULL;
+	char *url;
 
-	if (c->pool == NULL)
-		c->pool = http_pool_new(c->max);
 	k = xcalloc(1, sizeof(*k));
 	k->ec2 = c;
-	k->pool = c->pool;
+	k->pool = pool;
 	k->done = done;
 	k->arg = arg;
+	k->build = build;
 	k->action = xstrdup(action);
-	k->params = jv_copy(params);	/* ec2query_body() consumes params */
+	k->params = params;
+	if ((k->op = ec2model_operation("ec2", action)) == NULL)
+		errx(EXIT_FAIL, "%s: no such operation in the EC2 model", action);
 	if (region == NULL)
 		region = c->region;
 	if (region == NULL) {
-		jv_free(params);
 		fail_early(k, "NoRegion", "no region: use --region, AWS_REGION or a profile's region");
-		return;
+		return NULL;
 	}
 	k->region = xstrdup(region);
-	if ((k->op = ec2model_operation("ec2", action)) == NULL)
-		errx(EXIT_FAIL, "%s: no such operation in the EC2 model", action);
-	if ((k->body = ec2query_body(k->op, params, &msg)) == NULL) {
+	if ((url = aws_service_url("ec2", region, c->endpoint)) == NULL) {
+		fail_early(k, "InvalidRegion", "not a region name: nothing sent");
+		return NULL;
+	}
+	if (endpoint_parts(k, url) == -1) {
+		free(url);
+		fail_early(k, "InvalidEndpoint", "the endpoint URL cannot be parsed");
+		return NULL;
+	}
+	free(url);
+	k->job.done = finished;
+	k->job.arg = k;
+	return k;
+}
+
+/* Sends k's first attempt: its body from its params (made now, with build). */
+static void
+call_begin(struct call *k)
+{
+	char *msg = NULL;
+
+	if (k->build != NULL) {
+		jv_free(k->params);
+		k->params = k->build(k->arg);
+	}
+	/* ec2query_body() consumes what it is given; k keeps params for the audit log. */
+	if ((k->body = ec2query_body(k->op, jv_copy(k->params), &msg)) == NULL) {
 		fail_early(k, "InvalidParameter", msg);
 		free(msg);
 		return;
 	}
 	k->bodylen = strlen(k->body);
-	if ((url = aws_service_url("ec2", region, c->endpoint)) == NULL) {
-		fail_early(k, "InvalidRegion", "not a region name: nothing sent");
-		return;
-	}
-	if (endpoint_parts(k, url) == -1) {
-		free(url);
-		fail_early(k, "InvalidEndpoint", "the endpoint URL cannot be parsed");
-		return;
-	}
-	free(url);
-	k->job.done = finished;
-	k->job.arg = k;
 	attempt(k);
+}
+
+static void
+call_start(struct runq_task *t)
+{
+	call_begin((struct call *)t);
+}
+
+/* The call was never sent: an interrupt came while it waited in the queue. */
+static void
+call_interrupted(struct runq_task *t)
+{
+	struct call *k = (struct call *)t;
+
+	k->scheduled = 0;
+	fail_early(k, INTERRUPTED, "not sent: interrupted");
+}
+
+/* Queues k behind gate (or none): it starts when a slot is free and the gate is open. */
+static void
+call_queue(struct ec2 *c, struct call *k, struct runq_gate *gate)
+{
+	k->scheduled = 1;
+	k->task.start = call_start;
+	k->task.interrupted = call_interrupted;
+	k->task.gate = gate;
+	runq_add(c->runq, &k->task);
+}
+
+static struct http_pool *
+pool_of(struct ec2 *c)
+{
+	/* The queue bounds the calls in flight: the pool runs what it is given. */
+	if (c->pool == NULL)
+		c->pool = http_pool_new(c->max);
+	return c->pool;
+}
+
+void
+ec2_submit(struct ec2 *c, const char *region, const char *action, jv params,
+    void (*done)(const struct ec2_result *, void *), void *arg)
+{
+	struct call *k;
+
+	if ((k = call_new(c, pool_of(c), region, action, params, NULL, done, arg)) != NULL)
+		call_queue(c, k, NULL);
+}
+
+void
+ec2_submit_behind(struct ec2 *c, struct runq_gate *gate, const char *region,
+    const char *action, jv (*params)(void *), void (*done)(const struct ec2_result *, void *),
+    void *arg)
+{
+	struct call *k;
+
+	if ((k = call_new(c, pool_of(c), region, action, jv_null(), params, done, arg)) != NULL)
+		call_queue(c, k, gate);
+}
+
+int
+ec2_interrupted(const char *code)
+{
+	return code != NULL && strcmp(code, INTERRUPTED) == 0;
+}
+
+void
+ec2_finish_queued(struct ec2 *c)
+{
+	runq_finish_queued(c->runq);
+}
+
+void
+ec2_open(struct ec2 *c, struct runq_gate *gate)
+{
+	runq_open(c->runq, gate);
 }
 
 /* Signs and queues the next attempt of k. */
@@ -434,7 +554,9 @@ finished(struct http_job *job, void *arg)
 	free(diag);
 }
 
+/* A listing: one slot in the queue for all its pages, so that an interrupt never cuts it short. */
 struct pager {
+	struct runq_task task;
 	struct ec2	*ec2;
 	char		*region;
 	char		*action;
@@ -444,10 +566,34 @@ struct pager {
 	void		*arg;
 };
 
+static void	page_done(const struct ec2_result *, void *);
+
+/* Asks for the page params (consumed) name. */
+static void
+page(struct pager *p, jv params)
+{
+	struct call *k;
+
+	k = call_new(p->ec2, pool_of(p->ec2), p->region, p->action, params, NULL, page_done, p);
+	if (k != NULL)
+		call_begin(k);
+}
+
+static void
+pager_free(struct pager *p)
+{
+	jv_free(p->acc);
+	jv_free(p->params);
+	free(p->region);
+	free(p->action);
+	free(p);
+}
+
 static void
 page_done(const struct ec2_result *res, void *arg)
 {
 	struct pager *p = arg;
+	struct runq *runq = p->ec2->runq;
 	struct ec2_result all;
 	jv token;
 
@@ -473,8 +619,7 @@ page_done(const struct ec2_result *res, void *arg)
 	}
 	token = jv_object_get(jv_copy(res->out), jv_string("NextToken"));
 	if (jv_get_kind(token) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(token)) > 0) {
-		ec2_submit(p->ec2, p->region, p->action,
-		    jv_object_set(jv_copy(p->params), jv_string("NextToken"), token), page_done, p);
+		page(p, jv_object_set(jv_copy(p->params), jv_string("NextToken"), token));
 		return;
 	}
 	jv_free(token);
@@ -482,11 +627,29 @@ page_done(const struct ec2_result *res, void *arg)
 	all.out = p->acc;
 	p->done(&all, p->arg);
 out:
-	jv_free(p->acc);
-	jv_free(p->params);
-	free(p->region);
-	free(p->action);
-	free(p);
+	pager_free(p);
+	runq_end(runq);
+}
+
+static void
+pager_start(struct runq_task *t)
+{
+	struct pager *p = (struct pager *)t;
+
+	page(p, jv_copy(p->params));
+}
+
+static void
+pager_interrupted(struct runq_task *t)
+{
+	struct pager *p = (struct pager *)t;
+	struct ec2_result res;
+
+	early_result(&res, p->region != NULL ? p->region : p->ec2->region, p->action,
+	    INTERRUPTED, "not sent: interrupted");
+	p->done(&res, p->arg);
+	free((char *)res.diag);
+	pager_free(p);
 }
 
 void
@@ -503,14 +666,21 @@ ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
 	p->acc = jv_object();
 	p->done = done;
 	p->arg = arg;
-	ec2_submit(c, region, action, jv_copy(params), page_done, p);
+	p->task.start = pager_start;
+	p->task.interrupted = pager_interrupted;
+	runq_add(c->runq, &p->task);
 }
 
 void
 ec2_run(struct ec2 *c)
 {
+	runq_pump(c->runq);
 	if (c->pool != NULL)
 		http_pool_run(c->pool);
+	/* Only a gate never opened leaves calls queued with nothing running. */
+	if (runq_queued(c->runq) > 0)
+		errx(EXIT_FAIL, "internal error: %d calls wait behind a gate never opened",
+		    runq_queued(c->runq));
 }
 
 struct sync {
@@ -534,8 +704,9 @@ sync_done(const struct ec2_result *res, void *arg)
 jv
 ec2_call(struct ec2 *c, const char *region, const char *action, jv params, const char **code)
 {
-	struct http_pool *saved = c->pool, *pool;
+	struct http_pool *pool;
 	struct sync s = { jv_invalid(), c };
+	struct call *k;
 
 	/* A call from inside a callback gets a pool of its own. */
 	if (c->insync)
@@ -545,10 +716,10 @@ ec2_call(struct ec2 *c, const char *region, const char *action, jv params, const
 			c->sync = http_pool_new(1);
 		pool = c->sync;
 	}
+	/* Not queued: a synchronous call runs now, in its caller's slot. */
 	c->insync++;
-	c->pool = pool;
-	ec2_submit(c, region, action, params, sync_done, &s);
-	c->pool = saved;
+	if ((k = call_new(c, pool, region, action, params, NULL, sync_done, &s)) != NULL)
+		call_begin(k);
 	http_pool_run(pool);
 	c->insync--;
 	if (pool != c->sync)

@@ -23,6 +23,7 @@ struct ec2_result {
 };
 
 struct ec2;
+struct runq_gate;
 
 /*
  * A client for the region and endpoint given on the command line (either may be NULL: then
@@ -40,21 +41,47 @@ const char	*ec2_region(struct ec2 *);
  * Queues a call. Consumes params (the action's input in the CLI's JSON form, e.g.
  * {"Owners":["self"],"MaxResults":1000}). done runs from ec2_run() with the result, which is
  * valid only during the callback (take jv_copy(res->out) to keep the output); it may queue more
- * calls (the next page). region NULL means ec2_region().
+ * calls. region NULL means ec2_region().
+ *
+ * Every filter's calls go through one queue (lib/core/runq.h): at most max (-P) in flight,
+ * started in the order they were queued; a call holds its slot through its retries. Once a
+ * signal has come (intr_catch()), no queued call starts: each gets done with the code
+ * "Interrupted" (nothing was sent, nothing is in the audit log), while those in flight finish.
+ * A call that cannot be made at all (no region, a region that is no region name) gets done
+ * at once, before ec2_submit() returns, and takes no slot.
  */
 void	ec2_submit(struct ec2 *, const char *region, const char *action, jv params,
 	    void (*done)(const struct ec2_result *, void *arg), void *arg);
 
 /*
+ * As ec2_submit(), but the call waits behind gate, in its place in the queue, until ec2_open()
+ * opens it; and its params are made by params(arg) when it starts, not now, so that they can
+ * depend on what the calls before it answered.
+ */
+void	ec2_submit_behind(struct ec2 *, struct runq_gate *gate, const char *region,
+	    const char *action, jv (*params)(void *arg),
+	    void (*done)(const struct ec2_result *, void *arg), void *arg);
+
+/* Makes c's queue a cleanup's: queued calls start even after an interrupt (runq_finish_queued()). */
+void	ec2_finish_queued(struct ec2 *c);
+
+/* Opens gate: the calls behind it may start. */
+void	ec2_open(struct ec2 *, struct runq_gate *gate);
+
+/*
  * Queues a listing: action is called page by page (NextToken) until the last page, and done runs
  * once, with out holding every page's lists concatenated (every page's "Images" arrays in one).
- * If any page fails after retries, done gets that failure and no output. Consumes params.
+ * If any page fails after retries, done gets that failure and no output. Consumes params. A
+ * listing takes one slot in the queue for all its pages: an interrupt never cuts it short.
  */
 void	ec2_submit_all(struct ec2 *, const char *region, const char *action, jv params,
 	    void (*done)(const struct ec2_result *, void *arg), void *arg);
 
-/* Runs queued calls, at most max at once, until none is left. */
+/* Runs queued calls, at most max at once, until none is left (or, interrupted, none runs). */
 void	ec2_run(struct ec2 *);
+
+/* 1 if code is the one a call gets when an interrupt kept it from being sent ("Interrupted"). */
+int	ec2_interrupted(const char *code);
 
 /*
  * One call, synchronously. Consumes params. Returns the output (the caller owns it), or

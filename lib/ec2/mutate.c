@@ -100,7 +100,7 @@ outcome_clear(struct outcome *o)
 	free(o->reason);
 	free(o->request_id);
 	o->reason = o->request_id = NULL;
-	o->status = NULL;
+	o->status = RESULT_NONE;
 }
 
 void
@@ -110,21 +110,25 @@ outcome_set(struct outcome *o, const struct ec2_result *res, int dryrun)
 	if (res->request_id != NULL)
 		o->request_id = xstrdup(res->request_id);
 	if (res->code == NULL)
-		o->status = "done";
+		o->status = RESULT_DONE;
 	else if (dryrun && strcmp(res->code, "DryRunOperation") == 0)
-		o->status = "dry-run";
+		o->status = RESULT_DRYRUN;
+	else if (ec2_interrupted(res->code)) {
+		o->status = RESULT_INTERRUPTED;
+		o->reason = xstrdup("interrupted before its call was sent");
+	}
 	else if (ec2_gone(res->code)) {
-		o->status = "skipped";
+		o->status = RESULT_SKIPPED;
 		xasprintf(&o->reason, "already gone: %s: %s", res->code,
 		    res->message != NULL ? res->message : "");
 	} else {
-		o->status = "failed";
+		o->status = RESULT_FAILED;
 		o->reason = xstrdup(res->diag);
 	}
 }
 
 void
-outcome_set_reason(struct outcome *o, const char *status, const char *reason)
+outcome_set_reason(struct outcome *o, enum result_status status, const char *reason)
 {
 	outcome_clear(o);
 	o->status = status;
@@ -135,7 +139,7 @@ int
 mutate_print(struct mrec *recs, size_t n, const char *action, jv (*update)(jv, void *),
     void *arg)
 {
-	const char *st;
+	enum result_status st;
 	size_t i;
 	int status = EXIT_OK;
 	jv rec;
@@ -143,10 +147,10 @@ mutate_print(struct mrec *recs, size_t n, const char *action, jv (*update)(jv, v
 	for (i = 0; i < n; i++) {
 		rec = recs[i].rec;
 		/* A record no call decided (none can be left so) is not claimed done. */
-		st = recs[i].o.status != NULL ? recs[i].o.status : "failed";
-		if (update != NULL && (strcmp(st, "done") == 0 || strcmp(st, "dry-run") == 0))
+		st = recs[i].o.status;
+		if (update != NULL && (st == RESULT_DONE || st == RESULT_DRYRUN))
 			rec = update(rec, arg);
-		if (strcmp(st, "failed") == 0)
+		if (st == RESULT_NONE || st == RESULT_FAILED || st == RESULT_INTERRUPTED)
 			status = EXIT_FAIL;
 		out_record(rec_result(rec, action, st, recs[i].o.reason, recs[i].o.request_id));
 		outcome_clear(&recs[i].o);

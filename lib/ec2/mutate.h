@@ -4,6 +4,8 @@
 
 #include <jv.h>
 
+#include "record.h"
+
 struct ec2_result;
 struct jsonl;
 
@@ -12,20 +14,21 @@ int	ec2_gone(const char *code);
 
 /* What became of one record. */
 struct outcome {
-	const char	*status;	/* "done", "dry-run", "skipped" or "failed" */
+	enum result_status	 status;
 	char		*reason;
 	char		*request_id;
 };
 
 /*
- * Judges a call's result: success is "done"; DryRunOperation under --dry-run is "dry-run"; a
- * resource already gone is "skipped"; anything else is "failed" with the diagnostic as reason.
- * Replaces what o held. Prints nothing: the caller reports each failed call once.
+ * Judges a call's result: success is done; DryRunOperation under --dry-run is dry-run; a
+ * resource already gone is skipped; a call an interrupt kept from being sent is interrupted;
+ * anything else is failed with the diagnostic as reason. Replaces what o held. Prints nothing:
+ * the caller reports each failed call once.
  */
 void	outcome_set(struct outcome *, const struct ec2_result *, int dryrun);
 
 /* Sets o to status and a copy of reason (may be NULL), without a call. */
-void	outcome_set_reason(struct outcome *, const char *status, const char *reason);
+void	outcome_set_reason(struct outcome *, enum result_status status, const char *reason);
 
 /* One record of a mutating filter: as read, and what became of it. */
 struct mrec {
@@ -54,7 +57,8 @@ const char	*mrec_region(const struct mrec *);
 /*
  * Prints every record in input order with its Result, after update (if not NULL) has consumed and
  * returned each record that is done or dry-run, in the state it now has or would have. Consumes
- * the records and frees the array. Returns EXIT_FAIL if any record failed, else EXIT_OK.
+ * the records and frees the array. Returns EXIT_FAIL if any record failed or was interrupted,
+ * else EXIT_OK.
  */
 int		 mutate_print(struct mrec *, size_t n, const char *action,
 		    jv (*update)(jv rec, void *arg), void *arg);

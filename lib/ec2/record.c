@@ -145,12 +145,40 @@ rec_tag(jv rec, const char *key)
 	return s;
 }
 
+static const char *const result_names[] = {
+	[RESULT_NONE] = "failed",
+	[RESULT_DONE] = "done",
+	[RESULT_DRYRUN] = "dry-run",
+	[RESULT_SKIPPED] = "skipped",
+	[RESULT_FAILED] = "failed",
+	[RESULT_INTERRUPTED] = "interrupted",
+};
+
+const char *
+result_name(enum result_status r)
+{
+	return (size_t)r < sizeof(result_names) / sizeof(result_names[0]) ? result_names[r] :
+	    "failed";
+}
+
+int
+rec_failed(jv rec)
+{
+	jv result = jv_object_get(jv_copy(rec), jv_string("Result"));
+	const char *s = jv_get_kind(result) == JV_KIND_OBJECT ? rec_str(result, "Status") : NULL;
+	int failed = s != NULL && (strcmp(s, result_name(RESULT_FAILED)) == 0 ||
+	    strcmp(s, result_name(RESULT_INTERRUPTED)) == 0);
+
+	jv_free(result);
+	return failed;
+}
+
 jv
-rec_result(jv rec, const char *action, const char *status, const char *reason,
+rec_result(jv rec, const char *action, enum result_status status, const char *reason,
     const char *request_id)
 {
 	jv r = JV_OBJECT(jv_string("Action"), jv_string(action), jv_string("Status"),
-	    jv_string(status));
+	    jv_string(result_name(status)));
 
 	if (reason != NULL)
 		r = jv_object_set(r, jv_string("Reason"), jv_string(reason));

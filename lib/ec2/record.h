@@ -36,12 +36,30 @@ jv		 rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defr
 /* Borrows rec. The value of the tag key in rec's Tags, or NULL. Lives as long as rec does. */
 const char	*rec_tag(jv rec, const char *key);
 
+/* What became of a record: the Status of its Result. */
+enum result_status {
+	RESULT_NONE,		/* not decided yet: printed as "failed", never claimed done */
+	RESULT_DONE,		/* "done" */
+	RESULT_DRYRUN,		/* "dry-run": EC2 said DryRunOperation, it would have been done */
+	RESULT_SKIPPED,		/* "skipped": nothing to do, or refused for a reason */
+	RESULT_FAILED,		/* "failed" */
+	RESULT_INTERRUPTED	/* "interrupted": a signal came before its call was sent */
+};
+
+/* The Status that r is printed as. */
+const char	*result_name(enum result_status r);
+
+/*
+ * Borrows rec. 1 if rec carries the Result of an earlier filter whose step did not happen: its
+ * Status is "failed" or "interrupted". Such a record is passed on as it is, not acted on.
+ */
+int		 rec_failed(jv rec);
+
 /*
  * Consumes rec. Returns rec with "Result":{"Action","Status","Reason","RequestId"}, replacing any
- * earlier Result; reason and request_id are left out when NULL. Status is one of "done",
- * "dry-run", "skipped", "failed".
+ * earlier Result; reason and request_id are left out when NULL.
  */
-jv		 rec_result(jv rec, const char *action, const char *status, const char *reason,
+jv		 rec_result(jv rec, const char *action, enum result_status status, const char *reason,
 		    const char *request_id);
 
 /*
