@@ -47,14 +47,6 @@ static struct {
 	size_t		 n, cap;
 } cf;
 
-static const char *
-env(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 int
 awsconfig_env_true(const char *name)
 {

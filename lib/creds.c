@@ -58,14 +58,6 @@ static struct held	current;
 static int		have;
 static int64_t		retry_at;	/* after a failed refresh, not before this */
 
-static const char *
-env(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 static void
 wipe(char *s)
 {

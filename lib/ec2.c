@@ -85,14 +85,6 @@ listed(const char *const *list, const char *code)
 	return 0;
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 struct ec2 *
 ec2_new(const char *region, const char *endpoint, int max)
 {

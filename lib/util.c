@@ -1,4 +1,4 @@
-/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, the environment, --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +90,14 @@ parse_num(const char *s, long long min, long long max, const char *option)
 	if (*s == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max)
 		errx(EXIT_USAGE, "%s: bad value '%s' (expected %lld..%lld)", option, s, min, max);
 	return v;
+}
+
+const char *
+env(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? s : NULL;
 }
 
 void

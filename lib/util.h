@@ -1,4 +1,4 @@
-/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, the environment, --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
@@ -26,6 +26,9 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
  * "PROG: OPTION: bad value 'S' (expected MIN..MAX)" and exit EXIT_USAGE.
  */
 long long parse_num(const char *s, long long min, long long max, const char *option);
+
+/* The value of the environment variable name, or NULL when it is unset or empty (as the SDKs read it). */
+const char *env(const char *name);
 
 /* Print "PROG (amicycle) VERSION" on stdout and exit 0. */
 void	 print_version(void) __attribute__((noreturn));
