@@ -304,3 +304,24 @@ http_pool_free(struct http_pool *p)
 	curl_multi_cleanup(p->multi);
 	free(p);
 }
+
+int
+http_url_split(const char *url, char **scheme, char **host, char **path)
+{
+	const char *h, *p;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		h = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		h = url + 7;
+	else
+		return -1;
+	p = h + strcspn(h, "/?#");
+	/* No user@ before the host: it would hide where the request really goes. */
+	if (p == h || *p == '?' || *p == '#' || memchr(h, '@', p - h) != NULL)
+		return -1;
+	*scheme = xstrndup(url, h - 3 - url);
+	*host = xstrndup(h, p - h);
+	*path = xstrdup(*p == '/' ? p : "/");
+	return 0;
+}

@@ -72,6 +72,12 @@ void			 http_pool_add(struct http_pool *, struct http_job *);
 void			 http_pool_run(struct http_pool *);
 void			 http_pool_free(struct http_pool *);
 
+/*
+ * Splits an http(s) URL into scheme, host[:port] and path ("/" if none), malloc'ed; -1 if it is
+ * not one, or has user@ before the host.
+ */
+int	http_url_split(const char *url, char **scheme, char **host, char **path);
+
 /* Milliseconds on a monotonic clock. */
 int64_t	http_now_ms(void);
 

@@ -1,0 +1,120 @@
+/* creds_container.c: credentials from the container credentials endpoint (ECS, EKS Pod Identity). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+
+#include "creds_provider.h"
+#include "http.h"
+#include "util.h"
+
+#define CONTAINER_HOST		"http://169.254.170.2"
+#define CONTAINER_TIMEOUT_MS	5000
+
+/* 1 if an http FULL_URI points where the SDKs allow plain http: loopback or the container hosts. */
+static int
+container_host_ok(const char *host)
+{
+	static const char *const ok[] = { "localhost", "::1", "169.254.170.2", "169.254.170.23",
+	    "fd00:ec2::23" };
+	const char *name = host, *rest;
+	char buf[64];
+	struct in_addr a;
+	size_t i, n;
+
+	if (*host == '[') {
+		name = host + 1;
+		if ((rest = strchr(name, ']')) == NULL)
+			return 0;
+		n = rest++ - name;
+	} else {
+		n = strcspn(host, ":");
+		rest = host + n;
+	}
+	if ((*rest != '\0' && *rest != ':') || strspn(rest + (*rest == ':'), "0123456789") !=
+	    strlen(rest + (*rest == ':')) || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcasecmp(buf, ok[i]) == 0)
+			return 1;
+	return inet_pton(AF_INET, buf, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int
+creds_container(struct chain *ch, struct held *out, char **errmsg)
+{
+	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *tokfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *why, *lines[3] = { "Accept: application/json", NULL, NULL };
+	char *url, *scheme = NULL, *host = NULL, *path = NULL, *token = NULL, *auth = NULL;
+	struct http_request req = { 0 };
+	struct http_response resp = { 0 };
+	int ret = -1;
+
+	if (rel != NULL)
+		xasprintf(&url, "%s%s%s", CONTAINER_HOST, *rel == '/' ? "" : "/", rel);
+	else if (full != NULL)
+		url = xstrdup(full);
+	else {
+		creds_tried(ch,
+		    "container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI unset)");
+		return 0;
+	}
+	if (http_url_split(url, &scheme, &host, &path) == -1) {
+		creds_fail(errmsg,
+		    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
+		goto out;
+	}
+	if (rel == NULL && strcasecmp(scheme, "https") != 0 && !container_host_ok(host)) {
+		creds_fail(errmsg,
+		    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to "
+		    "a loopback or container host, not %s", host);
+		goto out;
+	}
+	if (tokfile != NULL) {
+		if ((token = creds_slurp(tokfile)) == NULL) {
+			creds_fail(errmsg,
+			    "container: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", tokfile,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN") != NULL) {
+		token = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	}
+	if (token != NULL) {
+		if (strpbrk(token, "\r\n") != NULL) {
+			creds_fail(errmsg, "container: the authorization token has a line break");
+			goto out;
+		}
+		xasprintf(&auth, "Authorization: %s", token);
+		lines[1] = auth;
+	}
+	req.method = "GET";
+	req.url = url;
+	req.headers = lines;
+	req.timeout_ms = CONTAINER_TIMEOUT_MS;
+	req.no_proxy = rel != NULL || strcasecmp(scheme, "https") != 0;
+	/* The URL is the credentials' address: messages name only its host. */
+	if (http_do(&req, &resp) == -1)
+		creds_fail(errmsg, "container: %s: %s", host, resp.error);
+	else if (resp.status != 200)
+		creds_fail(errmsg, "container: %s: HTTP %ld", host, resp.status);
+	else if (creds_json(resp.body, resp.len, "Token", "container", out, &why) == -1)
+		creds_fail(errmsg, "container: %s: %s", host, why);
+	else
+		ret = 1;
+out:
+	creds_response_wipe(&resp);
+	creds_wipe(token);
+	creds_wipe(auth);
+	free(url);
+	free(scheme);
+	free(host);
+	free(path);
+	return ret;
+}
