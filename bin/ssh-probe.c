@@ -161,19 +161,6 @@ set_state(struct target *t, int state)
 	pthread_mutex_unlock(&lock);
 }
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = ms % 1000 * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static int64_t
 min64(int64_t a, int64_t b)
 {

@@ -17,17 +17,9 @@
 #include "ec2query.h"
 #include "ec2xml.h"
 #include "http.h"
+#include "retry.h"
 #include "sigv4.h"
 #include "util.h"
-
-/*
- * The SDKs' standard retry mode: a token bucket of 500, a retry costs 5 (10 after a timeout),
- * a success returns what its retries took, or 1.
- */
-#define QUOTA_MAX		500
-#define QUOTA_COST		5
-#define QUOTA_TIMEOUT_COST	10
-#define BACKOFF_MAX_MS		20000
 
 #define CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
 
@@ -35,8 +27,7 @@ struct ec2 {
 	char			*region;
 	char			*endpoint;	/* NULL: https://ec2.REGION.amazonaws.com */
 	int			 max;
-	int			 max_attempts;
-	int			 quota;
+	struct retry		 retry;		/* the SDKs' standard mode, for all calls */
 	struct http_pool	*pool;		/* ec2_submit/ec2_run */
 	struct http_pool	*sync;		/* ec2_call, which may run inside a callback */
 	int			 insync;
@@ -64,32 +55,10 @@ struct call {
 	void			*arg;
 };
 
-/* Error codes the SDKs retry: throttling first, then transient service faults. */
-static const char *const throttles[] = {
-	"RequestLimitExceeded", "Throttling", "ThrottlingException", "ThrottledException",
-	"RequestThrottledException", "TooManyRequestsException", "ProvisionedThroughputExceededException",
-	"TransactionInProgressException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException", "BandwidthLimitExceeded", NULL
-};
-static const char *const transients[] = {
-	"RequestTimeout", "RequestTimeoutException", "InternalError", "Unavailable",
-	"ServiceUnavailable", NULL
-};
-
-static int
-listed(const char *const *list, const char *code)
-{
-	for (; code != NULL && *list != NULL; list++)
-		if (strcmp(*list, code) == 0)
-			return 1;
-	return 0;
-}
-
 struct ec2 *
 ec2_new(const char *region, const char *endpoint, int max)
 {
 	struct ec2 *c;
-	const char *v, *mode;
 	char *msg = NULL;
 
 	if (awsconfig_check(&msg) == -1)
@@ -107,21 +76,8 @@ ec2_new(const char *region, const char *endpoint, int max)
 	}
 	http_set_ca_bundle(awsconfig_ca_bundle());
 
-	if ((mode = env("AWS_RETRY_MODE")) == NULL)
-		mode = awsconfig_get(NULL, "retry_mode");
-	if (mode != NULL && strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
-	    strcmp(mode, "legacy") != 0)
-		errx(EXIT_USAGE, "retry mode '%s': not standard, adaptive or legacy", mode);
-	/* legacy mode makes 5 attempts by default; standard and adaptive 3. */
-	c->max_attempts = mode != NULL && strcmp(mode, "legacy") == 0 ? 5 : 3;
-	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL)
-		c->max_attempts = (int)parse_num(v, 1, 100, "AWS_MAX_ATTEMPTS");
-	else if ((v = awsconfig_get(NULL, "max_attempts")) != NULL)
-		c->max_attempts = (int)parse_num(v, 1, 100, "max_attempts");
-
-	c->quota = QUOTA_MAX;
+	retry_init(&c->retry);
 	c->max = max > 0 ? max : 1;
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	return c;
 }
 
@@ -327,23 +283,14 @@ attempt(struct call *k)
 	http_pool_add(k->pool, &k->job);
 }
 
-/* Queues another attempt after the SDKs' back-off, if attempts and the retry quota allow. */
+/* Queues another attempt after the SDKs' back-off, if the outcome, attempts and quota allow. */
 static int
-retry(struct call *k, int timeout)
+retry(struct call *k, enum retry_kind kind)
 {
-	struct ec2 *c = k->ec2;
-	int cost = timeout ? QUOTA_TIMEOUT_COST : QUOTA_COST;
-	int64_t cap, delay;
+	int64_t delay;
 
-	if (k->attempt >= c->max_attempts || c->quota < cost)
+	if ((delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost)) < 0)
 		return 0;
-	c->quota -= cost;
-	k->cost += cost;
-	/* random() * min(2^(attempt - 1), 20) seconds */
-	cap = k->attempt - 1 < 15 ? (int64_t)1000 << (k->attempt - 1) : BACKOFF_MAX_MS;
-	if (cap > BACKOFF_MAX_MS)
-		cap = BACKOFF_MAX_MS;
-	delay = (int64_t)((double)random() / ((double)RAND_MAX + 1) * (double)cap);
 	http_response_free(&k->job.resp);
 	k->job.start_ms = http_now_ms() + delay;
 	attempt(k);
@@ -362,7 +309,7 @@ finished(struct http_job *job, void *arg)
 
 	memset(&res, 0, sizeof(res));
 	if (job->rc == -1) {
-		if (r->transient && retry(k, r->timedout))
+		if (retry(k, retry_classify(job->rc, r, NULL)))
 			return;
 		code = xstrdup("RequestError");
 		message = xstrdup(r->error);
@@ -383,20 +330,15 @@ finished(struct http_job *job, void *arg)
 			code = xstrdup(status);
 			xasprintf(&message, "HTTP status %ld without an EC2 error", r->status);
 		}
-		if ((listed(throttles, code) || listed(transients, code) || r->status == 500 ||
-		    r->status == 502 || r->status == 503 || r->status == 504) && retry(k, 0)) {
+		if (retry(k, retry_classify(job->rc, r, code))) {
 			free(code);
 			free(message);
 			free(reqid);
 			return;
 		}
 	}
-	if (code == NULL) {
-		/* A success pays back what its retries took from the quota, or one token. */
-		c->quota += k->cost > 0 ? k->cost : 1;
-		if (c->quota > QUOTA_MAX)
-			c->quota = QUOTA_MAX;
-	}
+	if (code == NULL)
+		retry_success(&c->retry, k->cost);
 	if (reqid == NULL && r->request_id != NULL)
 		reqid = xstrdup(r->request_id);
 	if (code != NULL) {

@@ -1,4 +1,4 @@
-/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, the environment, --version. */
+/* util.c: exit statuses, allocation that cannot fail, number parsing, env(), sleep_ms(), --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -98,6 +99,19 @@ env(const char *name)
 	const char *s = getenv(name);
 
 	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = ms % 1000 * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 void

@@ -1,4 +1,4 @@
-/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, the environment, --version. */
+/* util.h: exit statuses, allocation that cannot fail, number parsing, env(), sleep_ms(), --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
@@ -28,7 +28,10 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
 long long parse_num(const char *s, long long min, long long max, const char *option);
 
 /* The value of the environment variable name, or NULL when it is unset or empty (as the SDKs read it). */
-const char *env(const char *name);
+const char	*env(const char *name);
+
+/* Sleeps ms milliseconds (none if ms <= 0), the whole time even if signals arrive. */
+void	 sleep_ms(int64_t ms);
 
 /* Print "PROG (amicycle) VERSION" on stdout and exit 0. */
 void	 print_version(void) __attribute__((noreturn));
