@@ -13,6 +13,7 @@
 #include "creds.h"
 #include "creds_provider.h"
 #include "http.h"
+#include "retry.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -22,6 +23,19 @@
 static struct held	current;
 static int		have;
 static int64_t		retry_at;	/* after a failed refresh, not before this */
+
+struct retry *
+creds_retry(void)
+{
+	static struct retry r;
+	static int ready;
+
+	if (!ready) {
+		retry_init(&r);
+		ready = 1;
+	}
+	return &r;
+}
 
 void
 creds_wipe(char *s)

@@ -35,7 +35,9 @@ struct aws_creds {
  * awsconfig_region(), else the global endpoint signed for us-east-1. awsconfig_endpoint("STS")
  * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile) replaces the URL. Requests go through
  * lib/http.h as the caller set it up (http_set_ca_bundle()); instance metadata and container
- * credentials never through a proxy.
+ * credentials never through a proxy. STS, IMDS and container requests are retried as EC2's are
+ * (lib/retry.h: AWS_MAX_ATTEMPTS, throttling and transient errors, the back-off slept), except an
+ * IMDS token request that gets no answer at all: that is no IMDS, and the chain ends at once.
  *
  * Not supported: SSO profiles, mfa_serial (a filter cannot prompt), IMDSv1.
  *

@@ -8,6 +8,7 @@
 #include "awsconfig.h"
 #include "creds_provider.h"
 #include "http.h"
+#include "retry.h"
 #include "util.h"
 
 #define IMDS_HOST		"http://169.254.169.254"
@@ -59,7 +60,12 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	req.headers = lines;
 	req.timeout_ms = IMDS_TOKEN_TIMEOUT_MS;
 	req.no_proxy = 1;
-	if (http_do(&req, &resp) == -1 || resp.status != 200 || resp.len == 0) {
+	/*
+	 * A token PUT that gets no answer at all means no IMDS (not on EC2): that is not retried, so
+	 * the chain ends at once; an IMDS that answers 5xx is busy, and is given the retries.
+	 */
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 0) == -1 || resp.status != 200 ||
+	    resp.len == 0) {
 		/* No IMDS (not on EC2, or IMDS off): the chain ends here without credentials. */
 		if (resp.status == 0)
 			creds_tried(ch, "imds (%s: %s)", root, resp.error);
@@ -79,7 +85,7 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/", root);
 	req.url = url;
-	if (http_do(&req, &resp) == -1) {
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1) == -1) {
 		creds_fail(errmsg, "imds: %s: %s", root, resp.error);
 		goto out;
 	}
@@ -102,7 +108,7 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/%s", root, role);
 	req.url = url;
-	if (http_do(&req, &resp) == -1)
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1) == -1)
 		creds_fail(errmsg, "imds: %s: %s", root, resp.error);
 	else if (resp.status != 200)
 		creds_fail(errmsg, "imds: %s: role %s: HTTP %ld", root, role, resp.status);

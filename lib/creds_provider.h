@@ -52,6 +52,9 @@ int	creds_sts_web_identity(struct chain *, const char *tokenfile, const char *wh
 	    const char *role, const char *session, const char *profile, struct held *out,
 	    char **errmsg);
 
+/* The retry state (the SDKs' standard mode) of every call the providers make, set up on first use. */
+struct retry	*creds_retry(void);
+
 /* Sets h to copies of the strings (token may be NULL or empty: none); fetched is now. */
 void	creds_held_set(struct held *h, const char *source, const char *akid, const char *secret,
 	    const char *token, int64_t expiration);

@@ -11,6 +11,7 @@
 #include "awsconfig.h"
 #include "creds_provider.h"
 #include "http.h"
+#include "retry.h"
 #include "sigv4.h"
 #include "util.h"
 
@@ -173,31 +174,39 @@ one_line(char *s)
 			*s = ' ';
 }
 
+/* The Code of an STS error response (to free), NULL if there is none: what retries go by. */
+static char *
+error_code(const struct http_response *resp)
+{
+	struct stsxml x = { 0 };
+	char *code = NULL;
+
+	if (resp->status != 200 && stsxml_parse(&x, resp->body, resp->len) == 0 && x.code != NULL)
+		code = xstrdup(x.code);
+	stsxml_free(&x);
+	return code;
+}
+
 /*
  * Calls an STS action with the form body, signed with signer's credentials (or unsigned for
- * NULL). Returns 0 with the credentials in out, or -1 and the one-line error.
+ * NULL), retried as the SDKs' standard mode does. Returns 0 with the credentials in out, or -1
+ * and the one-line error.
  */
 static int
 call(struct chain *ch, const char *action, const char *body, const struct aws_creds *signer,
     const char *source, struct held *out, char **errmsg)
 {
 	const char *endpoint = awsconfig_endpoint("STS"), *region = ch->region;
-	char *own = NULL, *scheme = NULL, *host = NULL, *path = NULL, *auth = NULL;
-	char *lines[7] = { NULL };
-	char amzdate[17];
-	struct sigv4_header hdrs[4];
+	const char *rid;
+	char *own = NULL, *scheme = NULL, *host = NULL, *path = NULL, **lines = NULL;
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 	struct stsxml x;
 	int64_t expiration;
-	size_t nh = 0, nl = 0, i;
 	int ret = -1;
 
 	if (endpoint == NULL) {
-		/*
-		 * The SDKs' regional endpoints; with no region, the global one, signed for
-		 * us-east-1.
-		 */
+		/* The SDKs' regional endpoints; with no region, the global one, for us-east-1. */
 		if (region != NULL)
 			xasprintf(&own, "https://sts.%s.amazonaws.com%s/", region,
 			    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
@@ -209,37 +218,13 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 		region = "us-east-1";
 	if (http_url_split(endpoint, &scheme, &host, &path) == -1) {
 		creds_fail(errmsg, "sts: %s: %s: the endpoint is not an http(s) URL without user@",
-		    region,
-		    action);
+		    region, action);
 		goto out;
 	}
-
-	hdrs[nh++] = (struct sigv4_header){ "Host", host };
-	hdrs[nh++] = (struct sigv4_header){ "Content-Type",
-	    "application/x-www-form-urlencoded; charset=utf-8" };
-	for (i = 0; i < nh; i++)
-		xasprintf(&lines[nl++], "%s: %s", hdrs[i].name, hdrs[i].value);
-	if (signer != NULL) {
-		struct sigv4_request sr = {
-			.method = "POST", .path = path, .query = "", .body = body,
-			.bodylen = strlen(body), .region = region, .service = "sts",
-			.amzdate = amzdate, .normalize_path = 1,
-		};
-
-		sigv4_amzdate(time(NULL), amzdate);
-		hdrs[nh++] = (struct sigv4_header){ "X-Amz-Date", amzdate };
-		xasprintf(&lines[nl++], "X-Amz-Date: %s", amzdate);
-		if (signer->session_token != NULL) {
-			hdrs[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
-			    signer->session_token };
-			xasprintf(&lines[nl++], "X-Amz-Security-Token: %s", signer->session_token);
-		}
-		sr.headers = hdrs;
-		sr.nheaders = nh;
-		auth = sigv4_authorization(&sr, signer->access_key_id, signer->secret_access_key);
-		xasprintf(&lines[nl++], "Authorization: %s", auth);
-	}
-	lines[nl] = NULL;
+	lines = sigv4_query_lines(host, path, body, region, "sts", time(NULL),
+	    signer != NULL ? signer->access_key_id : NULL,
+	    signer != NULL ? signer->secret_access_key : NULL,
+	    signer != NULL ? signer->session_token : NULL);
 
 	req.method = "POST";
 	req.url = endpoint;
@@ -247,38 +232,35 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	req.body = body;
 	req.bodylen = strlen(body);
 	req.timeout_ms = STS_TIMEOUT_MS;
-	if (http_do(&req, &resp) == -1) {
+	if (retry_http_do(creds_retry(), &req, &resp, error_code, 1) == -1) {
 		creds_fail(errmsg, "sts: %s: %s: %s: %s", region, action, endpoint, resp.error);
 		goto out;
 	}
 	if (stsxml_parse(&x, resp.body, resp.len) == -1) {
 		creds_fail(errmsg, "sts: %s: %s: HTTP %ld: the response is not XML%s%s%s", region,
-		    action,
-		    resp.status, resp.request_id ? " (request id " : "",
+		    action, resp.status, resp.request_id ? " (request id " : "",
 		    resp.request_id ? resp.request_id : "", resp.request_id ? ")" : "");
 		stsxml_free(&x);
 		goto out;
 	}
 	if (x.requestid == NULL && resp.request_id != NULL)
 		x.requestid = xstrdup(resp.request_id);
+	rid = x.requestid != NULL ? x.requestid : "none";
 	one_line(x.code);
 	one_line(x.message);
 	if (resp.status != 200 || x.code != NULL) {
 		if (x.code != NULL)
 			creds_fail(errmsg, "sts: %s: %s: %s: %s (request id %s)", region, action,
-			    x.code,
-			    x.message ? x.message : "", x.requestid ? x.requestid : "none");
+			    x.code, x.message ? x.message : "", rid);
 		else
 			creds_fail(errmsg, "sts: %s: %s: HTTP %ld (request id %s)", region, action,
-			    resp.status, x.requestid ? x.requestid : "none");
+			    resp.status, rid);
 	} else if (x.akid == NULL || x.secret == NULL || x.token == NULL || x.expiration == NULL) {
 		creds_fail(errmsg, "sts: %s: %s: the response has no Credentials (request id %s)",
-		    region,
-		    action, x.requestid ? x.requestid : "none");
+		    region, action, rid);
 	} else if (creds_parse_expiration(x.expiration, &expiration) == -1) {
 		creds_fail(errmsg, "sts: %s: %s: bad Expiration in the response (request id %s)",
-		    region,
-		    action, x.requestid ? x.requestid : "none");
+		    region, action, rid);
 	} else {
 		creds_held_set(out, source, x.akid, x.secret, x.token, expiration);
 		ret = 0;
@@ -286,9 +268,7 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	stsxml_free(&x);
 out:
 	creds_response_wipe(&resp);
-	for (i = 0; i < nl; i++)
-		creds_wipe(lines[i]);
-	free(auth);
+	sigv4_lines_free(lines);
 	free(own);
 	free(scheme);
 	free(host);

@@ -21,8 +21,6 @@
 #include "sigv4.h"
 #include "util.h"
 
-#define CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
-
 struct ec2 {
 	char			*region;
 	char			*endpoint;	/* NULL: https://ec2.REGION.amazonaws.com */
@@ -237,10 +235,7 @@ static void
 attempt(struct call *k)
 {
 	const struct aws_creds *cr;
-	struct sigv4_header sh[2];
-	struct sigv4_request sr;
-	char *errmsg = NULL, **signed_lines;
-	size_t i, n = 0;
+	char *errmsg = NULL;
 
 	if ((cr = creds_get(k->region, &errmsg)) == NULL) {
 		fail_early(k, "NoCredentials", errmsg != NULL ? errmsg : "no credentials");
@@ -250,30 +245,9 @@ attempt(struct call *k)
 	k->attempt++;
 	free(k->akid);
 	k->akid = xstrdup(cr->access_key_id);
-	sh[0] = (struct sigv4_header){ "Host", k->host };
-	sh[1] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
-	memset(&sr, 0, sizeof(sr));
-	sr.method = "POST";
-	sr.path = k->path;
-	sr.query = "";
-	sr.headers = sh;
-	sr.nheaders = 2;
-	sr.body = k->body;
-	sr.bodylen = k->bodylen;
-	sr.region = k->region;
-	sr.service = "ec2";
-	sr.normalize_path = 1;
-	signed_lines = sigv4_sign_headers(&sr, time(NULL), cr->access_key_id,
-	    cr->secret_access_key, cr->session_token);
 	sigv4_lines_free(k->hdrs);
-	for (n = 0; signed_lines[n] != NULL; n++)
-		;
-	k->hdrs = xcalloc(n + 3, sizeof(*k->hdrs));
-	xasprintf(&k->hdrs[0], "Host: %s", k->host);
-	xasprintf(&k->hdrs[1], "Content-Type: %s", CONTENT_TYPE);
-	for (i = 0; i < n; i++)
-		k->hdrs[i + 2] = signed_lines[i];
-	free(signed_lines);
+	k->hdrs = sigv4_query_lines(k->host, k->path, k->body, k->region, "ec2", time(NULL),
+	    cr->access_key_id, cr->secret_access_key, cr->session_token);
 
 	k->job.req.method = "POST";
 	k->job.req.url = k->url;
