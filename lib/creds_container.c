@@ -4,8 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
-
 #include "creds_provider.h"
 #include "http.h"
 #include "retry.h"
@@ -14,36 +12,9 @@
 #define CONTAINER_HOST		"http://169.254.170.2"
 #define CONTAINER_TIMEOUT_MS	5000
 
-/* 1 if an http FULL_URI points where the SDKs allow plain http: loopback or the container hosts. */
-static int
-container_host_ok(const char *host)
-{
-	static const char *const ok[] = { "localhost", "::1", "169.254.170.2", "169.254.170.23",
-	    "fd00:ec2::23" };
-	const char *name = host, *rest;
-	char buf[64];
-	struct in_addr a;
-	size_t i, n;
-
-	if (*host == '[') {
-		name = host + 1;
-		if ((rest = strchr(name, ']')) == NULL)
-			return 0;
-		n = rest++ - name;
-	} else {
-		n = strcspn(host, ":");
-		rest = host + n;
-	}
-	if ((*rest != '\0' && *rest != ':') || strspn(rest + (*rest == ':'), "0123456789") !=
-	    strlen(rest + (*rest == ':')) || n >= sizeof(buf))
-		return 0;
-	memcpy(buf, name, n);
-	buf[n] = '\0';
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strcasecmp(buf, ok[i]) == 0)
-			return 1;
-	return inet_pton(AF_INET, buf, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
+/* Where the SDKs allow a FULL_URI with plain http, besides loopback addresses. */
+static const char *const container_hosts[] = { "169.254.170.2", "169.254.170.23", "fd00:ec2::23",
+    NULL };
 
 int
 creds_container(struct chain *ch, struct held *out, char **errmsg)
@@ -71,7 +42,7 @@ creds_container(struct chain *ch, struct held *out, char **errmsg)
 		    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
 		goto out;
 	}
-	if (rel == NULL && strcasecmp(scheme, "https") != 0 && !container_host_ok(host)) {
+	if (rel == NULL && strcasecmp(scheme, "https") != 0 && !http_host_loopback(host, container_hosts)) {
 		creds_fail(errmsg,
 		    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to "
 		    "a loopback or container host, not %s", host);

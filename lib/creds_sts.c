@@ -198,7 +198,7 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 {
 	const char *endpoint = awsconfig_endpoint("STS"), *region = ch->region;
 	const char *rid;
-	char *own = NULL, *scheme = NULL, *host = NULL, *path = NULL, **lines = NULL;
+	char *own = NULL, *why = NULL, *scheme = NULL, *host = NULL, *path = NULL, **lines = NULL;
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 	struct stsxml x;
@@ -221,6 +221,9 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 		    region, action);
 		goto out;
 	}
+	/* A configuration error, as with EC2's endpoint: no request is sent, and the exit is 2. */
+	if (own == NULL && http_url_private(endpoint, &why) == -1)
+		errx(EXIT_USAGE, "sts: endpoint URL: %s", why);
 	lines = sigv4_query_lines(host, path, body, region, "sts", time(NULL),
 	    signer != NULL ? signer->access_key_id : NULL,
 	    signer != NULL ? signer->secret_access_key : NULL,

@@ -70,6 +70,8 @@ ec2_new(const char *region, const char *endpoint, int max)
 	if (endpoint != NULL) {
 		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
 			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
+		if (http_url_private(endpoint, &msg) == -1)
+			errx(EXIT_USAGE, "endpoint URL: %s", msg);
 		c->endpoint = xstrdup(endpoint);
 	}
 	http_set_ca_bundle(awsconfig_ca_bundle());

@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #include <curl/curl.h>
 
 #include "http.h"
@@ -324,4 +326,60 @@ http_url_split(const char *url, char **scheme, char **host, char **path)
 	*host = xstrndup(h, p - h);
 	*path = xstrdup(*p == '/' ? p : "/");
 	return 0;
+}
+
+int
+http_host_loopback(const char *host, const char *const *also)
+{
+	const char *name = host, *rest;
+	char buf[64];
+	struct in_addr a;
+	struct in6_addr a6;
+	size_t n;
+
+	if (*host == '[') {
+		name = host + 1;
+		if ((rest = strchr(name, ']')) == NULL)
+			return 0;
+		n = rest++ - name;
+	} else {
+		n = strcspn(host, ":");
+		rest = host + n;
+	}
+	if ((*rest != '\0' && *rest != ':') || strspn(rest + (*rest == ':'), "0123456789") !=
+	    strlen(rest + (*rest == ':')) || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (strcasecmp(buf, "localhost") == 0)
+		return 1;
+	for (; also != NULL && *also != NULL; also++)
+		if (strcasecmp(buf, *also) == 0)
+			return 1;
+	if (inet_pton(AF_INET, buf, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return *host == '[' && inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+http_url_private(const char *url, char **why)
+{
+	char *scheme, *host, *path;
+	int ret = 0;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (http_url_split(url, &scheme, &host, &path) == -1) {
+		xasprintf(why, "not an http(s) URL without user@");
+		return -1;
+	}
+	if (!http_host_loopback(host, NULL)) {
+		xasprintf(why, "http:// to %s: plain http is only allowed to a loopback address "
+		    "(127.0.0.0/8, ::1, localhost); use https://", host);
+		ret = -1;
+	}
+	free(scheme);
+	free(host);
+	free(path);
+	return ret;
 }

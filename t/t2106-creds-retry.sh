@@ -4,24 +4,7 @@
 # standard mode: throttling and transient errors, AWS_MAX_ATTEMPTS), against the local endpoint.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
-
-jq -n '{WebIdentityTokens: ["amicycle-secret-oidc-token-1"],
-	Regions: {"us-east-1": {Images: [{ImageId: "ami-00000000000000001", Name: "one",
-		CreationDate: "2024-01-01T00:00:00.000Z"}]}}}' >seed.json
-echo ami-00000000000000001 >expect.ids
-
-# images ARGS...: the ids ec2-describe lists, one a line, in ids; its stderr in err.
-images () {
-	ec2-describe images --owner self "$@" >out 2>err &&
-	jq -r .ImageId out >ids
-}
-
-# webid CMD...: CMD with web identity (the token file, a role) and no keys in the environment.
-webid () {
-	(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
-	 AWS_WEB_IDENTITY_TOKEN_FILE=$TRASH/token AWS_ROLE_ARN=arn:aws:iam::123456789012:role/ci \
-	 AWS_ROLE_SESSION_NAME=ci-run "$@")
-}
+. "$TEST_DIR"/lib-creds.sh
 
 # imds CMD... / container CMD...: CMD with only IMDSv2, or only container credentials, on the endpoint.
 imds () {
@@ -34,8 +17,8 @@ container () {
 }
 
 test_expect_success 'setup: the local endpoint (EC2, STS, IMDS, container credentials)' '
-	ec2_start seed.json &&
-	printf %s amicycle-secret-oidc-token-1 >token
+	ec2_creds_seed &&
+	ec2_start seed.json
 '
 
 test_expect_success 'a throttled AssumeRoleWithWebIdentity is retried, and succeeds' '
