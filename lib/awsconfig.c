@@ -253,7 +253,7 @@ load_file(enum file file)
 	struct parse p = { .file = file, .path = cf.path[file], .linestart = 1 };
 	int line, rerr;
 
-	if ((p.fp = fopen(p.path, "r")) == NULL) {
+	if ((p.fp = fopen(p.path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		xasprintf(&cf.error, "%s: %s", p.path, strerror(errno));

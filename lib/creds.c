@@ -119,7 +119,7 @@ creds_slurp(const char *path)
 	FILE *fp;
 	int saved;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fp = fopen(path, "re")) == NULL)
 		return NULL;
 	for (;;) {
 		if (len + 4096 + 1 > cap) {

@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 
 #include <curl/curl.h>
@@ -92,6 +94,15 @@ write_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* curl's socket, close-on-exec: a credential_process or ssh the filter starts must not hold it. */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* Prepares easy for req, writing into resp; returns the header list to free afterwards. */
 static struct curl_slist *
 setup(CURL *easy, const struct http_request *req, struct http_response *resp)
@@ -127,6 +138,7 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "amicycle/" AMICYCLE_VERSION);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	if (req->no_proxy)
 		curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
 	if (strcmp(req->method, "POST") == 0 || req->body != NULL) {

@@ -51,8 +51,83 @@ test_expect_success 'STS: web identity over http:// to loopback still works' '
 	test "$(ec2_count AssumeRoleWithWebIdentity)" = 1
 '
 
+# nokeys CMD...: CMD without the keys ec2_start put in the environment, so that the profile counts.
+nokeys () {
+	(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY && "$@")
+}
+
+# A credential_process, run with sh, that notes its own descriptors and its parent's (the filter's).
+cat >fds.sh <<\EOT
+ls -l /proc/$$/fd/ >"$TRASH/fds.child" 2>&1
+ls -l /proc/$PPID/fd/ >"$TRASH/fds.parent" 2>&1
+exp=$(date -u -d "+1 hour" +%Y-%m-%dT%H:%M:%SZ)
+printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"%s","Expiration":"%s"}\n' \
+	"$EC2_TEST_ACCESS_KEY_ID" "$EC2_TEST_SECRET_ACCESS_KEY" "$exp"
+EOT
+
+test_expect_success 'a credential_process inherits no socket of the filter'"'"'s' '
+	cat >.aws-config <<-EOT &&
+	[profile proc]
+	credential_process = exec sh $TRASH/fds.sh
+	[profile deploy]
+	role_arn = arn:aws:iam::123456789012:role/deploy
+	source_profile = proc
+	EOT
+	ec2_reset_counts &&
+	(export EC2_TEST_ACCESS_KEY_ID EC2_TEST_SECRET_ACCESS_KEY &&
+	 AWS_PROFILE=deploy AMICYCLE_CREDS_REFRESH_SECONDS=7200 nokeys probe fds --twice) &&
+	test_line_count = 2 fds.out &&
+	test "$(ec2_count AssumeRole)" = 2 &&
+	test_grep "socket:" fds.parent &&
+	test_grep -v "socket:" fds.child
+'
+
+# gone PID: PID ends (or is a zombie waiting for init) within 5 s.
+gone () {
+	gone_i_=0
+	while [ -e /proc/$1 ] && ! grep -q ") Z " /proc/$1/stat 2>/dev/null; do
+		[ $gone_i_ -lt 50 ] || return 1
+		gone_i_=$((gone_i_ + 1))
+		sleep 0.1
+	done
+}
+
+# slow.sh: a credential_process that never finishes: its child keeps stdout open (pid in slow.pid).
+cat >slow.sh <<\EOT
+sleep 1000 &
+echo $! >"$TRASH/slow.pid"
+wait
+EOT
+
+test_expect_success 'a credential_process that never closes its output is killed after the timeout' '
+	printf "[profile slow]\ncredential_process = sh %s\n" "$TRASH/slow.sh" >.aws-config &&
+	rm -f slow.pid &&
+	AWS_PROFILE=slow AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT=1 \
+		nokeys test_expect_code 1 timeout 30 "$PROBE" >slow.out 2>slow.err &&
+	echo "creds-probe: process: profile slow: credential_process did not finish within 1 s (the timeout): killed" >expect &&
+	test_cmp expect slow.err &&
+	test_line_count = 0 slow.out &&
+	test -s slow.pid &&
+	gone "$(cat slow.pid)"
+'
+
+test_expect_success 'one that closes its output but does not exit is killed after the timeout too' '
+	printf "[profile shut]\ncredential_process = exec sleep 1000 >/dev/null\n" >.aws-config &&
+	AWS_PROFILE=shut AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT=1 \
+		nokeys test_expect_code 1 timeout 30 "$PROBE" >shut.out 2>shut.err &&
+	echo "creds-probe: process: profile shut: credential_process did not finish within 1 s (the timeout): killed" >expect &&
+	test_cmp expect shut.err
+'
+
+test_expect_success 'the timeout hook takes whole seconds, 1..3600' '
+	AWS_PROFILE=shut AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT=0 nokeys test_expect_code 2 "$PROBE" >bad.out 2>bad.err &&
+	echo "creds-probe: AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT: bad value '"'"'0'"'"' (expected 1..3600)" >expect &&
+	test_cmp expect bad.err
+'
+
 test_expect_success 'no secret or token in any output or error' '
-	grep -rl -e amicycle-secret . | grep -v -e "^./seed.json$" -e "^./token$" -e "^./.ec2-endpoint/" >leaks;
+	grep -rl -e amicycle-secret . | grep -v -e "^./seed.json$" -e "^./token$" -e "^./.ec2-endpoint/" \
+		-e "^./fds.sh$" >leaks;
 	test_line_count = 0 leaks
 '
 
