@@ -61,10 +61,6 @@ ec2_new(const char *region, const char *endpoint, int max)
 
 	if (awsconfig_check(&msg) == -1)
 		errx(EXIT_FAIL, "%s", msg);
-	c = xcalloc(1, sizeof(*c));
-	if (region == NULL)
-		region = awsconfig_region();
-	c->region = region != NULL ? xstrdup(region) : NULL;
 	if (endpoint == NULL)
 		endpoint = awsconfig_endpoint("EC2");
 	if (endpoint != NULL) {
@@ -72,8 +68,12 @@ ec2_new(const char *region, const char *endpoint, int max)
 			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
 		if (http_url_private(endpoint, &msg) == -1)
 			errx(EXIT_USAGE, "endpoint URL: %s", msg);
-		c->endpoint = xstrdup(endpoint);
 	}
+	c = xcalloc(1, sizeof(*c));
+	if (region == NULL)
+		region = awsconfig_region();
+	c->region = region != NULL ? xstrdup(region) : NULL;
+	c->endpoint = endpoint != NULL ? xstrdup(endpoint) : NULL;
 	http_set_ca_bundle(awsconfig_ca_bundle());
 
 	retry_init(&c->retry);
