@@ -61,12 +61,11 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	req.timeout_ms = IMDS_TOKEN_TIMEOUT_MS;
 	req.no_proxy = 1;
 	/*
-	 * A token PUT that gets no answer at all means no IMDS (not on EC2): that is not retried, so
-	 * the chain ends at once; an IMDS that answers 5xx is busy, and is given the retries.
+	 * No answer at all is no IMDS (not on EC2, or IMDS off): not retried, so the chain ends here
+	 * at once without credentials. An IMDS that answers 5xx is busy, and gets the retries.
 	 */
 	if (retry_http_do(creds_retry(), &req, &resp, NULL, 0) == -1 || resp.status != 200 ||
 	    resp.len == 0) {
-		/* No IMDS (not on EC2, or IMDS off): the chain ends here without credentials. */
 		if (resp.status == 0)
 			creds_tried(ch, "imds (%s: %s)", root, resp.error);
 		else
