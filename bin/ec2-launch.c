@@ -150,14 +150,6 @@ read_user_data(const char *path)
 	return len > 0 ? jv_string_sized(buf, (int)len) : jv_null();
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /*
  * The run id that goes into every ClientToken and the TestRunId tag: --run-id, else
  * AMICYCLE_RUN_ID, else the CI job (GitHub Actions: run, attempt and job; GitLab CI: job id;

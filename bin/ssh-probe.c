@@ -1025,7 +1025,7 @@ main(int argc, char *argv[])
 	    (kh = knownhosts_open(opt.knownhosts, opt.mode == KEYS_FIRST_USE, errbuf,
 	    sizeof(errbuf))) == NULL)
 		errx(EXIT_FAIL, "%s", errbuf);
-	if (opt.junit != NULL && (junit = fopen(opt.junit, "w")) == NULL)
+	if (opt.junit != NULL && (junit = fopen(opt.junit, "we")) == NULL)
 		err(EXIT_FAIL, "%s", opt.junit);
 
 	ssh_init();

@@ -114,7 +114,8 @@
 # FAULTS: {"Kind", "Action": "*", "Region"?, "Count": 1, "Skip": 0, "DelayMs"?, "Code"?, "Message"?,
 # "Status"?}. A fault applies to the next Count requests for Action (or any) in Region (or any), after
 # letting Skip of them through; faults are consumed in the order they were added. Kinds:
-#   throttle      RequestLimitExceeded, HTTP 503
+#   throttle      RequestLimitExceeded, HTTP 503 (STS actions: Throttling, HTTP 400, as STS throttles;
+#                 IMDS and container requests: HTTP 503)
 #   internal      InternalError, HTTP 500
 #   unavailable   Unavailable, HTTP 503
 #   error         Code/Message/Status as given (default Status 400)
@@ -2010,7 +2011,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			fault = STATE.take_fault(action, region)
 			if fault:
 				record["Fault"] = fault["Kind"]
-				self.fault_before(fault)
+				self.fault_before(fault, service)
 				if fault["Kind"] == "drop":
 					self.finish_api(record, service, region, action, akid, 0, "-")
 					self.drop()
@@ -2044,10 +2045,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		self.send(status, out, extra={"x-amzn-RequestId": rid},
 			  truncate=bool(fault and fault["Kind"] == "truncate"))
 
-	def fault_before(self, fault):
+	def fault_before(self, fault, service):
 		kind = fault["Kind"]
 		if kind == "slow":
 			time.sleep(float(fault.get("DelayMs", 2000)) / 1000)
+		elif kind == "throttle" and service == "sts":
+			raise ApiError("Throttling", "Rate exceeded", 400)
 		elif kind == "throttle":
 			raise ApiError("RequestLimitExceeded", "Request limit exceeded.", 503)
 		elif kind == "internal":

@@ -47,14 +47,6 @@ static struct {
 	size_t		 n, cap;
 } cf;
 
-static const char *
-env(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 int
 awsconfig_env_true(const char *name)
 {
@@ -261,7 +253,7 @@ load_file(enum file file)
 	struct parse p = { .file = file, .path = cf.path[file], .linestart = 1 };
 	int line, rerr;
 
-	if ((p.fp = fopen(p.path, "r")) == NULL) {
+	if ((p.fp = fopen(p.path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		xasprintf(&cf.error, "%s: %s", p.path, strerror(errno));

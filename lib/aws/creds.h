@@ -21,7 +21,8 @@ struct aws_creds {
  *   the profile    (awsconfig.h) role_arn + source_profile or credential_source: STS AssumeRole
  *                  signed with the source's credentials ("assume-role"); role_arn +
  *                  web_identity_token_file ("web-identity"); aws_access_key_id and
- *                  aws_secret_access_key ("profile NAME"); credential_process ("process")
+ *                  aws_secret_access_key ("profile NAME"); credential_process ("process",
+ *                  run with /bin/sh, killed with its process group after 60 s)
  *   container      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on 169.254.170.2) or _FULL_URI
  *                  (https, or a loopback or container host), with AWS_CONTAINER_AUTHORIZATION_TOKEN
  *                  or _TOKEN_FILE
@@ -33,9 +34,12 @@ struct aws_creds {
  *
  * STS is called at https://sts.REGION.amazonaws.com/ and signed for REGION: region, else
  * awsconfig_region(), else the global endpoint signed for us-east-1. awsconfig_endpoint("STS")
- * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile) replaces the URL. Requests go through
+ * (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile) replaces the URL; one with plain http to
+ * a host that is not loopback ends the program with a usage error (EXIT_USAGE). Requests go through
  * lib/http.h as the caller set it up (http_set_ca_bundle()); instance metadata and container
- * credentials never through a proxy.
+ * credentials never through a proxy. STS, IMDS and container requests are retried as EC2's are
+ * (lib/retry.h: AWS_MAX_ATTEMPTS, throttling and transient errors, the back-off slept), except an
+ * IMDS token request that gets no answer at all: that is no IMDS, and the chain ends at once.
  *
  * Not supported: SSO profiles, mfa_serial (a filter cannot prompt), IMDSv1.
  *

@@ -6,6 +6,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
 #include <curl/curl.h>
 
 #include "clock.h"
@@ -81,6 +85,15 @@ write_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* curl's socket, close-on-exec: a credential_process or ssh the filter starts must not hold it. */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* Prepares easy for req, writing into resp; returns the header list to free afterwards. */
 static struct curl_slist *
 setup(CURL *easy, const struct http_request *req, struct http_response *resp)
@@ -116,6 +129,7 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "amicycle/" AMICYCLE_VERSION);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	if (req->no_proxy)
 		curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
 	if (strcmp(req->method, "POST") == 0 || req->body != NULL) {
@@ -298,4 +312,81 @@ http_pool_free(struct http_pool *p)
 		return;
 	curl_multi_cleanup(p->multi);
 	free(p);
+}
+
+int
+http_url_split(const char *url, char **scheme, char **host, char **path)
+{
+	const char *h, *p;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		h = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		h = url + 7;
+	else
+		return -1;
+	p = h + strcspn(h, "/?#");
+	/* No user@ before the host: it would hide where the request really goes. */
+	if (p == h || *p == '?' || *p == '#' || memchr(h, '@', p - h) != NULL)
+		return -1;
+	*scheme = xstrndup(url, h - 3 - url);
+	*host = xstrndup(h, p - h);
+	*path = xstrdup(*p == '/' ? p : "/");
+	return 0;
+}
+
+int
+http_host_loopback(const char *host, const char *const *also)
+{
+	const char *name = host, *rest;
+	char buf[64];
+	struct in_addr a;
+	struct in6_addr a6;
+	size_t n;
+
+	if (*host == '[') {
+		name = host + 1;
+		if ((rest = strchr(name, ']')) == NULL)
+			return 0;
+		n = rest++ - name;
+	} else {
+		n = strcspn(host, ":");
+		rest = host + n;
+	}
+	if ((*rest != '\0' && *rest != ':') || strspn(rest + (*rest == ':'), "0123456789") !=
+	    strlen(rest + (*rest == ':')) || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (strcasecmp(buf, "localhost") == 0)
+		return 1;
+	for (; also != NULL && *also != NULL; also++)
+		if (strcasecmp(buf, *also) == 0)
+			return 1;
+	if (inet_pton(AF_INET, buf, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return *host == '[' && inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+http_url_private(const char *url, char **why)
+{
+	char *scheme, *host, *path;
+	int ret = 0;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (http_url_split(url, &scheme, &host, &path) == -1) {
+		xasprintf(why, "not an http(s) URL without user@");
+		return -1;
+	}
+	if (!http_host_loopback(host, NULL)) {
+		xasprintf(why, "http:// to %s: plain http is only allowed to a loopback address "
+		    "(127.0.0.0/8, ::1, localhost); use https://", host);
+		ret = -1;
+	}
+	free(scheme);
+	free(host);
+	free(path);
+	return ret;
 }

@@ -73,4 +73,24 @@ void			 http_pool_add(struct http_pool *, struct http_job *);
 void			 http_pool_run(struct http_pool *);
 void			 http_pool_free(struct http_pool *);
 
+/*
+ * Splits an http(s) URL into scheme, host[:port] and path ("/" if none), malloc'ed; -1 if it is
+ * not one, or has user@ before the host.
+ */
+int	http_url_split(const char *url, char **scheme, char **host, char **path);
+
+/*
+ * 1 if host ("name", "name:port", "[v6]" or "[v6]:port", as http_url_split() gives it) is a
+ * loopback address: 127.0.0.0/8, ::1 or localhost; or, when also is not NULL, one of its names
+ * (NULL-terminated, compared without regard to case). Where plain http may carry a secret.
+ */
+int	http_host_loopback(const char *host, const char *const *also);
+
+/*
+ * 0 if url may carry credentials: https, or plain http to a loopback address (a local stand-in);
+ * else -1 with a one-line reason that names the host in *why (the caller frees it). Anywhere else
+ * the session token, the signed requests and their answers would cross the network in clear text.
+ */
+int	http_url_private(const char *url, char **why);
+
 #endif

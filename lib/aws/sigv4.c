@@ -411,3 +411,32 @@ sigv4_lines_free(char **lines)
 	}
 	free(lines);
 }
+
+#define QUERY_CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
+
+char **
+sigv4_query_lines(const char *host, const char *path, const char *body, const char *region,
+    const char *service, time_t now, const char *access_key_id, const char *secret_access_key,
+    const char *token)
+{
+	struct sigv4_header sh[2] = { { "Host", host }, { "Content-Type", QUERY_CONTENT_TYPE } };
+	struct sigv4_request sr = {
+		.method = "POST", .path = path, .query = "", .headers = sh, .nheaders = 2,
+		.body = body, .bodylen = strlen(body), .region = region, .service = service,
+		.normalize_path = 1,
+	};
+	char **signed_lines = NULL, **lines;
+	size_t i, n = 0;
+
+	if (access_key_id != NULL)
+		signed_lines = sigv4_sign_headers(&sr, now, access_key_id, secret_access_key, token);
+	for (n = 0; signed_lines != NULL && signed_lines[n] != NULL; n++)
+		;
+	lines = xcalloc(n + 3, sizeof(*lines));
+	xasprintf(&lines[0], "Host: %s", host);
+	xasprintf(&lines[1], "Content-Type: %s", QUERY_CONTENT_TYPE);
+	for (i = 0; i < n; i++)
+		lines[i + 2] = signed_lines[i];
+	free(signed_lines);
+	return lines;
+}

@@ -51,6 +51,16 @@ char	**sigv4_sign_headers(const struct sigv4_request *r, time_t now, const char 
 	    const char *secret_access_key, const char *token);
 void	 sigv4_lines_free(char **);
 
+/*
+ * The header lines of a Query-protocol request (EC2, STS): a form-encoded POST of body to host
+ * ("name[:port]") and path: Host and Content-Type, then, when access_key_id is not NULL, what
+ * sigv4_sign_headers() adds, signed for region and service at now. NULL-terminated; free with
+ * sigv4_lines_free().
+ */
+char	**sigv4_query_lines(const char *host, const char *path, const char *body,
+	    const char *region, const char *service, time_t now, const char *access_key_id,
+	    const char *secret_access_key, const char *token);
+
 /* t as an X-Amz-Date, "20150830T123600Z" (UTC). */
 void	 sigv4_amzdate(time_t t, char out[17]);
 

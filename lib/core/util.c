@@ -1,4 +1,4 @@
-/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.c: exit statuses, allocation that cannot fail, number parsing, env(), one-line text, --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -101,6 +102,14 @@ one_line(char *s)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	return s;
+}
+
+const char *
+env(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? s : NULL;
 }
 
 void

@@ -1,4 +1,4 @@
-/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.h: exit statuses, allocation that cannot fail, number parsing, env(), one-line text, --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
@@ -33,6 +33,9 @@ long long parse_num(const char *s, long long min, long long max, const char *opt
  * diagnostic cannot forge more lines or drive the terminal. Returns s; NULL stays NULL.
  */
 char	*one_line(char *s);
+
+/* The value of the environment variable name, or NULL when it is unset or empty (as the SDKs read it). */
+const char	*env(const char *name);
 
 /* Print "PROG (amicycle) VERSION" on stdout and exit 0. */
 void	 print_version(void) __attribute__((noreturn));

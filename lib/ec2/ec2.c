@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -19,30 +18,19 @@
 #include "ec2query.h"
 #include "ec2xml.h"
 #include "http.h"
+#include "retry.h"
 #include "runq.h"
 #include "sigv4.h"
 #include "util.h"
 
-/*
- * The SDKs' standard retry mode: a token bucket of 500, a retry costs 5 (10 after a timeout),
- * a success returns what its retries took, or 1.
- */
-#define QUOTA_MAX		500
-#define QUOTA_COST		5
-#define QUOTA_TIMEOUT_COST	10
-#define BACKOFF_MAX_MS		20000
-
 /* The code of a call an interrupt kept in the queue. */
 #define INTERRUPTED	"Interrupted"
-
-#define CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
 
 struct ec2 {
 	char			*region;
 	char			*endpoint;	/* NULL: https://ec2.REGION.amazonaws.com */
 	int			 max;
-	int			 max_attempts;
-	int			 quota;
+	struct retry		 retry;		/* the SDKs' standard mode, for all calls */
 	struct runq		*runq;		/* the queue of ec2_submit's calls: -P at a time */
 	struct http_pool	*pool;		/* the requests of the calls started */
 	struct http_pool	*sync;		/* ec2_call, which may run inside a callback */
@@ -74,73 +62,32 @@ struct call {
 	void			*arg;
 };
 
-/* Error codes the SDKs retry: throttling first, then transient service faults. */
-static const char *const throttles[] = {
-	"RequestLimitExceeded", "Throttling", "ThrottlingException", "ThrottledException",
-	"RequestThrottledException", "TooManyRequestsException", "ProvisionedThroughputExceededException",
-	"TransactionInProgressException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException", "BandwidthLimitExceeded", NULL
-};
-static const char *const transients[] = {
-	"RequestTimeout", "RequestTimeoutException", "InternalError", "Unavailable",
-	"ServiceUnavailable", NULL
-};
-
-static int
-listed(const char *const *list, const char *code)
-{
-	for (; code != NULL && *list != NULL; list++)
-		if (strcmp(*list, code) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 struct ec2 *
 ec2_new(const char *region, const char *endpoint, int max)
 {
 	struct ec2 *c;
-	const char *v, *mode;
 	char *msg = NULL;
 
 	if (awsconfig_check(&msg) == -1)
 		errx(EXIT_FAIL, "%s", msg);
-	c = xcalloc(1, sizeof(*c));
-	if (region == NULL)
-		region = awsconfig_region();
-	c->region = region != NULL ? xstrdup(region) : NULL;
 	if (endpoint == NULL)
 		endpoint = awsconfig_endpoint("EC2");
 	if (endpoint != NULL) {
 		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
 			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
-		c->endpoint = xstrdup(endpoint);
+		if (http_url_private(endpoint, &msg) == -1)
+			errx(EXIT_USAGE, "endpoint URL: %s", msg);
 	}
+	c = xcalloc(1, sizeof(*c));
+	if (region == NULL)
+		region = awsconfig_region();
+	c->region = region != NULL ? xstrdup(region) : NULL;
+	c->endpoint = endpoint != NULL ? xstrdup(endpoint) : NULL;
 	http_set_ca_bundle(awsconfig_ca_bundle());
 
-	if ((mode = env("AWS_RETRY_MODE")) == NULL)
-		mode = awsconfig_get(NULL, "retry_mode");
-	if (mode != NULL && strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
-	    strcmp(mode, "legacy") != 0)
-		errx(EXIT_USAGE, "retry mode '%s': not standard, adaptive or legacy", mode);
-	/* legacy mode makes 5 attempts by default; standard and adaptive 3. */
-	c->max_attempts = mode != NULL && strcmp(mode, "legacy") == 0 ? 5 : 3;
-	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL)
-		c->max_attempts = (int)parse_num(v, 1, 100, "AWS_MAX_ATTEMPTS");
-	else if ((v = awsconfig_get(NULL, "max_attempts")) != NULL)
-		c->max_attempts = (int)parse_num(v, 1, 100, "max_attempts");
-
-	c->quota = QUOTA_MAX;
+	retry_init(&c->retry);
 	c->max = max > 0 ? max : 1;
 	c->runq = runq_new(c->max);
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	return c;
 }
 
@@ -413,10 +360,7 @@ static void
 attempt(struct call *k)
 {
 	const struct aws_creds *cr;
-	struct sigv4_header sh[2];
-	struct sigv4_request sr;
-	char *errmsg = NULL, **signed_lines;
-	size_t i, n = 0;
+	char *errmsg = NULL;
 
 	if ((cr = creds_get(k->region, &errmsg)) == NULL) {
 		fail_early(k, "NoCredentials", errmsg != NULL ? errmsg : "no credentials");
@@ -426,30 +370,9 @@ attempt(struct call *k)
 	k->attempt++;
 	free(k->akid);
 	k->akid = xstrdup(cr->access_key_id);
-	sh[0] = (struct sigv4_header){ "Host", k->host };
-	sh[1] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
-	memset(&sr, 0, sizeof(sr));
-	sr.method = "POST";
-	sr.path = k->path;
-	sr.query = "";
-	sr.headers = sh;
-	sr.nheaders = 2;
-	sr.body = k->body;
-	sr.bodylen = k->bodylen;
-	sr.region = k->region;
-	sr.service = "ec2";
-	sr.normalize_path = 1;
-	signed_lines = sigv4_sign_headers(&sr, time(NULL), cr->access_key_id,
-	    cr->secret_access_key, cr->session_token);
 	sigv4_lines_free(k->hdrs);
-	for (n = 0; signed_lines[n] != NULL; n++)
-		;
-	k->hdrs = xcalloc(n + 3, sizeof(*k->hdrs));
-	xasprintf(&k->hdrs[0], "Host: %s", k->host);
-	xasprintf(&k->hdrs[1], "Content-Type: %s", CONTENT_TYPE);
-	for (i = 0; i < n; i++)
-		k->hdrs[i + 2] = signed_lines[i];
-	free(signed_lines);
+	k->hdrs = sigv4_query_lines(k->host, k->path, k->body, k->region, "ec2", time(NULL),
+	    cr->access_key_id, cr->secret_access_key, cr->session_token);
 
 	k->job.req.method = "POST";
 	k->job.req.url = k->url;
@@ -459,23 +382,14 @@ attempt(struct call *k)
 	http_pool_add(k->pool, &k->job);
 }
 
-/* Queues another attempt after the SDKs' back-off, if attempts and the retry quota allow. */
+/* Queues another attempt after the SDKs' back-off, if the outcome, attempts and quota allow. */
 static int
-retry(struct call *k, int timeout)
+retry(struct call *k, enum retry_kind kind)
 {
-	struct ec2 *c = k->ec2;
-	int cost = timeout ? QUOTA_TIMEOUT_COST : QUOTA_COST;
-	int64_t cap, delay;
+	int64_t delay;
 
-	if (k->attempt >= c->max_attempts || c->quota < cost)
+	if ((delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost)) < 0)
 		return 0;
-	c->quota -= cost;
-	k->cost += cost;
-	/* random() * min(2^(attempt - 1), 20) seconds */
-	cap = k->attempt - 1 < 15 ? (int64_t)1000 << (k->attempt - 1) : BACKOFF_MAX_MS;
-	if (cap > BACKOFF_MAX_MS)
-		cap = BACKOFF_MAX_MS;
-	delay = (int64_t)((double)random() / ((double)RAND_MAX + 1) * (double)cap);
 	http_response_free(&k->job.resp);
 	k->job.start_ms = clock_ms() + delay;
 	attempt(k);
@@ -494,7 +408,7 @@ finished(struct http_job *job, void *arg)
 
 	memset(&res, 0, sizeof(res));
 	if (job->rc == -1) {
-		if (r->transient && retry(k, r->timedout))
+		if (retry(k, retry_classify(job->rc, r, NULL)))
 			return;
 		code = xstrdup("RequestError");
 		message = xstrdup(r->error);
@@ -515,20 +429,15 @@ finished(struct http_job *job, void *arg)
 			code = xstrdup(status);
 			xasprintf(&message, "HTTP status %ld without an EC2 error", r->status);
 		}
-		if ((listed(throttles, code) || listed(transients, code) || r->status == 500 ||
-		    r->status == 502 || r->status == 503 || r->status == 504) && retry(k, 0)) {
+		if (retry(k, retry_classify(job->rc, r, code))) {
 			free(code);
 			free(message);
 			free(reqid);
 			return;
 		}
 	}
-	if (code == NULL) {
-		/* A success pays back what its retries took from the quota, or one token. */
-		c->quota += k->cost > 0 ? k->cost : 1;
-		if (c->quota > QUOTA_MAX)
-			c->quota = QUOTA_MAX;
-	}
+	if (code == NULL)
+		retry_success(&c->retry, k->cost);
 	if (reqid == NULL && r->request_id != NULL)
 		reqid = xstrdup(r->request_id);
 	if (code != NULL) {

@@ -23,7 +23,7 @@ slurp(const char *path, size_t *lenp)
 
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL)
+	else if ((fp = fopen(path, "re")) == NULL)
 		err(EXIT_FAIL, "%s", path);
 	do {
 		if (cap - len < BUFSIZ) {

@@ -37,7 +37,7 @@ nextfile(struct jsonl *r)
 		r->fp = stdin;
 		r->name = "stdin";
 	} else {
-		if ((r->fp = fopen(path, "r")) == NULL)
+		if ((r->fp = fopen(path, "re")) == NULL)
 			err(EXIT_FAIL, "%s", path);
 		r->name = path;
 	}

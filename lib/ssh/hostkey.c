@@ -407,7 +407,7 @@ knownhosts_open(const char *path, int missing_ok, char *err, size_t errlen)
 	size_t cap = 0;
 	ssize_t n;
 
-	if ((fp = fopen(path, "r")) == NULL && !(errno == ENOENT && missing_ok)) {
+	if ((fp = fopen(path, "re")) == NULL && !(errno == ENOENT && missing_ok)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -554,7 +554,7 @@ knownhosts_add(struct knownhosts *kh, const char *host, int port, const struct h
 	name = hostname(host, port);
 	xasprintf(&line, "%s %s %s\n", name, key->type, (char *)b64);
 	pthread_mutex_lock(&kh->lock);
-	if ((fp = fopen(kh->path, "a+")) == NULL)
+	if ((fp = fopen(kh->path, "a+e")) == NULL)
 		rc = -1;
 	else {
 		/* A last line without its newline would otherwise swallow ours. */

@@ -1,0 +1,60 @@
+/* retry.h: the AWS SDKs' standard retry mode: what is retried, the retry quota, the back-off. */
+#ifndef AMICYCLE_RETRY_H
+#define AMICYCLE_RETRY_H
+
+#include <stdint.h>
+
+#include "http.h"
+
+/*
+ * One client's retry state, as in the SDKs' standard mode: at most max_attempts attempts a call,
+ * and a token bucket of 500 that a retry takes 5 from (10 after a timeout) and a success pays
+ * back (what its retries took, or 1). An empty bucket stops retries until calls succeed again.
+ */
+struct retry {
+	int	max_attempts;
+	int	quota;
+};
+
+/* What an attempt's outcome calls for. */
+enum retry_kind {
+	RETRY_NO = 0,		/* a success, or a failure that another attempt will not change */
+	RETRY_TRANSIENT,	/* a network failure, a 500/502/503/504, a transient error code */
+	RETRY_THROTTLE,		/* a throttling error code */
+	RETRY_TIMEOUT		/* no response in time: costs the quota more */
+};
+
+/*
+ * Sets up r from the configuration: max attempts from AWS_MAX_ATTEMPTS, else the profile's
+ * max_attempts, else 3 (5 with AWS_RETRY_MODE or retry_mode "legacy"); the quota full. A bad
+ * value ends the program with a usage error (EXIT_USAGE) naming it.
+ */
+void	retry_init(struct retry *r);
+
+/*
+ * Classifies an attempt: rc and resp as http_do() left them, code the service's error code in
+ * the response (NULL when none was found). Throttling and transient codes are the SDKs' lists.
+ */
+enum retry_kind	retry_classify(int rc, const struct http_response *resp, const char *code);
+
+/*
+ * After attempt number attempt (1, 2, ...) failed as kind: takes the quota for another attempt
+ * and returns the delay before it in milliseconds, random * min(2^(attempt-1), 20) s; -1 when
+ * there is to be no other attempt (not retryable, max attempts made, quota too low). *cost adds
+ * up what the call's retries took, for retry_success().
+ */
+int64_t	retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost);
+
+/* A call succeeded after its retries took cost from the quota: pays it back (or 1). */
+void	retry_success(struct retry *r, int cost);
+
+/*
+ * http_do() with retries, synchronously (sleeping the back-off): for callers outside a pool (STS,
+ * IMDS, container credentials). code, if not NULL, returns the error code in a response
+ * (malloc'ed), or NULL. With network 0 a request that gets no response at all is not retried.
+ * Returns as http_do() does, for the last attempt; a retried response is wiped before it is freed.
+ */
+int	retry_http_do(struct retry *r, const struct http_request *req, struct http_response *resp,
+	    char *(*code)(const struct http_response *), int network);
+
+#endif
