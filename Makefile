@@ -34,6 +34,8 @@ ifeq ($(SANITIZE),1)
 B	?= build-san
 CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS	+= -fsanitize=address,undefined
+# Leaks inside libjq and libssh2 (t/lsan.supp; t/test-lib.sh sets the same for each test).
+LSAN_ENV = LSAN_OPTIONS=suppressions='$(CURDIR)/t/lsan.supp':fast_unwind_on_malloc=0:print_suppressions=0
 else
 B	?= build
 endif
@@ -110,7 +112,7 @@ deps-build:
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' \
+	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' $(LSAN_ENV) \
 	  $(PROVE) $(PROVE_FLAGS) --exec /bin/bash $(TESTS)
 
 # The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
