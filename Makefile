@@ -6,6 +6,7 @@
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
 #   make bench           the benchmarks in bench/ (slow; never part of check)
+#   make fuzz FUZZ_SECONDS=60  the libFuzzer harnesses in t/fuzz/ (clang; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
 
@@ -111,9 +112,12 @@ deps-build:
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all fuzz-replay
 	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' $(LSAN_ENV) \
 	  $(PROVE) $(PROVE_FLAGS) --exec /bin/bash $(TESTS)
+
+# make fuzz, make fuzz-replay (which check runs through t/t0150): the libFuzzer harnesses.
+include t/fuzz/fuzz.mk
 
 # The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
 SHARED	?= ../shared
