@@ -42,7 +42,7 @@ FUZZ_BINS	= $(addprefix $(FUZZ_B)/fuzz/,$(FUZZ_NAMES))
 FUZZ_CFLAGS	= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,$(FUZZ_SANITIZE) \
 		  -fno-sanitize-recover=all
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-clean
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-clean fuzz-force
 .DELETE_ON_ERROR:
 
 fuzz-replay: $(FUZZ_REPLAY)
@@ -56,7 +56,7 @@ $(B)/fuzz/%: $(B)/fuzz/%.o $(B)/fuzz/replay.o $(addprefix $(B)/,$(FUZZ_LIBS))
 # The project's archives built again by its own rules, with clang and the coverage flags (in
 # that make, B is FUZZ_B and its rules build them).
 ifneq ($(B),$(FUZZ_B))
-$(addprefix $(FUZZ_B)/,$(FUZZ_LIBS)): FORCE
+$(addprefix $(FUZZ_B)/,$(FUZZ_LIBS)): fuzz-force
 	$(Q)CFLAGS='$(FUZZ_CFLAGS)' $(MAKE) --no-print-directory B='$(FUZZ_B)' CC='$(FUZZ_CC)' \
 	  SANITIZE= $@
 endif
@@ -89,6 +89,6 @@ fuzz-clean:
 
 clean: fuzz-clean
 
-FORCE:
+fuzz-force:
 
 endif
