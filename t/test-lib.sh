@@ -43,7 +43,6 @@ export PATH
 if grep -q __asan_init "$AMICYCLE_BUILD/bin/sort-by-date" 2>/dev/null; then
 	LSAN_OPTIONS=suppressions=$TEST_DIR/lsan.supp:fast_unwind_on_malloc=0:print_suppressions=0
 	export LSAN_OPTIONS
-	test_sanitized_=t
 fi
 
 rm -rf "$TRASH" && mkdir -p "$TRASH" || { echo "Bail out! cannot make $TRASH"; exit 1; }
@@ -197,7 +196,6 @@ test_done () {
 	exit 0
 }
 
-test -n "$test_sanitized_" && test_set_prereq SANITIZED
 command -v packer >/dev/null 2>&1 && test_set_prereq PACKER
 [ -x /usr/bin/aws ] && test_set_prereq AWSCLI
 [ -x /usr/sbin/sshd ] && test_set_prereq SSHD
