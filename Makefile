@@ -6,6 +6,7 @@
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
 #   make bench           the benchmarks in bench/ (slow; never part of check)
+#   make fuzz FUZZ_SECONDS=60  the libFuzzer harnesses in t/fuzz/ (clang; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
 
@@ -36,6 +37,8 @@ ifeq ($(SANITIZE),1)
 B	?= build-san
 AM_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 AM_LDFLAGS += -fsanitize=address,undefined
+# Leaks inside libjq and libssh2 (t/lsan.supp; t/test-lib.sh sets the same for each test).
+LSAN_ENV = LSAN_OPTIONS=suppressions='$(CURDIR)/t/lsan.supp':fast_unwind_on_malloc=0:print_suppressions=0
 else
 B	?= build
 endif
@@ -130,9 +133,14 @@ deps-build:
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' \
+	$(Q)$(MAKE) --no-print-directory all fuzz-replay
+	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' $(LSAN_ENV) \
 	  $(PROVE) $(PROVE_FLAGS) --exec /bin/bash $(TESTS)
+
+# make fuzz, make fuzz-replay (which check runs through t/t0150): the libFuzzer harnesses,
+# linked with the layers' archives.
+FUZZ_LIBS = $(patsubst $(B)/%,%,$(LIBARS))
+include t/fuzz/fuzz.mk
 
 # The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
 SHARED	?= ../shared

@@ -1011,6 +1011,8 @@ main(int argc, char *argv[])
 
 	if (access(opt.keyfile, R_OK) != 0)
 		err(EXIT_FAIL, "%s", opt.keyfile);
+	if (ssh_key_usable(opt.keyfile, errbuf, sizeof(errbuf)) != 0)
+		errx(EXIT_FAIL, "%s", errbuf);
 	for (i = 0; i < ncommands; i++)
 		newcheck(commands[i], commands[i], command_timeout)->timeout_ms =
 		    duration_ms(command_timeout, "--command-timeout");

@@ -6,7 +6,8 @@
 #       SSHD_USER                 the account to log in as: the current user (sshd runs as them)
 #       SSHD_USER_KEY             a private key the server accepts ($SSHD_USER_KEY.pub beside it)
 #       SSHD_HOSTKEY_PUB          the server's ED25519 host key, a .pub file
-#       SSHD_HOSTKEYS             all its host keys (ED25519, ECDSA) as .pub lines, in one file
+#       SSHD_HOSTKEY_RSA_PUB      its RSA host key (OpenSSH 8.8+ offers it as rsa-sha2-* only)
+#       SSHD_HOSTKEYS             all its host keys (ED25519, ECDSA, RSA) as .pub lines, in one file
 #       SSHD_KNOWN_HOSTS          a known_hosts file naming [127.0.0.1]:$SSHD_PORT with those keys
 #       SSHD_CONSOLE              a console output with cloud-init's blocks for those keys
 #   sshd_start                    starts it, returns once it listens; it is stopped at exit
@@ -58,20 +59,25 @@ sshd_setup () {
 	SSHD_USER=$(id -un) &&
 	SSHD_USER_KEY=$SSHD_DIR/user_ed25519 &&
 	SSHD_HOSTKEY_PUB=$SSHD_DIR/host_ed25519.pub &&
+	SSHD_HOSTKEY_RSA_PUB=$SSHD_DIR/host_rsa.pub &&
 	SSHD_HOSTKEYS=$SSHD_DIR/host_keys.pub &&
 	SSHD_KNOWN_HOSTS=$SSHD_DIR/known_hosts &&
 	SSHD_CONSOLE=$SSHD_DIR/console.txt &&
 	ssh-keygen -q -t ed25519 -N '' -C "root@ip-10-0-0-5" -f "$SSHD_DIR/host_ed25519" &&
 	ssh-keygen -q -t ecdsa -N '' -C "root@ip-10-0-0-5" -f "$SSHD_DIR/host_ecdsa" &&
+	ssh-keygen -q -t rsa -b 2048 -N '' -C "root@ip-10-0-0-5" -f "$SSHD_DIR/host_rsa" &&
 	ssh-keygen -q -t ed25519 -N '' -C "probe@test" -f "$SSHD_USER_KEY" &&
 	cp "$SSHD_USER_KEY.pub" "$SSHD_DIR/authorized_keys" &&
-	cat "$SSHD_DIR/host_ecdsa.pub" "$SSHD_DIR/host_ed25519.pub" >"$SSHD_HOSTKEYS" &&
+	cat "$SSHD_DIR/host_ecdsa.pub" "$SSHD_DIR/host_ed25519.pub" "$SSHD_HOSTKEY_RSA_PUB" \
+		>"$SSHD_HOSTKEYS" &&
 	sed "s/^/[127.0.0.1]:$SSHD_PORT /; s/ [^ ]*\$//" "$SSHD_HOSTKEYS" >"$SSHD_KNOWN_HOSTS" &&
-	sshd_console "$SSHD_DIR/host_ecdsa.pub" "$SSHD_DIR/host_ed25519.pub" >"$SSHD_CONSOLE" &&
+	sshd_console "$SSHD_DIR/host_ecdsa.pub" "$SSHD_DIR/host_ed25519.pub" "$SSHD_HOSTKEY_RSA_PUB" \
+		>"$SSHD_CONSOLE" &&
 	cat >"$SSHD_DIR/sshd_config" <<-EOF &&
 	ListenAddress 127.0.0.1:$SSHD_PORT
 	HostKey $SSHD_DIR/host_ed25519
 	HostKey $SSHD_DIR/host_ecdsa
+	HostKey $SSHD_DIR/host_rsa
 	AuthorizedKeysFile $SSHD_DIR/authorized_keys
 	StrictModes no
 	UsePAM no
@@ -85,8 +91,8 @@ sshd_setup () {
 	if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
 		mkdir -p -m 0755 /run/sshd
 	fi
-	export SSHD_PORT SSHD_USER SSHD_USER_KEY SSHD_HOSTKEY_PUB SSHD_HOSTKEYS SSHD_KNOWN_HOSTS \
-		SSHD_CONSOLE
+	export SSHD_PORT SSHD_USER SSHD_USER_KEY SSHD_HOSTKEY_PUB SSHD_HOSTKEY_RSA_PUB SSHD_HOSTKEYS \
+		SSHD_KNOWN_HOSTS SSHD_CONSOLE
 }
 
 # Waits (up to 10 seconds) for the pid file sshd writes once it listens.

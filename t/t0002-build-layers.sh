@@ -7,6 +7,7 @@
 # A copy of what builds lib/, so that a planted include changes nothing in the tree under test.
 test_expect_success 'a copy of lib/ and the Makefile builds an object of each layer' '
 	mkdir src &&
+	mkdir -p src/t/fuzz && cp "$SRC_DIR/t/fuzz/fuzz.mk" src/t/fuzz/ &&
 	cp -R "$SRC_DIR/lib" "$SRC_DIR/Makefile" src/ &&
 	for o in core/util json/jsonl aws/http ec2/ec2 ssh/ssh; do
 		make -s -C src B=b CFLAGS=-O0 b/lib/$o.o >out 2>err || { cat err; return 1; }

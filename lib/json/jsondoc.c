@@ -76,34 +76,52 @@ blank(const char *p, size_t len)
 }
 
 jv
+jsondoc_parse(const char *buf, size_t len, unsigned long *lineno)
+{
+	const char *why, *at;
+	char *msg;
+	jv v, err;
+
+	if ((*lineno = badline(buf, len, &why)) != 0)
+		return jv_invalid_with_msg(jv_string(why));
+	if (blank(buf, len))
+		return jv_invalid_with_msg(jv_string("empty input"));
+	v = jv_parse_sized(buf, (int)len);
+	if (!jv_is_valid(v)) {
+		msg = jsonl_parse_msg(v);
+		/* jq says where: "... at line N, column M". */
+		if ((at = strstr(msg, " at line ")) == NULL || sscanf(at, " at line %lu,", lineno) != 1)
+			*lineno = 0;
+		err = jv_invalid_with_msg(jv_string_fmt("not valid JSON: %s", msg));
+		free(msg);
+		return err;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		err = jv_invalid_with_msg(jv_string_fmt("not a JSON object (a JSON %s)",
+		    jv_kind_name(jv_get_kind(v))));
+		jv_free(v);
+		return err;
+	}
+	return v;
+}
+
+jv
 jsondoc_read(const char *path)
 {
-	const char *name = jsondoc_name(path), *why, *at;
+	const char *name = jsondoc_name(path);
 	unsigned long lineno;
 	char *buf, *msg;
 	size_t len;
 	jv v;
 
 	buf = slurp(path, &len);
-	if ((lineno = badline(buf, len, &why)) != 0)
-		errx(EXIT_DATA, "%s:%lu: %s", name, lineno, why);
-	if (blank(buf, len))
-		errx(EXIT_DATA, "%s: empty input", name);
-	v = jv_parse_sized(buf, len);
+	v = jsondoc_parse(buf, len, &lineno);
 	free(buf);
 	if (!jv_is_valid(v)) {
 		msg = jsonl_parse_msg(v);
-		/* jq says where: "... at line N, column M". */
-		if ((at = strstr(msg, " at line ")) != NULL &&
-		    sscanf(at, " at line %lu,", &lineno) == 1)
-			errx(EXIT_DATA, "%s:%lu: not valid JSON: %s", name, lineno, msg);
-		errx(EXIT_DATA, "%s: not valid JSON: %s", name, msg);
-	}
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		const char *kind = jv_kind_name(jv_get_kind(v));
-
-		jv_free(v);
-		errx(EXIT_DATA, "%s: not a JSON object (a JSON %s)", name, kind);
+		if (lineno != 0)
+			errx(EXIT_DATA, "%s:%lu: %s", name, lineno, msg);
+		errx(EXIT_DATA, "%s: %s", name, msg);
 	}
 	return v;
 }

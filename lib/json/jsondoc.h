@@ -15,4 +15,11 @@ const char	*jsondoc_name(const char *path);
  */
 jv		 jsondoc_read(const char *path);
 
+/*
+ * The checks of jsondoc_read() on len bytes at buf, which it borrows. Returns the JSON object
+ * (the caller owns it), or jv_invalid_with_msg() with the message ("not valid UTF-8", "not valid
+ * JSON: ...", "not a JSON object (a JSON array)", ...) and *lineno the line it names (0: none).
+ */
+jv		 jsondoc_parse(const char *buf, size_t len, unsigned long *lineno);
+
 #endif

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <libssh2.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "clock.h"
 #include "ssh.h"
@@ -85,6 +88,17 @@ waitsock(struct ssh *s, int64_t deadline)
 		}							\
 } while (0)
 
+/* OpenSSL's passphrase callback: there is none, so an encrypted key is not read. */
+static int
+nopass(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return 0;
+}
+
 /* A non-blocking TCP connection, tried address by address until one answers or the deadline. */
 static int
 tcp_connect(const char *host, int port, int64_t deadline, char *err, size_t errlen)
@@ -139,12 +153,44 @@ tcp_connect(const char *host, int port, int64_t deadline, char *err, size_t errl
 	return fd;
 }
 
+/*
+ * The algorithms of the comma-separated list methods that libssh2 has, in that order; NULL if it
+ * has none. libssh2 1.10 strips the names it lacks itself, but with an overlapping memcpy
+ * (undefined behaviour, which ASan stops at), and it lacks the rsa-sha2 names. The caller frees it.
+ */
+static char *
+supported(LIBSSH2_SESSION *session, const char *methods)
+{
+	const char **algs, *p, *end;
+	char *list = NULL, *s;
+	size_t len;
+	int n, i;
+
+	if ((n = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algs)) <= 0)
+		return NULL;
+	for (p = methods; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		for (i = 0; i < n; i++)
+			if (strlen(algs[i]) == len && memcmp(algs[i], p, len) == 0)
+				break;
+		if (i == n)
+			continue;
+		xasprintf(&s, "%s%s%.*s", list ? list : "", list ? "," : "", (int)len, p);
+		free(list);
+		list = s;
+	}
+	libssh2_free(session, algs);
+	return list;
+}
+
 struct ssh *
 ssh_connect(const char *host, int port, const char *methods, int64_t deadline, int *why,
     char *err, size_t errlen)
 {
 	struct ssh *s;
 	const char *blob;
+	char *offer;
 	size_t len;
 	int rc, type;
 
@@ -157,11 +203,16 @@ ssh_connect(const char *host, int port, const char *methods, int64_t deadline, i
 	if ((s->session = libssh2_session_init()) == NULL)
 		errx(EXIT_FAIL, "libssh2: cannot make a session");
 	libssh2_session_set_blocking(s->session, 0);
-	if (methods != NULL &&
-	    libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, methods) != 0) {
-		snprintf(err, errlen, "libssh2 has none of the host key algorithms %s", methods);
-		*why = SSH_NOKEX;
-		goto fail;
+	if (methods != NULL) {
+		offer = supported(s->session, methods);
+		rc = offer == NULL ? -1 :
+		    libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, offer);
+		free(offer);
+		if (rc != 0) {
+			snprintf(err, errlen, "libssh2 has none of the host key algorithms %s", methods);
+			*why = SSH_NOKEX;
+			goto fail;
+		}
 	}
 	AGAIN(rc, s, deadline, libssh2_session_handshake(s->session, s->fd));
 	if (rc == LIBSSH2_ERROR_TIMEOUT) {
@@ -197,6 +248,111 @@ const struct hostkey *
 ssh_hostkey(struct ssh *s)
 {
 	return &s->key;
+}
+
+/* Private key files are small; a bigger file is not one, and libssh2 will say so. */
+#define KEYFILE_MAX	(64 * 1024)
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The public key's type in an "openssh-key-v1" blob (PROTOCOL.key: magic, cipher, KDF, KDF
+ * options, key count, then the first public key, whose first string is its type), copied into
+ * type; -1 if the blob is not one.
+ */
+static int
+openssh_key_type(const unsigned char *p, size_t len, char *type, size_t typelen)
+{
+	static const char magic[] = "openssh-key-v1";
+	uint32_t n;
+	int i;
+
+	if (len < sizeof(magic) || memcmp(p, magic, sizeof(magic)) != 0)
+		return -1;
+	p += sizeof(magic);
+	len -= sizeof(magic);
+	/* cipher, KDF and KDF options are strings; then the key count, the public key's length. */
+	for (i = 0; i < 3; i++) {
+		if (len < 4 || (n = be32(p)) > len - 4)
+			return -1;
+		p += 4 + n;
+		len -= 4 + n;
+	}
+	if (len < 12)
+		return -1;
+	p += 8;
+	len -= 8;
+	if ((n = be32(p)) > len - 4 || n >= typelen)
+		return -1;
+	memcpy(type, p + 4, n);
+	type[n] = '\0';
+	return 0;
+}
+
+/* The key type of a private key file ("ssh-rsa", "ssh-ed25519", ...), or "" when unknown. */
+static void
+key_type(const char *text, size_t len, char *type, size_t typelen)
+{
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	static const char end[] = "-----END OPENSSH PRIVATE KEY-----";
+	const char *b, *e;
+	unsigned char *blob;
+	size_t bloblen;
+	EVP_PKEY *pkey;
+	BIO *bio;
+
+	type[0] = '\0';
+	if ((b = strstr(text, begin)) != NULL && (e = strstr(b, end)) != NULL) {
+		b += sizeof(begin) - 1;
+		if ((blob = (unsigned char *)base64_decode(b, (size_t)(e - b), &bloblen)) != NULL) {
+			if (openssh_key_type(blob, bloblen, type, typelen) != 0)
+				type[0] = '\0';
+			free(blob);
+		}
+		return;
+	}
+	/* PEM: PKCS#1 ("RSA PRIVATE KEY") or PKCS#8, unencrypted (no passphrase is tried). */
+	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL)
+		return;
+	if ((pkey = PEM_read_bio_PrivateKey(bio, NULL, nopass, NULL)) != NULL) {
+		if (EVP_PKEY_is_a(pkey, "RSA"))
+			snprintf(type, typelen, "ssh-rsa");
+		EVP_PKEY_free(pkey);
+	}
+	/* Not a key OpenSSL reads: that is libssh2's to say, and no error may stay queued. */
+	ERR_clear_error();
+	BIO_free(bio);
+}
+
+int
+ssh_key_usable(const char *keyfile, char *err, size_t errlen)
+{
+	char *text, type[64];
+	size_t len;
+	FILE *fp;
+
+	/* libssh2_version() answers for the library loaded, LIBSSH2_VERSION_NUM for the headers. */
+	if (libssh2_version(0x010b00) != NULL)
+		return 0;
+	if ((fp = fopen(keyfile, "r")) == NULL)
+		return 0;
+	text = xmalloc(KEYFILE_MAX + 1);
+	len = fread(text, 1, KEYFILE_MAX, fp);
+	fclose(fp);
+	text[len] = '\0';
+	key_type(text, len, type, sizeof(type));
+	explicit_bzero(text, len);
+	free(text);
+	if (strcmp(type, "ssh-rsa") != 0)
+		return 0;
+	snprintf(err, errlen, "%s: an RSA key, which libssh2 %s signs with SHA-1 only (ssh-rsa), "
+	    "refused by OpenSSH 8.8 and later: use an ED25519 key pair (EC2 supports them) or "
+	    "libssh2 1.11 or later", keyfile, libssh2_version(0));
+	return -1;
 }
 
 int

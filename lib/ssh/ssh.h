@@ -34,6 +34,14 @@ struct ssh	*ssh_connect(const char *host, int port, const char *methods, int64_t
 const struct hostkey *ssh_hostkey(struct ssh *);
 
 /*
+ * Says before any connection whether libssh2 can log in with the private key in keyfile: before
+ * 1.11 it signs with an RSA key only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
+ * Returns 0 (also for a key it cannot tell the type of: the login will say), or -1 with a
+ * one-line err naming the fix.
+ */
+int	ssh_key_usable(const char *keyfile, char *err, size_t errlen);
+
+/*
  * Logs in as user with the unencrypted private key in keyfile (OpenSSH or PEM format; what
  * libssh2 reads, see ssh-probe(1)). Returns 0, or -1 with err.
  */
