@@ -49,6 +49,19 @@ struct run {
 
 struct image;
 
+/* What becomes of a snapshot of an image deregistered. */
+enum fate { FATE_NONE, FATE_DELETED, FATE_KEPT, FATE_FAILED };
+
+/* A snapshot whose fate deregister decides itself (DeleteAssociatedSnapshots did not). */
+struct snap {
+	char		*id;
+	char		**users;	/* the other images that use it */
+	size_t		 nusers;
+	int		 gone;		/* deleted with its image, as far as DescribeSnapshots tells */
+	enum fate	 fate;
+	char		*why;		/* what the image's Reason says of it, or NULL */
+};
+
 struct region {
 	char		*name;
 	jv		 ids;		/* the image ids of this region, each once */
@@ -57,7 +70,8 @@ struct region {
 	int		 param;		/* DeleteAssociatedSnapshots: 1 known, 0 not yet, -1 unknown */
 	int		 asked;		/* its first DeregisterImage is queued */
 	struct runq_gate gate;		/* the others wait behind it for the first answer */
-	jv		 snaps;		/* snapshot id -> {"Users":[image ids],"Gone":bool,"Fate","Why"} */
+	struct snap	*snaps;		/* its images' snapshots still to sort, by id */
+	size_t		 nsnaps;
 };
 
 struct image {
@@ -184,7 +198,6 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 			regs[nreg].name = xstrdup(name);
 			regs[nreg].ids = jv_array();
 			regs[nreg].errors = jv_array();
-			regs[nreg].snaps = jv_object();
 			nreg++;
 		}
 		at[i] = k;
@@ -592,45 +605,67 @@ deregister_all(struct run *run, struct image *ims, size_t n)
 
 /* ---- snapshots ---- */
 
-/* One DeleteSnapshot. */
-struct snapcall {
-	struct region	*reg;
-	char		*sid;
-};
-
-/* Consumes why. Records what became of snapshot sid. */
-static void
-set_fate(struct region *r, const char *sid, const char *fate, jv why)
+static int
+snap_cmp(const void *a, const void *b)
 {
-	jv s = jv_object_get(jv_copy(r->snaps), jv_string(sid));
+	return strcmp(((const struct snap *)a)->id, ((const struct snap *)b)->id);
+}
 
-	s = jv_object_set(s, jv_string("Fate"), jv_string(fate));
-	s = jv_object_set(s, jv_string("Why"), why);
-	r->snaps = jv_object_set(r->snaps, jv_string(sid), s);
+/* The snapshot sid of region r's table, or NULL. */
+static struct snap *
+snap_find(struct region *r, const char *sid)
+{
+	struct snap key = { .id = (char *)sid };
+
+	if (sid == NULL || r->nsnaps == 0)
+		return NULL;
+	return bsearch(&key, r->snaps, r->nsnaps, sizeof(*r->snaps), snap_cmp);
+}
+
+static void
+snaps_free(struct region *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nsnaps; i++) {
+		for (j = 0; j < r->snaps[i].nusers; j++)
+			free(r->snaps[i].users[j]);
+		free(r->snaps[i].users);
+		free(r->snaps[i].id);
+		free(r->snaps[i].why);
+	}
+	free(r->snaps);
+	r->snaps = NULL;
+	r->nsnaps = 0;
+}
+
+/* Consumes why (malloc'ed, or NULL). Records what became of snapshot s. */
+static void
+set_fate(struct snap *s, enum fate fate, char *why)
+{
+	s->fate = fate;
+	free(s->why);
+	s->why = why;
 }
 
 static void
 users_done(const struct ec2_result *res, void *arg)
 {
 	struct region *r = arg;
+	struct snap *s;
 	jv list = read_list(r, res, "Images");
+	const char *user;
 
 	jv_array_foreach(list, i, img) {
 		jv sids = snapshots_of(img);
 
 		jv_array_foreach(sids, j, sid) {
-			jv s = jv_object_get(jv_copy(r->snaps), jv_copy(sid));
-
-			if (jv_get_kind(s) == JV_KIND_OBJECT && rec_str(img, "ImageId") != NULL) {
-				jv users = jv_object_get(jv_copy(s), jv_string("Users"));
-
-				users = jv_array_append(users, jv_string(rec_str(img, "ImageId")));
-				s = jv_object_set(s, jv_string("Users"), users);
-				r->snaps = jv_object_set(r->snaps, sid, s);
-			} else {
-				jv_free(s);
-				jv_free(sid);
+			s = snap_find(r, jv_string_value(sid));
+			if (s != NULL && (user = rec_str(img, "ImageId")) != NULL) {
+				s->users = xreallocarray(s->users, s->nusers + 1, sizeof(*s->users));
+				s->users[s->nusers++] = xstrdup(user);
 			}
+			jv_free(sid);
 		}
 		jv_free(sids);
 		jv_free(img);
@@ -642,47 +677,51 @@ static void
 exists_done(const struct ec2_result *res, void *arg)
 {
 	struct region *r = arg;
+	struct snap *s;
 	jv list = read_list(r, res, "Snapshots");
 
 	jv_array_foreach(list, i, snap) {
-		const char *sid = rec_str(snap, "SnapshotId");
-		jv s = jv_object_get(jv_copy(r->snaps), jv_string(sid ? sid : ""));
-
-		if (jv_get_kind(s) == JV_KIND_OBJECT)
-			r->snaps = jv_object_set(r->snaps, jv_string(sid),
-			    jv_object_set(s, jv_string("Gone"), jv_false()));
-		else
-			jv_free(s);
+		if ((s = snap_find(r, rec_str(snap, "SnapshotId"))) != NULL)
+			s->gone = 0;
 		jv_free(snap);
 	}
 	jv_free(list);
 }
 
 /*
- * Queues, for the snapshots of region r still to sort, the reads that say which other images
- * use them and (unless this is a dry run) which still exist. Returns how many there are.
+ * Makes region r's table of the snapshots its images left pending, each once, then queues the
+ * reads that say which other images use them and (unless this is a dry run) which still exist.
+ * Returns how many there are.
  */
 static int
 submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 {
-	size_t i;
-	int k, nsnap;
-	jv sids = jv_array(), b, p;
+	size_t i, k, m;
+	jv b, p;
 
 	for (i = 0; i < n; i++)
 		if (ims[i].reg == r)
 			jv_array_foreach(ims[i].pending, j, sid) {
-				if (!jv_object_has(jv_copy(r->snaps), jv_copy(sid))) {
-					r->snaps = jv_object_set(r->snaps, jv_copy(sid), JV_OBJECT(
-					    jv_string("Users"), jv_array(), jv_string("Gone"),
-					    jv_bool(!dry)));
-					sids = jv_array_append(sids, sid);
-				} else
-					jv_free(sid);
+				r->snaps = xreallocarray(r->snaps, r->nsnaps + 1, sizeof(*r->snaps));
+				memset(&r->snaps[r->nsnaps], 0, sizeof(*r->snaps));
+				r->snaps[r->nsnaps].id = xstrdup(jv_string_value(sid));
+				/* Unless DescribeSnapshots finds it, it went with its image. */
+				r->snaps[r->nsnaps++].gone = !dry;
+				jv_free(sid);
 			}
-	nsnap = jv_array_length(jv_copy(sids));
-	for (k = 0; k < nsnap; k += BATCH) {
-		b = jv_array_slice(jv_copy(sids), k, k + BATCH < nsnap ? k + BATCH : nsnap);
+	if (r->nsnaps > 0)
+		qsort(r->snaps, r->nsnaps, sizeof(*r->snaps), snap_cmp);
+	/* Images sharing a snapshot name it once. */
+	for (i = m = 0; i < r->nsnaps; i++)
+		if (m > 0 && strcmp(r->snaps[m - 1].id, r->snaps[i].id) == 0)
+			free(r->snaps[i].id);
+		else
+			r->snaps[m++] = r->snaps[i];
+	r->nsnaps = m;
+	for (k = 0; k < r->nsnaps; k += BATCH) {
+		b = jv_array();
+		for (i = k; i < r->nsnaps && i < k + BATCH; i++)
+			b = jv_array_append(b, jv_string(r->snaps[i].id));
 		p = ec2res_params(&ec2res_images, JV_OBJECT(jv_string("Owners"),
 		    JV_ARRAY(jv_string("self")), jv_string("Filters"), JV_ARRAY(JV_OBJECT(
 		    jv_string("Name"), jv_string("block-device-mapping.snapshot-id"),
@@ -696,47 +735,42 @@ submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 			    jv_string("MaxResults"), jv_number(1000)), exists_done, r);
 		jv_free(b);
 	}
-	jv_free(sids);
-	return nsnap;
+	return (int)r->nsnaps;
 }
 
 static void
 delete_done(const struct ec2_result *res, void *arg)
 {
-	struct snapcall *c = arg;
+	struct snap *s = arg;
+	char *why;
 
 	if (res->code == NULL || strcmp(res->code, "InvalidSnapshot.NotFound") == 0)
-		set_fate(c->reg, c->sid, "deleted", jv_null());
-	else if (strcmp(res->code, "InvalidSnapshot.InUse") == 0)
-		set_fate(c->reg, c->sid, "kept", jv_string_fmt("kept %s: %s", c->sid, res->message));
-	else {
+		set_fate(s, FATE_DELETED, NULL);
+	else if (strcmp(res->code, "InvalidSnapshot.InUse") == 0) {
+		xasprintf(&why, "kept %s: %s", s->id, res->message);
+		set_fate(s, FATE_KEPT, why);
+	} else {
 		warnx("%s", res->diag);
-		set_fate(c->reg, c->sid, "failed", jv_string_fmt("%s not deleted: %s", c->sid,
-		    res->diag));
+		xasprintf(&why, "%s not deleted: %s", s->id, res->diag);
+		set_fate(s, FATE_FAILED, why);
 	}
-	free(c->sid);
-	free(c);
 }
 
-/* Consumes users. Its image ids that are not being deregistered by this dry run. */
-static jv
-other_users(struct image *ims, size_t n, struct region *r, jv users)
+/* The first image that uses s and is not being deregistered by this dry run, or NULL. */
+static const char *
+other_user(struct image *ims, size_t n, struct region *r, const struct snap *s)
 {
-	jv others = jv_array();
-	size_t i;
+	size_t i, u;
 	int found;
 
-	jv_array_foreach(users, j, u) {
+	for (u = 0; u < s->nusers; u++) {
 		for (found = 0, i = 0; i < n && !found; i++)
 			found = ims[i].reg == r && ims[i].status == RESULT_DRYRUN &&
-			    strcmp(ims[i].id, jv_string_value(u)) == 0;
+			    strcmp(ims[i].id, s->users[u]) == 0;
 		if (!found)
-			others = jv_array_append(others, u);
-		else
-			jv_free(u);
+			return s->users[u];
 	}
-	jv_free(users);
-	return others;
+	return NULL;
 }
 
 /*
@@ -747,66 +781,52 @@ other_users(struct image *ims, size_t n, struct region *r, jv users)
 static void
 sort_snapshots(struct image *ims, size_t n, struct region *r, int dry)
 {
-	struct snapcall *c;
-	jv errs = jv_copy(r->errors), snaps = jv_copy(r->snaps);
+	struct snap *s;
+	const char *user;
+	char *why;
 	int failed = jv_array_length(jv_copy(r->errors)) > 0;
+	size_t i;
 
-	jv_array_foreach(errs, i, e) {
+	jv_array_foreach(r->errors, k, e) {
 		warnx("%s", jv_string_value(e));
 		jv_free(e);
 	}
-	jv_free(errs);
-	jv_object_foreach(snaps, sid, s) {
-		jv users = jv_object_get(jv_copy(s), jv_string("Users"));
-		int isgone = jv_get_kind(jv_object_get(jv_copy(s), jv_string("Gone"))) == JV_KIND_TRUE;
-
-		if (dry)
-			users = other_users(ims, n, r, users);
-		if (failed)
-			set_fate(r, jv_string_value(sid), "failed", jv_string_fmt("%s not deleted: "
-			    "cannot tell whether another image uses it", jv_string_value(sid)));
-		else if (jv_array_length(jv_copy(users)) > 0) {
-			jv user = jv_array_get(jv_copy(users), 0);
-
-			set_fate(r, jv_string_value(sid), "kept", jv_string_fmt("kept %s: used by %s",
-			    jv_string_value(sid), jv_string_value(user)));
-			jv_free(user);
-		} else if (dry || isgone)
-			set_fate(r, jv_string_value(sid), "deleted", jv_null());
-		else {
-			c = xcalloc(1, sizeof(*c));
-			c->reg = r;
-			c->sid = xstrdup(jv_string_value(sid));
+	for (i = 0; i < r->nsnaps; i++) {
+		s = &r->snaps[i];
+		user = dry ? other_user(ims, n, r, s) : s->nusers > 0 ? s->users[0] : NULL;
+		if (failed) {
+			xasprintf(&why, "%s not deleted: cannot tell whether another image uses it",
+			    s->id);
+			set_fate(s, FATE_FAILED, why);
+		} else if (user != NULL) {
+			xasprintf(&why, "kept %s: used by %s", s->id, user);
+			set_fate(s, FATE_KEPT, why);
+		} else if (dry || s->gone)
+			set_fate(s, FATE_DELETED, NULL);
+		else
 			ec2_submit(ims[0].run->ec2, r->name, "DeleteSnapshot",
-			    JV_OBJECT(jv_string("SnapshotId"), jv_copy(sid)), delete_done, c);
-		}
-		jv_free(users);
-		jv_free(sid);
-		jv_free(s);
+			    JV_OBJECT(jv_string("SnapshotId"), jv_string(s->id)), delete_done, s);
 	}
-	jv_free(snaps);
 }
 
-/* Borrows r's table. Moves im's pending snapshots to the lists their fate says. */
+/* Moves im's pending snapshots to the lists their fate in its region's table says. */
 static void
 apply_fates(struct image *im)
 {
-	jv_array_foreach(im->pending, i, sid) {
-		jv s = jv_object_get(jv_copy(im->reg->snaps), jv_copy(sid));
-		const char *fate = jv_get_kind(s) == JV_KIND_OBJECT ? rec_str(s, "Fate") : NULL;
-		const char *why = jv_get_kind(s) == JV_KIND_OBJECT ? rec_str(s, "Why") : NULL;
+	const struct snap *s;
 
-		if (why != NULL)
-			note(im, jv_string(why));
-		if (fate != NULL && strcmp(fate, "deleted") == 0)
+	jv_array_foreach(im->pending, i, sid) {
+		s = snap_find(im->reg, jv_string_value(sid));
+		if (s != NULL && s->why != NULL)
+			note(im, jv_string(s->why));
+		if (s != NULL && s->fate == FATE_DELETED)
 			im->deleted = jv_array_append(im->deleted, sid);
-		else if (fate != NULL && strcmp(fate, "kept") == 0)
+		else if (s != NULL && s->fate == FATE_KEPT)
 			im->kept = jv_array_append(im->kept, sid);
 		else {
 			im->failed = jv_array_append(im->failed, sid);
 			im->status = RESULT_FAILED;
 		}
-		jv_free(s);
 	}
 	jv_free(im->pending);
 	im->pending = jv_array();
@@ -897,7 +917,7 @@ free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	for (i = 0; i < nreg; i++) {
 		jv_free(regs[i].ids);
 		jv_free(regs[i].errors);
-		jv_free(regs[i].snaps);
+		snaps_free(&regs[i]);
 		imageuse_free(regs[i].use);
 		free(regs[i].name);
 	}
