@@ -3,6 +3,7 @@
 #   make                 build every filter into $(B)/bin
 #   make check           install missing Debian packages (deps), build, run the test suite with prove
 #   make check SANITIZE=1  the same under AddressSanitizer and UndefinedBehaviorSanitizer (in build-san/)
+#   make check VALGRIND=1  the same with every filter run under valgrind (slow; not part of CI)
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
 #   make bench           the benchmarks in bench/ (slow; never part of check)
@@ -114,7 +115,8 @@ $(B)/t/%: $(B)/t/%.o $(LIBARS)
 # ones; otherwise they print the apt-get command to run and stop.
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev jq ca-certificates
-TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer
+TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
+	valgrind
 deps_install = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done | tr '\n' ' '); \
@@ -135,6 +137,7 @@ check test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all fuzz-replay
 	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' AMICYCLE_SHARED='$(abspath $(SHARED))' $(LSAN_ENV) \
+	  $(if $(VALGRIND),AMICYCLE_VALGRIND=1) \
 	  $(PROVE) $(PROVE_FLAGS) --exec /bin/bash $(TESTS)
 
 # make fuzz, make fuzz-replay (which check runs through t/t0150): the libFuzzer harnesses,
