@@ -194,18 +194,21 @@ static void
 fail_early(struct call *k, const char *code, const char *message)
 {
 	struct ec2_result res;
-	char *diag;
+	char *diag, *line;
 
-	xasprintf(&diag, "%s: %s: %s: %s", k->region ? k->region : "-", k->action, code, message);
+	/* A credential_process's stderr, or a server's answer, may span lines. */
+	line = fold_line(xstrdup(message));
+	xasprintf(&diag, "%s: %s: %s: %s", k->region ? k->region : "-", k->action, code, line);
 	memset(&res, 0, sizeof(res));
 	res.out = jv_null();
 	res.region = k->region;
 	res.action = k->action;
 	res.code = code;
-	res.message = message;
+	res.message = line;
 	res.diag = diag;
 	complete(k, &res);
 	free(diag);
+	free(line);
 }
 
 /* Splits the endpoint URL into what the request is sent to and what is signed. */
@@ -407,6 +410,10 @@ finished(struct http_job *job, void *arg)
 	}
 	if (reqid == NULL && r->request_id != NULL)
 		reqid = xstrdup(r->request_id);
+	/* What the server sent ("&#10;" in a Message is a newline) stays on the diagnostic's line. */
+	fold_line(code);
+	fold_line(message);
+	fold_line(reqid);
 	if (code != NULL) {
 		if (reqid != NULL)
 			xasprintf(&diag, "%s: %s: %s: %s (request id %s)", k->region, k->action, code,

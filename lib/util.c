@@ -1,4 +1,4 @@
-/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.c: exit statuses, allocation that cannot fail, bounded number parsing, one-line strings, --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +90,17 @@ parse_num(const char *s, long long min, long long max, const char *option)
 	if (*s == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max)
 		errx(EXIT_USAGE, "%s: bad value '%s' (expected %lld..%lld)", option, s, min, max);
 	return v;
+}
+
+char *
+fold_line(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; p != NULL && *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
 }
 
 void

@@ -1,4 +1,4 @@
-/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, --version. */
+/* util.h: exit statuses, allocation that cannot fail, bounded number parsing, one-line strings, --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
@@ -26,6 +26,12 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
  * "PROG: OPTION: bad value 'S' (expected MIN..MAX)" and exit EXIT_USAGE.
  */
 long long parse_num(const char *s, long long min, long long max, const char *option);
+
+/*
+ * Turns every control character of s (newlines, carriage returns, tabs, escapes) into a space, in
+ * place, so that a string a server sent cannot forge diagnostic lines. Returns s; NULL is kept.
+ */
+char	*fold_line(char *s);
 
 /* Print "PROG (amicycle) VERSION" on stdout and exit 0. */
 void	 print_version(void) __attribute__((noreturn));
