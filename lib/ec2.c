@@ -437,15 +437,63 @@ finished(struct http_job *job, void *arg)
 	free(diag);
 }
 
+/*
+ * An endpoint that keeps answering with a NextToken would be paged forever, its pages held in
+ * memory: a token seen before ends the listing with an error (as botocore's paginator does), and
+ * so does a listing longer than any EC2 gives (10,000 pages of 1,000 is ten million resources).
+ */
+#define MAX_PAGES	10000
+
 struct pager {
 	struct ec2	*ec2;
 	char		*region;
 	char		*action;
 	jv		 params;
-	jv		 acc;
+	jv		 acc;		/* without page: the lists so far, concatenated */
+	jv		 seen;		/* every NextToken received, as keys */
+	int		 pages;
+	void		(*page)(jv, void *);
 	void		(*done)(const struct ec2_result *, void *);
 	void		*arg;
 };
+
+/* Consumes out, one page's output without NextToken: into the concatenated lists. */
+static void
+page_concat(struct pager *p, jv out)
+{
+	jv_object_foreach(out, key, val) {
+		if (jv_get_kind(val) == JV_KIND_ARRAY) {
+			jv have = jv_object_get(jv_copy(p->acc), jv_copy(key));
+
+			if (jv_get_kind(have) == JV_KIND_ARRAY)
+				val = jv_array_concat(have, val);
+			else
+				jv_free(have);
+		}
+		p->acc = jv_object_set(p->acc, key, val);
+	}
+	jv_free(out);
+}
+
+/* Ends the listing with a PaginationError after the page res, which succeeded. */
+static void
+page_fail(struct pager *p, const struct ec2_result *res, const char *message)
+{
+	struct ec2_result bad = *res;
+	char *diag;
+
+	if (res->request_id != NULL)
+		xasprintf(&diag, "%s: %s: PaginationError: %s (request id %s)", res->region, res->action,
+		    message, res->request_id);
+	else
+		xasprintf(&diag, "%s: %s: PaginationError: %s", res->region, res->action, message);
+	bad.out = jv_null();
+	bad.code = "PaginationError";
+	bad.message = message;
+	bad.diag = diag;
+	p->done(&bad, p->arg);
+	free(diag);
+}
 
 static void
 page_done(const struct ec2_result *res, void *arg)
@@ -458,24 +506,28 @@ page_done(const struct ec2_result *res, void *arg)
 		p->done(res, p->arg);
 		goto out;
 	}
-	jv_object_foreach(res->out, key, val) {
-		if (jv_get_kind(val) == JV_KIND_ARRAY) {
-			jv have = jv_object_get(jv_copy(p->acc), jv_copy(key));
-
-			if (jv_get_kind(have) == JV_KIND_ARRAY)
-				val = jv_array_concat(have, val);
-			else
-				jv_free(have);
-			p->acc = jv_object_set(p->acc, key, val);
-		} else if (strcmp(jv_string_value(key), "NextToken") != 0) {
-			p->acc = jv_object_set(p->acc, key, val);
-		} else {
-			jv_free(key);
-			jv_free(val);
-		}
-	}
+	p->pages++;
 	token = jv_object_get(jv_copy(res->out), jv_string("NextToken"));
+	if (p->page != NULL)
+		p->page(jv_object_delete(jv_copy(res->out), jv_string("NextToken")), p->arg);
+	else
+		page_concat(p, jv_object_delete(jv_copy(res->out), jv_string("NextToken")));
 	if (jv_get_kind(token) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(token)) > 0) {
+		if (jv_object_has(jv_copy(p->seen), jv_copy(token))) {
+			jv_free(token);
+			page_fail(p, res, "the endpoint sent the same NextToken twice");
+			goto out;
+		}
+		if (p->pages >= MAX_PAGES) {
+			char msg[80];
+
+			jv_free(token);
+			snprintf(msg, sizeof(msg), "more than %d pages: the endpoint does not stop paging",
+			    MAX_PAGES);
+			page_fail(p, res, msg);
+			goto out;
+		}
+		p->seen = jv_object_set(p->seen, jv_copy(token), jv_true());
 		ec2_submit(p->ec2, p->region, p->action,
 		    jv_object_set(jv_copy(p->params), jv_string("NextToken"), token), page_done, p);
 		return;
@@ -486,6 +538,7 @@ page_done(const struct ec2_result *res, void *arg)
 	p->done(&all, p->arg);
 out:
 	jv_free(p->acc);
+	jv_free(p->seen);
 	jv_free(p->params);
 	free(p->region);
 	free(p->action);
@@ -493,8 +546,8 @@ out:
 }
 
 void
-ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
-    void (*done)(const struct ec2_result *, void *), void *arg)
+ec2_submit_pages(struct ec2 *c, const char *region, const char *action, jv params,
+    void (*page)(jv, void *), void (*done)(const struct ec2_result *, void *), void *arg)
 {
 	struct pager *p;
 
@@ -504,9 +557,18 @@ ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
 	p->action = xstrdup(action);
 	p->params = params;
 	p->acc = jv_object();
+	p->seen = jv_object();
+	p->page = page;
 	p->done = done;
 	p->arg = arg;
 	ec2_submit(c, region, action, jv_copy(params), page_done, p);
+}
+
+void
+ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
+    void (*done)(const struct ec2_result *, void *), void *arg)
+{
+	ec2_submit_pages(c, region, action, params, NULL, done, arg);
 }
 
 void
