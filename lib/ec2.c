@@ -375,7 +375,7 @@ finished(struct http_job *job, void *arg)
 	if (job->rc == -1) {
 		if (r->transient && retry(k, r->timedout))
 			return;
-		code = xstrdup("RequestError");
+		code = xstrdup(r->toolarge ? "ResponseTooLarge" : "RequestError");
 		message = xstrdup(r->error);
 	} else if (r->status == 200) {
 		out = ec2xml_parse(k->op, r->body, r->len, &reqid);
@@ -410,6 +410,8 @@ finished(struct http_job *job, void *arg)
 	}
 	if (reqid == NULL && r->request_id != NULL)
 		reqid = xstrdup(r->request_id);
+	/* Parsed: the body goes before the callbacks build on the output (and ask for the next page). */
+	http_response_free(r);
 	/* What the server sent ("&#10;" in a Message is a newline) stays on the diagnostic's line. */
 	fold_line(code);
 	fold_line(message);

@@ -11,9 +11,7 @@
 #include "http.h"
 #include "util.h"
 
-/* A response larger than this is not one EC2 sends; stop rather than eat the memory. */
-#define MAX_BODY	(512u << 20)
-
+static size_t	 held;		/* bytes allocated for response bodies, every response's cap */
 static char	*cabundle;
 static CURL	*sync_easy;
 
@@ -52,15 +50,29 @@ http_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Appends to the body, doubling its buffer (growing by each 16 KiB chunk copied the whole body
+ * again and again), within what HTTP_MAX_HELD leaves to all responses together.
+ */
 static size_t
 write_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_response *r = arg;
-	size_t len = size * n;
+	size_t len = size * n, want = r->len + len + 1, cap;
 
-	if (r->len + len > MAX_BODY)
-		return 0;
-	r->body = xrealloc(r->body, r->len + len + 1);
+	if (want > r->cap) {
+		for (cap = r->cap > 0 ? r->cap : 16384; cap < want && cap <= HTTP_MAX_HELD; cap *= 2)
+			;
+		if (held - r->cap + cap > HTTP_MAX_HELD)
+			cap = want;
+		if (held - r->cap + cap > HTTP_MAX_HELD) {
+			r->toolarge = want > HTTP_MAX_HELD ? 1 : 2;
+			return 0;
+		}
+		r->body = xrealloc(r->body, cap);
+		held = held - r->cap + cap;
+		r->cap = cap;
+	}
 	memcpy(r->body + r->len, p, len);
 	r->len += len;
 	r->body[r->len] = '\0';
@@ -88,6 +100,19 @@ write_header(char *p, size_t size, size_t n, void *arg)
 		r->request_id = xstrndup(v, e - v);
 	}
 	return len;
+}
+
+/* HTTP_TIMEOUT_MS, or AMICYCLE_HTTP_TIMEOUT_MS: tests of endpoints that never finish lower it. */
+static long
+timeout_ms(void)
+{
+	static long ms;
+	const char *v;
+
+	if (ms == 0)
+		ms = (v = getenv("AMICYCLE_HTTP_TIMEOUT_MS")) != NULL && *v != '\0' ?
+		    (long)parse_num(v, 1, 3600000, "AMICYCLE_HTTP_TIMEOUT_MS") : HTTP_TIMEOUT_MS;
+	return ms;
 }
 
 /* Prepares easy for req, writing into resp; returns the header list to free afterwards. */
@@ -119,7 +144,7 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(easy, CURLOPT_CAINFO, cabundle);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : HTTP_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : timeout_ms());
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
@@ -144,6 +169,13 @@ finish(CURL *easy, CURLcode rc, struct http_response *resp)
 {
 	long status = 0;
 
+	if (rc != CURLE_OK && resp->toolarge) {
+		resp->status = 0;
+		snprintf(resp->error, sizeof(resp->error), resp->toolarge == 1 ?
+		    "response larger than " HTTP_MAX_HELD_TEXT :
+		    "response larger than what is left of " HTTP_MAX_HELD_TEXT " for all responses at once");
+		return -1;
+	}
 	if (rc != CURLE_OK) {
 		resp->status = 0;
 		/* curl's error buffer has the detail ("transfer closed with 812 bytes remaining"). */
@@ -204,9 +236,10 @@ http_response_free(struct http_response *r)
 {
 	free(r->body);
 	free(r->request_id);
+	held -= r->cap;
 	r->body = NULL;
 	r->request_id = NULL;
-	r->len = 0;
+	r->len = r->cap = 0;
 }
 
 struct http_pool *
