@@ -90,7 +90,7 @@ $(B)/lib $(B)/bin $(B)/t:
 # ones; otherwise they print the apt-get command to run and stop.
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev jq ca-certificates
-TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer
+TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer time
 deps_install = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done | tr '\n' ' '); \
