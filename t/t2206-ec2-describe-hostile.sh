@@ -144,6 +144,23 @@ test_expect_success 'an image has no timestamp in the model: its dates are strin
 	test "$(jq -r .CreationDate out)" = 99999999999999
 '
 
+test_expect_success 'a valid listing of ten pages is held as its text, not as jv (9 MB of output)' '
+	ec2_admin DELETE /_admin/faults >/dev/null &&
+	jq -n "{Regions: {\"eu-west-1\": {Images: [range(10000) | {ImageId: (\"ami-0\\(1000000000000000 + .)\"),
+		Name: \"img-\\(.)\", CreationDate: \"2024-01-01T00:00:00.000Z\",
+		Tags: [range(20) | {Key: \"key-\\(.)\", Value: \"value-\\(.)\"}]}]}}}" >big.json &&
+	ec2_seed big.json merge &&
+	ec2_reset_counts &&
+	/usr/bin/time -f %M -o rss ec2-describe images --region eu-west-1 >out &&
+	test_line_count = 10000 out &&
+	test "$(ec2_count DescribeImages)" = 10 &&
+	rss=$(tail -n 1 rss) &&
+	if [ "$rss" -ge 81920 ]; then
+		echo "peak RSS $rss kB for $(wc -c <out) bytes of output" >&2
+		return 1
+	fi
+'
+
 test_expect_success 'without faults, every reader works again' '
 	ec2_admin DELETE /_admin/faults >/dev/null &&
 	for r in images instances snapshots; do
