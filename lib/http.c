@@ -1,5 +1,6 @@
 /* http.c: HTTP over libcurl: reused connections, timeouts, curl's proxy variables, TLS always verified. */
 #include <err.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 #include "http.h"
 #include "util.h"
 
-static size_t	 held;		/* bytes allocated for response bodies, every response's cap */
+/* Bytes allocated for response bodies, every response's cap (atomic: ssh-probe's threads). */
+static _Atomic size_t	 held;
 static char	*cabundle;
 static CURL	*sync_easy;
 
@@ -50,9 +52,22 @@ http_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Takes what growing a body from old to cap bytes adds to held; 0, or -1 past HTTP_MAX_HELD. */
+static int
+hold(size_t old, size_t cap)
+{
+	size_t now = atomic_load(&held);
+
+	do {
+		if (now - old + cap > HTTP_MAX_HELD)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&held, &now, now - old + cap));
+	return 0;
+}
+
 /*
- * Appends to the body, doubling its buffer (growing by each 16 KiB chunk copied the whole body
- * again and again), within what HTTP_MAX_HELD leaves to all responses together.
+ * Appends to the body, doubling its buffer rather than growing it by each chunk, within what
+ * HTTP_MAX_HELD leaves to all responses together.
  */
 static size_t
 write_body(char *p, size_t size, size_t n, void *arg)
@@ -63,14 +78,11 @@ write_body(char *p, size_t size, size_t n, void *arg)
 	if (want > r->cap) {
 		for (cap = r->cap > 0 ? r->cap : 16384; cap < want && cap <= HTTP_MAX_HELD; cap *= 2)
 			;
-		if (held - r->cap + cap > HTTP_MAX_HELD)
-			cap = want;
-		if (held - r->cap + cap > HTTP_MAX_HELD) {
+		if (hold(r->cap, cap) == -1 && hold(r->cap, cap = want) == -1) {
 			r->toolarge = want > HTTP_MAX_HELD ? 1 : 2;
 			return 0;
 		}
 		r->body = xrealloc(r->body, cap);
-		held = held - r->cap + cap;
 		r->cap = cap;
 	}
 	memcpy(r->body + r->len, p, len);
@@ -236,7 +248,7 @@ http_response_free(struct http_response *r)
 {
 	free(r->body);
 	free(r->request_id);
-	held -= r->cap;
+	atomic_fetch_sub(&held, r->cap);
 	r->body = NULL;
 	r->request_id = NULL;
 	r->len = r->cap = 0;
