@@ -116,7 +116,7 @@ $(B)/t/%: $(B)/t/%.o $(LIBARS)
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev jq ca-certificates
 TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
-	valgrind
+	time valgrind
 deps_install = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done | tr '\n' ' '); \

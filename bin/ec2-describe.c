@@ -19,11 +19,15 @@
 #include "record.h"
 #include "util.h"
 
-/* One region's whole listing. */
+/*
+ * One region's whole listing, kept as the lines to print: a record in jv takes about ten times
+ * its JSON text, and a listing is held until every region has answered.
+ */
 struct query {
 	const struct ec2res	*kind;
 	char			*region;
-	jv			 records;	/* the resources found, each with Region */
+	char			*text;		/* the resources found, each with Region, a line each */
+	size_t			 len, cap;
 	char			*diag;		/* why it failed */
 };
 
@@ -61,16 +65,36 @@ parse_filter(const char *s)
 	    jv_string("Values"), list);
 }
 
+/* Consumes out, one page: its records become lines of q->text. */
+static void
+query_page(jv out, void *arg)
+{
+	struct query *q = arg;
+	jv recs = ec2res_list(q->kind, q->region, out), line;
+	size_t n;
+
+	jv_array_foreach(recs, i, r) {
+		line = jv_dump_string(r, 0);
+		n = (size_t)jv_string_length_bytes(jv_copy(line));
+		while (q->len + n + 1 > q->cap) {
+			q->cap = q->cap > 0 ? q->cap * 2 : 65536;
+			q->text = xrealloc(q->text, q->cap);
+		}
+		memcpy(q->text + q->len, jv_string_value(line), n);
+		q->text[q->len + n] = '\n';
+		q->len += n + 1;
+		jv_free(line);
+	}
+	jv_free(recs);
+}
+
 static void
 query_done(const struct ec2_result *res, void *arg)
 {
 	struct query *q = arg;
 
-	if (res->code != NULL) {
+	if (res->code != NULL)
 		q->diag = xstrdup(res->diag);
-		return;
-	}
-	q->records = ec2res_list(q->kind, q->region, jv_copy(res->out));
 }
 
 static void
@@ -79,8 +103,7 @@ query_submit(struct ec2 *ec2, struct query *q, const struct ec2res *k, const cha
 {
 	q->kind = k;
 	q->region = xstrdup(region);
-	q->records = jv_invalid();
-	ec2_submit_all(ec2, region, k->action, ec2res_params(k, params), query_done, q);
+	ec2_submit_pages(ec2, region, k->action, ec2res_params(k, params), query_page, query_done, q);
 }
 
 /*
@@ -243,11 +266,11 @@ main(int argc, char *argv[])
 		}
 	if (status == EXIT_OK)
 		for (i = 0; i < nq; i++)
-			jv_array_foreach(qs[i].records, j, r)
-				out_record(r);
+			if (qs[i].len > 0)
+				out_line(qs[i].text, qs[i].len - 1);
 
 	for (i = 0; i < nq; i++) {
-		jv_free(qs[i].records);
+		free(qs[i].text);
 		free(qs[i].diag);
 		free(qs[i].region);
 	}

@@ -123,6 +123,22 @@
 #   drop-after    apply the action, then close without an answer (the answer is lost)
 #   slow          wait DelayMs (default 2000) before answering normally
 #   truncate      apply the action, declare the full Content-Length, send half the body, close
+# Hostile kinds, an endpoint answering what EC2 never would (the action is applied; each answers 200
+# unless said otherwise):
+#   garbage       a body that is not XML at all
+#   cut           the first half of the XML answer, as a complete response (Content-Length says so)
+#   oversized     Content-Length Size (default 300 MiB): the answer, then spaces inside its root
+#                 element up to Size, streamed (never held in memory here)
+#   endless       chunked: the answer's start, then spaces inside its root element, never ending
+#   drip          chunked: the answer's start, then one space every DelayMs (default 100), never ending
+#   repeat-token  the first page every time (any NextToken sent is ignored), with NextToken
+#                 "amicycle-repeated-token": a client that does not notice pages forever
+#   fresh-token   the same, with a new NextToken every time
+#   newlines      an error (Code, Message, Status as for error; default 400) whose Code, Message and
+#                 RequestID carry raw "&#10;" and "&#13;" character references, so parsed they hold
+#                 line breaks; Message defaults to one that forges a second diagnostic line
+#   bad-time      the answer with every element holding an ISO 8601 timestamp set to Time
+#                 (default "99999999999999": epoch seconds in year 3170843)
 # Signature and authorisation checks run before faults, so a fault never hides an AuthFailure.
 
 import argparse
@@ -849,6 +865,9 @@ class State:
 
 
 STATE = State()
+# The fault kinds that answer what EC2 never would (see FAULTS).
+HOSTILE = ("garbage", "cut", "oversized", "endless", "drip", "repeat-token", "fresh-token", "newlines",
+	   "bad-time")
 MODELS = {}
 
 
@@ -1931,7 +1950,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 				if cmd == "POST":
 					for f in data if isinstance(data, list) else [data]:
 						if f.get("Kind") not in ("throttle", "internal", "unavailable", "error", "drop",
-									 "drop-after", "slow", "truncate"):
+									 "drop-after", "slow", "truncate") + HOSTILE:
 							self.admin_json({"error": "unknown fault kind %r" % f.get("Kind")}, 400)
 							return
 						STATE.faults.append(dict(f))
@@ -2019,10 +2038,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			unknown = [u.split(".", 1)[1] for u in STATE.settings.get("UnknownParameters", [])
 				   if u.startswith(action + ".")]
 			inp = model.parse_input(action, params, unknown)
+			if fault and fault["Kind"] in ("repeat-token", "fresh-token"):
+				inp.pop("NextToken", None)
 			with STATE.lock:
 				ctx = Ctx(region, akid, action, bool(inp.get("DryRun")))
 				ctx.authorize()
 				result = ACTIONS[action](ctx, inp)
+				if fault and fault["Kind"] == "repeat-token":
+					result["NextToken"] = "amicycle-repeated-token"
+				elif fault and fault["Kind"] == "fresh-token":
+					result["NextToken"] = "amicycle-fresh-token-" + secrets.token_hex(8)
 				out = model.serialize(action, result, rid)
 				for fn in ctx.after:
 					fn()
@@ -2042,8 +2067,73 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		if fault and fault["Kind"] == "drop-after":
 			self.drop()
 			return
+		if fault and fault["Kind"] in HOSTILE and self.hostile(fault, out, rid):
+			return
 		self.send(status, out, extra={"x-amzn-RequestId": rid},
 			  truncate=bool(fault and fault["Kind"] == "truncate"))
+
+	def hostile(self, fault, out, rid):
+		"""Answers as the hostile fault says, instead of out; False for those that only change out
+		(repeat-token, fresh-token), which are answered as usual."""
+		kind = fault["Kind"]
+		if kind == "garbage":
+			self.send(200, b"\x00\xff\xfe<<<garbage>>> \x1b[2J not XML at all\n" * 4, "application/octet-stream")
+		elif kind == "cut":
+			self.send(200, out[:len(out) // 2], extra={"x-amzn-RequestId": rid})
+		elif kind == "newlines":
+			code = fault.get("Code", "Injected&#10;Code")
+			message = fault.get("Message", "first line&#10;ec2-describe: us-east-1: DescribeImages: Forged: "
+					    "a second diagnostic&#13;&#10;and a third")
+			body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code>'
+				'<Message>%s</Message></Error></Errors><RequestID>%s&#10;forged</RequestID></Response>'
+				% (code, message, rid)).encode("utf-8")
+			self.send(int(fault.get("Status", 400)), body)
+		elif kind == "bad-time":
+			when = fault.get("Time", "99999999999999").encode()
+			self.send(200, re.sub(rb"(<(\w+)>)\d{4}-\d\d-\d\dT[^<]*(</\2>)", lambda m: m.group(1) + when + m.group(3),
+					      out), extra={"x-amzn-RequestId": rid})
+		elif kind in ("oversized", "endless", "drip"):
+			self.stream(fault, out, rid)
+		else:
+			return False
+		return True
+
+	def stream(self, fault, out, rid):
+		"""The body of out up to its root element's end tag, then spaces: Size bytes in all
+		(oversized), or chunks until the client goes away (endless, drip)."""
+		head = out[:out.rindex(b"</")]
+		tail = out[len(head):]
+		self.close_connection = True
+		self.send_response(200)
+		self.send_header("Content-Type", "text/xml;charset=UTF-8")
+		self.send_header("x-amzn-RequestId", rid)
+		kind = fault["Kind"]
+		if kind == "oversized":
+			size = int(fault.get("Size", 300 << 20))
+			self.send_header("Content-Length", str(size))
+		else:
+			self.send_header("Transfer-Encoding", "chunked")
+		self.end_headers()
+		try:
+			if kind == "oversized":
+				self.wfile.write(head)
+				left = size - len(head) - len(tail)
+				block = b" " * (1 << 20)
+				while left > 0:
+					self.wfile.write(block[:min(left, len(block))])
+					left -= len(block)
+				self.wfile.write(tail)
+				return
+			self.wfile.write(b"%x\r\n%s\r\n" % (len(head), head))
+			block = b" " * (1 << 20) if kind == "endless" else b" "
+			delay = 0 if kind == "endless" else float(fault.get("DelayMs", 100)) / 1000
+			while True:
+				self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+				self.wfile.flush()
+				if delay:
+					time.sleep(delay)
+		except OSError:		# the client gave up, as it should
+			pass
 
 	def fault_before(self, fault, service):
 		kind = fault["Kind"]

@@ -49,6 +49,20 @@ test_expect_success 'a line that is not JSON' '
 	refuses "ami-2 2024-05-01" "not valid JSON"
 '
 
+test_expect_success 'a lone high surrogate escape, as libjq refuses it, with and without -k' '
+	bad="{\"Name\":\"\\ud800\",\"CreationDate\":\"2024-05-02T00:00:00Z\"}" &&
+	refuses "$bad" "not valid JSON: Invalid .uXXXX.uXXXX surrogate pair escape" &&
+	test_expect_code 3 sort-by-date -k "(.CreationDate)" in1 in2 >out 2>err &&
+	test_line_count = 0 out &&
+	test_grep "^sort-by-date: in2:2: not valid JSON" err
+'
+
+test_expect_success 'a lone low surrogate escape is taken, as libjq takes it' '
+	printf "%s\n" "{\"Name\":\"\\udc00\",\"CreationDate\":\"2024-05-02T00:00:00Z\"}" >low &&
+	sort-by-date low >out &&
+	test_line_count = 1 out
+'
+
 test_expect_success 'a JSON array, string, number or null line' '
 	refuses "[1,2]" "not a JSON object (a JSON array)" &&
 	refuses "\"ami-2\"" "not a JSON object (a JSON string)" &&

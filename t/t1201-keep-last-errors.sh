@@ -84,6 +84,14 @@ test_expect_success '--kept and --explain together' '
 	test_grep "^keep-last: --kept and --explain cannot be used together$" err
 '
 
+test_expect_success 'a lone high surrogate escape: nothing printed, also with --explain and -k' '
+	bad="{\"ImageId\":\"ami-2\",\"Role\":\"\\ud800\",\"CreationDate\":\"2024-05-02T00:00:00Z\"}" &&
+	refuses "$bad" "not valid JSON: Invalid .uXXXX.uXXXX surrogate pair escape" &&
+	refuses "$bad" "not valid JSON" --explain &&
+	refuses "$bad" "not valid JSON" -k "(.CreationDate)" &&
+	refuses "$bad" "not valid JSON" -g .Role --explain
+'
+
 test_expect_success 'expressions jq cannot compile' '
 	test_expect_code 2 keep-last -g ".Role |" <sorted >out 2>err &&
 	test_grep "^keep-last: -g: .Role |: " err &&

@@ -186,6 +186,23 @@ test_expect_success 'a call failing past its attempts: failed, exit 1, 3 attempt
 	test_cmp expect actual
 '
 
+test_expect_success 'a safety read whose endpoint repeats its NextToken: nothing deregistered, exit 1' '
+	for action in DescribeImages DescribeInstances DescribeLaunchTemplates; do
+		ec2_seed seed3.json &&
+		ec2_reset_counts &&
+		ec2_admin DELETE /_admin/faults >/dev/null &&
+		ec2_fault "{\"Kind\":\"repeat-token\",\"Action\":\"$action\",\"Count\":10}" &&
+		test_expect_code 1 deregister in3 >out 2>err &&
+		jq -r ".Result.Status + \" \" + .Result.Reason" out | sort | uniq -c | sed "s/^ *//" >actual &&
+		echo "3 failed not deregistered: a read the safety checks need failed" >expect &&
+		test_cmp expect actual &&
+		test_line_count = 1 err &&
+		test_grep "^deregister: .*$action: PaginationError: the endpoint sent the same NextToken twice" err &&
+		test "$(ec2_count DeregisterImage)" = 0 || return 1
+	done &&
+	ec2_admin DELETE /_admin/faults >/dev/null
+'
+
 test_expect_success 'interrupted: the calls in flight finish, no more start, every record is printed' '
 	dereg_seed 10 >seed10.json &&
 	ec2_seed seed10.json &&

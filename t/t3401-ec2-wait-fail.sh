@@ -102,6 +102,20 @@ test_expect_success 'an image that failed: exit 1 at once, with its reason' '
 	test_cmp expect actual
 '
 
+test_expect_success 'a failed image whose reason spans lines: one diagnostic line' '
+	cat >forged.json <<-\EOF &&
+	{"Regions": {"us-east-1": {"Images": [
+	  {"ImageId": "ami-0a000000000000003", "Name": "web-3", "CreationDate": "2024-05-01T12:00:00.000Z",
+	   "State": "failed", "StateReason": {"Code": "Client.InternalError",
+	   "Message": "copy failed\nec2-wait: us-east-1 ami-0a000000000000001: forged\r\tline"}}]}}}
+	EOF
+	ec2_seed forged.json merge &&
+	echo "{\"ImageId\":\"ami-0a000000000000003\",\"Region\":\"us-east-1\"}" >forged &&
+	test_expect_code 1 timeout 60 ec2-wait --available forged >out 2>err &&
+	echo "ec2-wait: us-east-1 ami-0a000000000000003: image failed: copy failed ec2-wait: us-east-1 ami-0a000000000000001: forged  line" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'a running instance without a public address: the timeout says so' '
 	echo "{\"InstanceId\":\"i-0a000000000000009\",\"Region\":\"us-east-1\",\"State\":{\"Code\":16,\"Name\":\"running\"},\"PrivateIpAddress\":\"10.0.0.9\"}" >noip.json &&
 	jq -c "{Regions: {\"us-east-1\": {Instances: [.]}}}" noip.json >noip-seed.json &&

@@ -1,5 +1,6 @@
 /* http.c: HTTP over libcurl: reused connections, timeouts, curl's proxy variables, TLS always verified. */
 #include <err.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,8 @@
 #include "http.h"
 #include "util.h"
 
-/* A response larger than this is not one EC2 sends; stop rather than eat the memory. */
-#define MAX_BODY	(512u << 20)
-
+/* Bytes allocated for response bodies, every response's cap (atomic: ssh-probe's threads). */
+static _Atomic size_t	 held;
 static char	*cabundle;
 static CURL	*sync_easy;
 
@@ -47,15 +47,39 @@ http_set_ca_bundle(const char *path)
 	cabundle = path != NULL && *path != '\0' ? xstrdup(path) : NULL;
 }
 
+/* Takes what growing a body from old to cap bytes adds to held; 0, or -1 past HTTP_MAX_HELD. */
+static int
+hold(size_t old, size_t cap)
+{
+	size_t now = atomic_load(&held);
+
+	do {
+		if (now - old + cap > HTTP_MAX_HELD)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&held, &now, now - old + cap));
+	return 0;
+}
+
+/*
+ * Appends to the body, doubling its buffer rather than growing it by each chunk, within what
+ * HTTP_MAX_HELD leaves to all responses together.
+ */
 static size_t
 write_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_response *r = arg;
-	size_t len = size * n;
+	size_t len = size * n, want = r->len + len + 1, cap;
 
-	if (r->len + len > MAX_BODY)
-		return 0;
-	r->body = xrealloc(r->body, r->len + len + 1);
+	if (want > r->cap) {
+		for (cap = r->cap > 0 ? r->cap : 16384; cap < want && cap <= HTTP_MAX_HELD; cap *= 2)
+			;
+		if (hold(r->cap, cap) == -1 && hold(r->cap, cap = want) == -1) {
+			r->toolarge = want > HTTP_MAX_HELD ? 1 : 2;
+			return 0;
+		}
+		r->body = xrealloc(r->body, cap);
+		r->cap = cap;
+	}
 	memcpy(r->body + r->len, p, len);
 	r->len += len;
 	r->body[r->len] = '\0';
@@ -94,6 +118,19 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
+/* HTTP_TIMEOUT_MS, or AMICYCLE_HTTP_TIMEOUT_MS: tests of endpoints that never finish lower it. */
+static long
+timeout_ms(void)
+{
+	static long ms;
+	const char *v;
+
+	if (ms == 0)
+		ms = (v = getenv("AMICYCLE_HTTP_TIMEOUT_MS")) != NULL && *v != '\0' ?
+		    (long)parse_num(v, 1, 3600000, "AMICYCLE_HTTP_TIMEOUT_MS") : HTTP_TIMEOUT_MS;
+	return ms;
+}
+
 /* Prepares easy for req, writing into resp; returns the header list to free afterwards. */
 static struct curl_slist *
 setup(CURL *easy, const struct http_request *req, struct http_response *resp)
@@ -123,7 +160,7 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(easy, CURLOPT_CAINFO, cabundle);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : HTTP_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : timeout_ms());
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, write_header);
@@ -149,6 +186,13 @@ finish(CURL *easy, CURLcode rc, struct http_response *resp)
 {
 	long status = 0;
 
+	if (rc != CURLE_OK && resp->toolarge) {
+		resp->status = 0;
+		snprintf(resp->error, sizeof(resp->error), resp->toolarge == 1 ?
+		    "response larger than " HTTP_MAX_HELD_TEXT :
+		    "response larger than what is left of " HTTP_MAX_HELD_TEXT " for all responses at once");
+		return -1;
+	}
 	if (rc != CURLE_OK) {
 		resp->status = 0;
 		/* curl's error buffer has the detail ("transfer closed with 812 bytes remaining"). */
@@ -209,9 +253,10 @@ http_response_free(struct http_response *r)
 {
 	free(r->body);
 	free(r->request_id);
+	atomic_fetch_sub(&held, r->cap);
 	r->body = NULL;
 	r->request_id = NULL;
-	r->len = 0;
+	r->len = r->cap = 0;
 }
 
 struct http_pool *

@@ -23,11 +23,22 @@ struct http_response {
 	char	*request_id;	/* x-amzn-RequestId or x-amz-request-id, when the server sent one */
 	int	 transient;	/* no response: a failure worth retrying (refused, reset, timed out) */
 	int	 timedout;	/* no response in time */
+	int	 toolarge;	/* the transfer was stopped at HTTP_MAX_HELD: 1 by this body alone,
+				   2 with the others held at the time */
+	size_t	 cap;		/* bytes allocated for body, counted against HTTP_MAX_HELD */
 	char	 error[256];	/* what went wrong when status == 0 */
 };
 
 #define HTTP_CONNECT_TIMEOUT_MS	10000
-#define HTTP_TIMEOUT_MS		60000
+#define HTTP_TIMEOUT_MS		60000	/* AMICYCLE_HTTP_TIMEOUT_MS overrides it (the tests lower it) */
+
+/*
+ * Response bodies held at once, all responses of the process together. A page of 1000 EC2
+ * resources is a few MiB; an endpoint sending more than this is broken or hostile, and the
+ * transfer that would pass it fails (toolarge) rather than eat the machine's memory.
+ */
+#define HTTP_MAX_HELD		((size_t)256 << 20)
+#define HTTP_MAX_HELD_TEXT	"256 MiB"
 
 /*
  * The CA bundle to verify servers with (AWS_CA_BUNDLE, the profile's ca_bundle); NULL for the

@@ -156,23 +156,32 @@ complete(struct call *k, struct ec2_result *res)
 		runq_end(c->runq);
 }
 
-/* The result of a call that sent no request; res->diag is malloc'ed. */
+/* The result of a call that sent no request; free it with early_free(). */
 static void
 early_result(struct ec2_result *res, const char *region, const char *action, const char *code,
     const char *message)
 {
-	char *diag;
+	char *diag, *line;
 
+	/* A credential_process's stderr may span lines. */
+	line = one_line(xstrdup(message));
 	/* A region that is no region name is not echoed: it may hold anything. */
 	xasprintf(&diag, "%s: %s: %s: %s", region != NULL && aws_region_valid(region) ? region :
-	    "-", action, code, message);
+	    "-", action, code, line);
 	memset(res, 0, sizeof(*res));
 	res->out = jv_null();
 	res->region = region;
 	res->action = action;
 	res->code = code;
-	res->message = message;
+	res->message = line;
 	res->diag = diag;
+}
+
+static void
+early_free(struct ec2_result *res)
+{
+	free((char *)res->diag);
+	free((char *)res->message);
 }
 
 /* Reports a failure that happened before any request was sent. */
@@ -183,7 +192,7 @@ fail_early(struct call *k, const char *code, const char *message)
 
 	early_result(&res, k->region, k->action, code, message);
 	complete(k, &res);
-	free((char *)res.diag);
+	early_free(&res);
 }
 
 /* Splits the endpoint URL into what the request is sent to and what is signed. */
@@ -410,7 +419,7 @@ finished(struct http_job *job, void *arg)
 	if (job->rc == -1) {
 		if (retry(k, retry_classify(job->rc, r, NULL)))
 			return;
-		code = xstrdup("RequestError");
+		code = xstrdup(r->toolarge ? "ResponseTooLarge" : "RequestError");
 		message = xstrdup(r->error);
 	} else if (r->status == 200) {
 		out = ec2xml_parse(k->op, r->body, r->len, &reqid);
@@ -440,6 +449,12 @@ finished(struct http_job *job, void *arg)
 		retry_success(&c->retry, k->cost);
 	if (reqid == NULL && r->request_id != NULL)
 		reqid = xstrdup(r->request_id);
+	/* Parsed: the body goes before the callbacks build on the output (and ask for the next page). */
+	http_response_free(r);
+	/* What the server sent ("&#10;" in a Message is a newline) stays on the diagnostic's line. */
+	one_line(code);
+	one_line(message);
+	one_line(reqid);
 	if (code != NULL) {
 		if (reqid != NULL)
 			xasprintf(&diag, "%s: %s: %s: %s (request id %s)", k->region, k->action, code,
@@ -463,6 +478,13 @@ finished(struct http_job *job, void *arg)
 	free(diag);
 }
 
+/*
+ * An endpoint that keeps answering with a NextToken would be paged forever, its pages held in
+ * memory: a token seen before ends the listing with an error (as botocore's paginator does), and
+ * so does a listing longer than any EC2 gives (10,000 pages of 1,000 is ten million resources).
+ */
+#define MAX_PAGES	10000
+
 /* A listing: one slot in the queue for all its pages, so that an interrupt never cuts it short. */
 struct pager {
 	struct runq_task task;
@@ -470,7 +492,10 @@ struct pager {
 	char		*region;
 	char		*action;
 	jv		 params;
-	jv		 acc;
+	jv		 acc;		/* without page: the lists so far, concatenated */
+	jv		 seen;		/* every NextToken received, as keys */
+	int		 pages;
+	void		(*page)(jv, void *);
 	void		(*done)(const struct ec2_result *, void *);
 	void		*arg;
 };
@@ -492,10 +517,49 @@ static void
 pager_free(struct pager *p)
 {
 	jv_free(p->acc);
+	jv_free(p->seen);
 	jv_free(p->params);
 	free(p->region);
 	free(p->action);
 	free(p);
+}
+
+/* Consumes out, one page's output without NextToken: into the concatenated lists. */
+static void
+page_concat(struct pager *p, jv out)
+{
+	jv_object_foreach(out, key, val) {
+		if (jv_get_kind(val) == JV_KIND_ARRAY) {
+			jv have = jv_object_get(jv_copy(p->acc), jv_copy(key));
+
+			if (jv_get_kind(have) == JV_KIND_ARRAY)
+				val = jv_array_concat(have, val);
+			else
+				jv_free(have);
+		}
+		p->acc = jv_object_set(p->acc, key, val);
+	}
+	jv_free(out);
+}
+
+/* Ends the listing with a PaginationError after the page res, which succeeded. */
+static void
+page_fail(struct pager *p, const struct ec2_result *res, const char *message)
+{
+	struct ec2_result bad = *res;
+	char *diag;
+
+	if (res->request_id != NULL)
+		xasprintf(&diag, "%s: %s: PaginationError: %s (request id %s)", res->region, res->action,
+		    message, res->request_id);
+	else
+		xasprintf(&diag, "%s: %s: PaginationError: %s", res->region, res->action, message);
+	bad.out = jv_null();
+	bad.code = "PaginationError";
+	bad.message = message;
+	bad.diag = diag;
+	p->done(&bad, p->arg);
+	free(diag);
 }
 
 static void
@@ -510,31 +574,37 @@ page_done(const struct ec2_result *res, void *arg)
 		p->done(res, p->arg);
 		goto out;
 	}
-	jv_object_foreach(res->out, key, val) {
-		if (jv_get_kind(val) == JV_KIND_ARRAY) {
-			jv have = jv_object_get(jv_copy(p->acc), jv_copy(key));
-
-			if (jv_get_kind(have) == JV_KIND_ARRAY)
-				val = jv_array_concat(have, val);
-			else
-				jv_free(have);
-			p->acc = jv_object_set(p->acc, key, val);
-		} else if (strcmp(jv_string_value(key), "NextToken") != 0) {
-			p->acc = jv_object_set(p->acc, key, val);
-		} else {
-			jv_free(key);
-			jv_free(val);
-		}
-	}
+	p->pages++;
 	token = jv_object_get(jv_copy(res->out), jv_string("NextToken"));
+	if (p->page != NULL)
+		p->page(jv_object_delete(jv_copy(res->out), jv_string("NextToken")), p->arg);
+	else
+		page_concat(p, jv_object_delete(jv_copy(res->out), jv_string("NextToken")));
 	if (jv_get_kind(token) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(token)) > 0) {
+		if (jv_object_has(jv_copy(p->seen), jv_copy(token))) {
+			jv_free(token);
+			page_fail(p, res, "the endpoint sent the same NextToken twice");
+			goto out;
+		}
+		if (p->pages >= MAX_PAGES) {
+			char msg[80];
+
+			jv_free(token);
+			snprintf(msg, sizeof(msg), "more than %d pages: the endpoint does not stop paging",
+			    MAX_PAGES);
+			page_fail(p, res, msg);
+			goto out;
+		}
+		p->seen = jv_object_set(p->seen, jv_copy(token), jv_true());
 		page(p, jv_object_set(jv_copy(p->params), jv_string("NextToken"), token));
 		return;
 	}
 	jv_free(token);
 	all = *res;
 	all.out = p->acc;
+	p->acc = jv_null();
 	p->done(&all, p->arg);
+	jv_free(all.out);
 out:
 	pager_free(p);
 	runq_end(runq);
@@ -557,13 +627,13 @@ pager_interrupted(struct runq_task *t)
 	early_result(&res, p->region != NULL ? p->region : p->ec2->region, p->action,
 	    INTERRUPTED, "not sent: interrupted");
 	p->done(&res, p->arg);
-	free((char *)res.diag);
+	early_free(&res);
 	pager_free(p);
 }
 
 void
-ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
-    void (*done)(const struct ec2_result *, void *), void *arg)
+ec2_submit_pages(struct ec2 *c, const char *region, const char *action, jv params,
+    void (*pagefn)(jv, void *), void (*done)(const struct ec2_result *, void *), void *arg)
 {
 	struct pager *p;
 
@@ -573,11 +643,20 @@ ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
 	p->action = xstrdup(action);
 	p->params = params;
 	p->acc = jv_object();
+	p->seen = jv_object();
+	p->page = pagefn;
 	p->done = done;
 	p->arg = arg;
 	p->task.start = pager_start;
 	p->task.interrupted = pager_interrupted;
 	runq_add(c->runq, &p->task);
+}
+
+void
+ec2_submit_all(struct ec2 *c, const char *region, const char *action, jv params,
+    void (*done)(const struct ec2_result *, void *), void *arg)
+{
+	ec2_submit_pages(c, region, action, params, NULL, done, arg);
 }
 
 void

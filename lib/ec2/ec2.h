@@ -77,6 +77,17 @@ void	ec2_open(struct ec2 *, struct runq_gate *gate);
 void	ec2_submit_all(struct ec2 *, const char *region, const char *action, jv params,
 	    void (*done)(const struct ec2_result *, void *arg), void *arg);
 
+/*
+ * The same listing, handed over a page at a time, so that a caller that keeps less than the
+ * parsed output (ec2-describe keeps the records' text) does not hold every page in jv at once:
+ * page runs with each page's output, NextToken removed (consumed), as it arrives; done runs once,
+ * with out an empty object on success, or the failure. Pages before a failure were handed over:
+ * an all-or-nothing caller keeps them aside until done. Consumes params.
+ */
+void	ec2_submit_pages(struct ec2 *, const char *region, const char *action, jv params,
+	    void (*page)(jv out, void *arg), void (*done)(const struct ec2_result *, void *arg),
+	    void *arg);
+
 /* Runs queued calls, at most max at once, until none is left (or, interrupted, none runs). */
 void	ec2_run(struct ec2 *);
 

@@ -135,9 +135,11 @@ classify(enum ec2wait_state st, jv rec, int grace, char **reason)
 	xasprintf(reason, "still %s", s);
 	return EC2WAIT_WAITING;
 stuck:
-	if ((why = state_reason(rec)) != NULL)
+	/* The reason is EC2's text: it stays on the diagnostic's line. */
+	if ((why = state_reason(rec)) != NULL) {
 		xasprintf(reason, "%s %s: %s", noun, s, why);
-	else
+		one_line(*reason);
+	} else
 		xasprintf(reason, "%s %s", noun, s);
 	return EC2WAIT_STUCK;
 }

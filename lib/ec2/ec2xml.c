@@ -391,6 +391,8 @@ timestamp_cli(const char *s, size_t len, char *out)
 			off = "";
 		buf[len] = '\0';
 	}
+	if (off != NULL && strncmp(buf, "0000", 4) == 0)
+		return -1;	/* year 0, before Python's datetime.MINYEAR */
 	if (off != NULL) {
 		p = out + snprintf(out, 20, "%.10sT%.8s", buf, buf + 11);
 		if (buf[19] == '.') {
@@ -413,9 +415,14 @@ timestamp_cli(const char *s, size_t len, char *out)
 			sec++;
 			usec = 0;
 		}
-		if (localtime_r(&sec, &tm) == NULL)
+		/*
+		 * Python's datetime, which the CLI prints through, stops at years 1 and 9999; past
+		 * them strftime would not fit and leave nothing but the offset.
+		 */
+		if (localtime_r(&sec, &tm) == NULL || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999 ||
+		    (n = strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
 			return -1;
-		p = out + strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+		p = out + n;
 		if (usec != 0)
 			p += snprintf(p, 8, ".%06ld", usec);
 		gmtoff = (int)(tm.tm_gmtoff % 86400);

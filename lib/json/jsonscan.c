@@ -39,11 +39,30 @@ hex(unsigned c)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
-/* p is at the opening quote; returns the position after the closing one, or NULL. */
+/* The \uXXXX at p (end - p >= 6 checked), or -1 if its digits are not hex. */
+static long
+unhex4(pos p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 2; i < 6; i++) {
+		if (!hex(p[i]))
+			return -1;
+		v = v << 4 | (p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/*
+ * p is at the opening quote; returns the position after the closing one, or NULL. As in jq 1.6, a
+ * high surrogate escape must be followed by a low one; a lone low surrogate is taken (as U+FFFD).
+ */
 static pos
 string(pos p, pos end, int *escaped)
 {
 	uint64_t w;
+	long u, lo;
 
 	for (p++;;) {
 		/* Strings are most of an EC2 record: skip runs of ordinary bytes eight at a time. */
@@ -71,9 +90,15 @@ string(pos p, pos end, int *escaped)
 			p += 2;
 			break;
 		case 'u':
-			if (end - p < 6 || !hex(p[2]) || !hex(p[3]) || !hex(p[4]) || !hex(p[5]))
+			if (end - p < 6 || (u = unhex4(p)) == -1)
 				return NULL;
 			p += 6;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || (lo = unhex4(p)) < 0xDC00 ||
+				    lo > 0xDFFF)
+					return NULL;
+				p += 6;
+			}
 			break;
 		default:
 			return NULL;

@@ -14,24 +14,35 @@
 #include "hostkey.h"
 #include "util.h"
 
-/* Key types, their ssh-keygen labels, libssh2's known_hosts type bits, the algorithms to offer. */
+/*
+ * Key types, their ssh-keygen labels, libssh2's known_hosts type bits, the algorithms to offer,
+ * and the blob's shape after the type string (RFC 4253, 5656, 8709; OpenSSH's PROTOCOL.u2f): how
+ * many fields, the curve the first one names, and the fixed length of the public key or point.
+ */
 static const struct keytype {
 	const char	*type;
 	const char	*label;
 	int		 bits;		/* the size a FINGERPRINTS line gives, to tell ECDSA curves apart */
 	int		 khmask;
 	const char	*methods;
+	int		 nfields;
+	const char	*curve;		/* ECDSA: field 0, and the next one is an uncompressed point */
+	size_t		 keylen;	/* the key's (or point's) length when fixed; 0 when not */
 } keytypes[] = {
 	/* In the order the algorithms are offered. */
-	{ "ssh-ed25519", "ED25519", 256, LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519" },
-	{ "ecdsa-sha2-nistp256", "ECDSA", 256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256" },
-	{ "ecdsa-sha2-nistp384", "ECDSA", 384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384" },
-	{ "ecdsa-sha2-nistp521", "ECDSA", 521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521" },
+	{ "ssh-ed25519", "ED25519", 256, LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519", 1, NULL, 32 },
+	{ "ecdsa-sha2-nistp256", "ECDSA", 256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256",
+	    2, "nistp256", 65 },
+	{ "ecdsa-sha2-nistp384", "ECDSA", 384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384",
+	    2, "nistp384", 97 },
+	{ "ecdsa-sha2-nistp521", "ECDSA", 521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521",
+	    2, "nistp521", 133 },
 	/* libssh2 1.10 has only ssh-rsa (SHA-1); later versions take the SHA-2 names first. */
-	{ "ssh-rsa", "RSA", 0, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa" },
-	{ "ssh-dss", "DSA", 0, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss" },
-	{ "sk-ssh-ed25519@openssh.com", "ED25519-SK", 0, 0, NULL },
-	{ "sk-ecdsa-sha2-nistp256@openssh.com", "ECDSA-SK", 0, 0, NULL },
+	{ "ssh-rsa", "RSA", 0, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa", 2,
+	    NULL, 0 },
+	{ "ssh-dss", "DSA", 0, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss", 4, NULL, 0 },
+	{ "sk-ssh-ed25519@openssh.com", "ED25519-SK", 0, 0, NULL, 2, NULL, 32 },
+	{ "sk-ecdsa-sha2-nistp256@openssh.com", "ECDSA-SK", 0, 0, NULL, 3, "nistp256", 65 },
 };
 #define NKEYTYPES	(sizeof(keytypes) / sizeof(keytypes[0]))
 
@@ -63,22 +74,65 @@ hostkey_fingerprint(const unsigned char *blob, size_t len, char fp[HOSTKEY_FP_SI
 	snprintf(fp + 7, HOSTKEY_FP_SIZE - 7, "%.43s", (char *)b64);
 }
 
+/* The wire-format string at *p, before end: its bytes, its length in *n; NULL if cut short. */
+static const unsigned char *
+wire_string(const unsigned char **p, const unsigned char *end, size_t *n)
+{
+	const unsigned char *s = *p;
+	uint32_t len;
+
+	if (end - s < 4)
+		return NULL;
+	len = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+	if (len > (size_t)(end - s) - 4)
+		return NULL;
+	*n = len;
+	*p = s + 4 + len;
+	return s + 4;
+}
+
+/*
+ * 1 if the fields after a known type's string at p fill the blob exactly, with the curve and key
+ * length the type fixes: a key cut short on a console (or with bytes after it) is not a key.
+ */
+static int
+well_formed(const struct keytype *t, const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *f;
+	size_t n;
+	int i;
+
+	for (i = 0; i < t->nfields; i++) {
+		if ((f = wire_string(&p, end, &n)) == NULL || n == 0)
+			return 0;
+		if (i == 0 && t->curve != NULL &&
+		    (n != strlen(t->curve) || memcmp(f, t->curve, n) != 0))
+			return 0;
+		if (i == (t->curve != NULL) && t->keylen > 0 &&
+		    (n != t->keylen || (t->curve != NULL && f[0] != 0x04)))
+			return 0;
+	}
+	return p == end;
+}
+
 int
 hostkey_from_blob(struct hostkey *k, const unsigned char *blob, size_t len)
 {
-	uint32_t n;
-	size_t i;
+	const unsigned char *p = blob, *type;
+	const struct keytype *t;
+	size_t n, i;
 
 	memset(k, 0, sizeof(*k));
-	if (len < 4)
-		return -1;
-	n = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
-	if (n == 0 || n >= sizeof(k->type) || n > len - 4)
+	if ((type = wire_string(&p, blob + len, &n)) == NULL || n == 0 || n >= sizeof(k->type))
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!isgraph(blob[4 + i]))
+		if (!isgraph(type[i]))
 			return -1;
-	memcpy(k->type, blob + 4, n);
+	memcpy(k->type, type, n);
+	if ((t = keytype(k->type)) != NULL && !well_formed(t, p, blob + len)) {
+		k->type[0] = '\0';
+		return -1;
+	}
 	k->blob = xmalloc(len);
 	memcpy(k->blob, blob, len);
 	k->len = len;

@@ -28,7 +28,10 @@ struct hostkeys {
 /* Writes the SHA256 fingerprint of a key blob into fp. */
 void	hostkey_fingerprint(const unsigned char *blob, size_t len, char fp[HOSTKEY_FP_SIZE]);
 
-/* Fills k from a copy of a wire-format blob. Returns 0, or -1 if the blob names no type. */
+/*
+ * Fills k from a copy of a wire-format blob. Returns 0, or -1 if the blob names no type, or is not
+ * a whole key of a type this file knows (its fields cut short, or followed by more bytes).
+ */
 int	hostkey_from_blob(struct hostkey *k, const unsigned char *blob, size_t len);
 
 /* Fills k from the base64 of a blob (a known_hosts or .pub field). Returns 0 or -1. */

@@ -2,10 +2,7 @@
 """seed.py [SHARED]: writes the seed inputs of t/fuzz/corpus/NAME/ (named by their SHA-1, as
 libFuzzer names what it adds) from the tests' data (SHARED is ../shared: Packer manifests, the
 SigV4 suite), the findings of the hardening issue, and a generator of tricky JSON lines. Run it
-again after changing it; make fuzz adds the inputs that raise coverage beside these.
-
-Inputs that fail today until a fix elsewhere is merged go to t/fuzz/pending/NAME/, which
-t/t0150 does not replay: move them into corpus/NAME/ once the fix is in."""
+again after changing it; make fuzz adds the inputs that raise coverage beside these."""
 import glob
 import hashlib
 import json
@@ -17,10 +14,10 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, '..', 'shared')
 
 
-def put(name, data, where='corpus'):
+def put(name, data):
     if isinstance(data, str):
         data = data.encode('utf-8', 'surrogatepass')
-    d = os.path.join(HERE, where, name)
+    d = os.path.join(HERE, 'corpus', name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, hashlib.sha1(data).hexdigest()), 'wb') as f:
         f.write(data)
@@ -67,10 +64,7 @@ def json_lines():
 
 for line in json_lines():
     data = line if isinstance(line, bytes) else line.encode('utf-8', 'surrogatepass')
-    # A lone high surrogate escape is accepted by lib/jsonscan.c and refused by libjq: fixed on
-    # another branch; replayed once that is merged.
-    pending = b'\\ud800"' in data or b'\\ud800x' in data or b'\\ud800\\u0041' in data
-    put('jsonscan', data, 'pending' if pending else 'corpus')
+    put('jsonscan', data)
 with open(os.path.join(TOP, 't', 't0104', 'ec2-DescribeImages.json')) as f:
     for img in json.load(f)['Images']:
         put('jsonscan', json.dumps(img, separators=(',', ':')))

@@ -246,6 +246,22 @@ values(void)
 	    "<startTime>yesterday</startTime></item></snapshotSet></DescribeSnapshotsResponse>",
 	    "bad response: a timestamp expected, got \"yesterday\" at line 1",
 	    "so is a timestamp that is not one");
+	parsed_as("ec2", "DescribeSnapshots", "<DescribeSnapshotsResponse><snapshotSet><item>"
+	    "<startTime>99999999999999</startTime></item></snapshotSet></DescribeSnapshotsResponse>",
+	    "bad response: a timestamp expected, got \"99999999999999\" at line 1",
+	    "epoch seconds past year 9999 are an error, not \"+00:00\"");
+	parsed_as("ec2", "DescribeSnapshots", "<DescribeSnapshotsResponse><snapshotSet><item>"
+	    "<startTime>-99999999999999</startTime></item></snapshotSet></DescribeSnapshotsResponse>",
+	    "bad response: a timestamp expected, got \"-99999999999999\" at line 1",
+	    "so are epoch seconds before year 1");
+	parsed_as("ec2", "DescribeSnapshots", "<DescribeSnapshotsResponse><snapshotSet><item>"
+	    "<startTime>0000-01-01T00:00:00Z</startTime></item></snapshotSet></DescribeSnapshotsResponse>",
+	    "bad response: a timestamp expected, got \"0000-01-01T00:00:00Z\" at line 1",
+	    "and year 0");
+	parsed_as("ec2", "DescribeSnapshots", "<DescribeSnapshotsResponse><snapshotSet><item>"
+	    "<startTime>253402300799</startTime></item></snapshotSet></DescribeSnapshotsResponse>",
+	    "{\"Snapshots\":[{\"StartTime\":\"9999-12-31T23:59:59+00:00\"}]}",
+	    "the last second of year 9999 is still a timestamp");
 	parsed_as("ec2", "DescribeSnapshots", "<DescribeSnapshotsResponse><snapshotSet>"
 	    "<item><startTime>2024-05-01T12:34:56Z</startTime></item>"
 	    "<item><startTime> 2024-05-01T12:34:56.000001Z </startTime></item>"
@@ -391,6 +407,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: test-ec2xml DIR\n");
 		return 2;
 	}
+	setenv("TZ", "UTC", 1);		/* epoch seconds are shown in local time */
+	tzset();
 	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		fixture(argv[1], &fixtures[i]);
 	errors();

@@ -16,6 +16,19 @@
 #define OTHER	"AAAAC3NzaC1lZDI1NTE5AAAAIHEqU8AyB/uTGharD/wmhlGcdi/TE/+x+n7Wf3kztkQh"
 #define OTHER_FP "SHA256:mr9u7+eT3lZPNfy4Zr5fxcO8iL6YmaitXd4yBZH2PF0"
 #define EC384_FP "SHA256:9PLUOE7yq+8vTjPu0JcEEllF4THMS3mgDh5ShEkm0eE"
+#define RSA	"AAAAB3NzaC1yc2EAAAADAQABAAAAgQDXd3b3BtT6+1ay1mYnVmP1vLELRrIEEsQA0sfu3NcOc0U+cxbqepaUjfTZdSCl" \
+		"smueUCX1nevlfcK8sD7udCD1hQlpIMap5PMLTmZm/bjP/m5GYo4moo7xHgJiy5PHpQnSYz+Xww5bF5/vyxcyLw3s1R8D" \
+		"6wiNzz/LzfD69Gmxpw=="
+#define DSA	"AAAAB3NzaC1kc3MAAACBAKfK7WTaURXYGO8rVw1mbcOGe7zyb4Uq5TUBhba2IEBgU7yCnMjywq4XWBWtgJsVebIlnIGb" \
+		"kdHIC+p5wBlZbtDUdedSkmtl934lUUvkHTBhqTYAK+QMHiz/gVVo2nrEkZ1rMt+FMD1o7bXkZeEggonIchN5zTkH7q0p" \
+		"7ftPxVsdAAAAFQDgmq7k9zpVgjOcfPO3s9/aMCFcPQAAAIEAjUjqfIPLLw/MjISeHAiDRlyn2+SIY7vBpmvOjAdcn91R" \
+		"9PRILr5IFMnVoCwmNxDNd0zVyBJGRCZ6NqZKi7EPRQgaHbrag0Wp1eme5TWeEbNAqKLOR3Qbq8QiB2OnzBvO+tKH7vEW" \
+		"xXQyZgqqxGsrFZUz5w+gs37mM8u+PlfOfssAAACBAJ5LZ8Vb+g2cIIq5STzQQX7diuWScAgBc4zSlUj3oPs6W66+06ue" \
+		"hs5MNgIj7J7g4C+U8eFgOHGeQV6bGX+SZh7FMgXV2N3Pv03bbp6m3ZlSDU/aHa7DWBAmTey5ALOZdKWgxKBrfweJmo1V" \
+		"DpYvg9kxe4RTMamg+TMsW4q9c3Pf"
+#define EC521	"AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAATwLmIYah6JoHsIBCMxfpqtoX9O6dmqWcUhDnt" \
+		"0AcjqfVShwbx1Fc9U9s0BQ5xSLX7FaUaa/cYiYditGiX5rP8wgGSf4Y7CrL6AIDoFTbsZNwPu05F5IlcG8Fzd/DOUDip" \
+		"0xUnVWi4lckoW47GTzAzeJNuqlVI7Ha1Bnj3V2UaVU4dXQ=="
 
 /* An Ubuntu instance's console: syslog-prefixed fingerprints, then the bare keys block. */
 static const char ubuntu[] =
@@ -49,6 +62,23 @@ key(struct hostkey *k, const char *b64)
 	return hostkey_from_base64(k, b64, strlen(b64));
 }
 
+/* The key b64 with byte at changed to c is refused by hostkey_from_blob. */
+static void
+blob_edit(const char *b64, size_t at, unsigned char c, const char *what)
+{
+	struct hostkey k;
+	unsigned char *blob;
+	size_t n;
+	int rc;
+
+	blob = (unsigned char *)base64_decode(b64, strlen(b64), &n);
+	rc = hostkey_from_blob(&k, blob, n);
+	hostkey_free(&k);
+	blob[at] = c;
+	ok(rc == 0 && hostkey_from_blob(&k, blob, n) == -1, "%s", what);
+	free(blob);
+}
+
 static void
 test_fingerprints(void)
 {
@@ -68,6 +98,41 @@ test_fingerprints(void)
 	ok(key(&k, "AAAA") == -1, "a blob too short for a type is refused");
 	ok(key(&k, "AAAAC3NzaC1lZDI1") == -1, "a type longer than the blob is refused");
 	ok(key(&k, "not base64!") == -1, "text that is not base64 is refused");
+
+	/* A whole key of each type; cut short anywhere, or with a byte more, it is none. */
+	{
+		static const char *const keys[] = { ED, EC, RSA, DSA, EC521 };
+		unsigned char *blob, *more;
+		size_t i, cut;
+		int whole = 0, bad = 0;
+
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			blob = (unsigned char *)base64_decode(keys[i], strlen(keys[i]), &n);
+			whole += hostkey_from_blob(&k, blob, n) == 0;
+			hostkey_free(&k);
+			for (cut = 0; cut < n; cut++)
+				if (hostkey_from_blob(&k, blob, cut) == 0) {
+					if (bad++ == 0)
+						printf("# taken: %zu of the %zu bytes of %s\n", cut, n, k.type);
+					hostkey_free(&k);
+				}
+			if ((more = malloc(n + 1)) == NULL)
+				return;
+			memcpy(more, blob, n);
+			more[n] = 0;
+			bad += hostkey_from_blob(&k, more, n + 1) == 0;
+			hostkey_free(&k);
+			free(more);
+			free(blob);
+		}
+		ok(whole == 5, "ED25519, ECDSA P-256, RSA, DSA and ECDSA P-521 keys are whole keys");
+		ok(bad == 0, "not one of them cut short, or with a byte after it (%d taken)", bad);
+	}
+	/* "ecdsa-sha2-nistp256" naming another curve ("nistpa56"), or a point that is not uncompressed. */
+	blob_edit(EC, 32, 'a', "an ECDSA key whose curve is not its type's is refused");
+	blob_edit(EC, 39, 0x02, "so is one whose point is not uncompressed");
+	ok(key(&k, "AAAAC3NzaC1lZDI1NTE5AAAAILuNmG2oAi+SBDZy4S0nYS21t01BB0lm2JffV6KR") == -1,
+	    "an ED25519 key cut at a base64 quantum (48 of 51 bytes) is refused");
 
 	s = base64_decode("aGVsbG8=", 8, &n);
 	ok(s != NULL && n == 5 && strcmp(s, "hello") == 0, "base64 with padding");
@@ -148,6 +213,15 @@ test_console(void)
 	    "-----END SSH HOST KEY KEYS-----\n";
 	ok(console_hostkeys(text, strlen(text), &set) == CONSOLE_NONE,
 	    "a key whose blob is of another type than its line says is skipped");
+	text = "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 " ED_FP " root@h (ED25519)\n"
+	    "-----END SSH HOST KEY FINGERPRINTS-----\n"
+	    "-----BEGIN SSH HOST KEY KEYS-----\n"
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILuNmG2oAi+SBDZy4S0nYS21t01BB0lm2JffV6KR root@h\n"
+	    "-----END SSH HOST KEY KEYS-----\n";
+	ok(console_hostkeys(text, strlen(text), &set) == CONSOLE_FINGERPRINTS && set.n == 1 &&
+	    hostkeys_match(&set, &server),
+	    "a key cut short in the KEYS block does not override the FINGERPRINTS block");
+	hostkeys_free(&set);
 	text = "-----BEGIN SSH HOST KEY KEYS-----\nssh-ed25519 " OTHER " first boot\n"
 	    "-----END SSH HOST KEY KEYS-----\n"
 	    "-----BEGIN SSH HOST KEY KEYS-----\nssh-ed25519 " ED " second boot\n"

@@ -90,7 +90,10 @@ main(void)
 	static const char *good[] = {
 		"{}", " { } ", "{\"a\":1}", "{\"a\":-0.5e+10,\"b\":[true,false,null,{}],\"c\":\"\\u00e9\\n\"}",
 		"{\"a\":[[[[]]]]}", "\t{\"a\" : \"x\" }\r", "{\"\":0}", "{\"a\":1E3,\"b\":0,\"c\":-0}",
-		"{\"a\":\"caf\xc3\xa9\"}", "{\"a\":\"\\ud800\"}",
+		"{\"a\":\"caf\xc3\xa9\"}",
+		/* jq 1.6 takes a lone low surrogate (as U+FFFD) and a high one followed by a low one. */
+		"{\"a\":\"\\udc00\"}", "{\"a\":\"x\\udfff\\udc00\"}", "{\"a\":\"\\ud800\\udc00\"}",
+		"{\"a\":\"\\uDBFF\\uDFFF\"}",
 	};
 	static const char *bad[] = {
 		"", " ", "[]", "\"s\"", "1", "null", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
@@ -98,6 +101,11 @@ main(void)
 		"{\"a\":.5}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":+1}", "{\"a\":tru}", "{\"a\":True}",
 		"{\"a\":\"\\x\"}", "{\"a\":\"\\u12g4\"}", "{\"a\":\"tab\there\"}", "{'a':1}", "{a:1}",
 		"{\"a\":[1,]}", "{\"a\":[,1]}", "{\"a\":\"unterminated}",
+		/* ... but not a high surrogate alone, or followed by anything but a low one. */
+		"{\"a\":\"\\ud800\"}", "{\"a\":\"\\udbff\"}", "{\"a\":\"\\ud800x\"}",
+		"{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800\\ud800\"}", "{\"a\":\"\\ud800\\ue000\"}",
+		"{\"a\":\"\\ud800\\n\"}", "{\"a\":\"\\ud800\\udc0\"}", "{\"a\":\"\\ud800\\udcg0\"}",
+		"{\"\\ud800\":1}",
 	};
 	static const char *record = "{\"ImageId\":\"ami-1\",\"CreationDate\":\"2024-05-01T12:00:00.000Z\","
 	    "\"Tags\":[{\"Key\":\"Name\",\"Value\":\"web\"}],\"n\":-1.5e3,\"o\":{\"CreationDate\":1}}";
@@ -111,6 +119,24 @@ main(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(!scans(bad[i]), "rejects %s", bad[i]);
 	ok(!jsonscan_object("{\"a\":\"x\0y\"}", 11, NULL, 0), "rejects a NUL byte in a string");
+	/* Every \uXXXX escape, with and without every kind of second escape: the same answer as libjq. */
+	fuzzbad = 0;
+	for (i = 0; i < 0x10000; i += (i >= 0xD700 && i < 0xE100) ? 1 : 0x100) {
+		static const char *const after[] = { "", "\\udc00", "\\udfff", "\\ud800", "\\u0041", "x" };
+		size_t k;
+
+		for (k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+			jv v;
+
+			len = (size_t)snprintf(buf, sizeof(buf), "{\"a\":\"\\u%04zx%s\"}", i, after[k]);
+			v = jv_parse_sized(buf, (int)len);
+			if (scans(buf) != jv_is_valid(v) && fuzzbad++ == 0)
+				printf("# disagrees with jq: %s\n", buf);
+			jv_free(v);
+		}
+	}
+	ok(fuzzbad == 0, "every \\u escape and surrogate pairing: accepted exactly when jq parses it (%d not)",
+	    fuzzbad);
 
 	is_str(member(record, "CreationDate"), "\"2024-05-01T12:00:00.000Z\"", "finds a top-level string");
 	is_str(member(record, "Tags"), "[{\"Key\":\"Name\",\"Value\":\"web\"}]", "finds an array's text");
