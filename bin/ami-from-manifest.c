@@ -52,6 +52,12 @@ usage(int status)
 #define bad(path, fmt, ...) \
 	errx(EXIT_DATA, "%s: %s: " fmt, name, (path), ##__VA_ARGS__)
 
+enum {
+	OPT_ALL_RUNS = OPT_FIRST,
+	OPT_BUILD,
+	OPT_VERSION
+};
+
 /* Borrows s. Returns it JSON-quoted, as diagnostics show strings from the input; the caller frees. */
 static char *
 quote(jv s)
@@ -406,10 +412,10 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "all-runs",	no_argument,		NULL,	'a' },
-		{ "build",	required_argument,	NULL,	'b' },
+		{ "all-runs",	no_argument,		NULL,	OPT_ALL_RUNS },
+		{ "build",	required_argument,	NULL,	OPT_BUILD },
 		{ "help",	no_argument,		NULL,	'h' },
-		{ "version",	no_argument,		NULL,	'V' },
+		{ "version",	no_argument,		NULL,	OPT_VERSION },
 		{ NULL,		0,			NULL,	0 }
 	};
 	const char *path;
@@ -420,15 +426,15 @@ main(int argc, char *argv[])
 	want = xcalloc(argc, sizeof(*want));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'a':
+		case OPT_ALL_RUNS:
 			allruns = 1;
 			break;
-		case 'b':
+		case OPT_BUILD:
 			want[nwant++] = optarg;
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			usage(EXIT_USAGE);

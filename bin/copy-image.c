@@ -30,11 +30,12 @@
 #define NAME_DEFAULT	"{name}"
 
 enum {
-	OPT_ENCRYPTED = 0x200,
+	OPT_ENCRYPTED = OPT_FIRST,
 	OPT_KMS_KEY,
 	OPT_NAME,
 	OPT_TIMEOUT,
 	OPT_TO,
+	OPT_VERSION,
 	OPT_WAIT
 };
 
@@ -634,7 +635,7 @@ main(int argc, char *argv[])
 		{ "name",		required_argument,	NULL,	OPT_NAME },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
 		{ "to",			required_argument,	NULL,	OPT_TO },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ "wait",		no_argument,		NULL,	OPT_WAIT },
 		{ NULL,			0,			NULL,	0 }
 	};
@@ -674,7 +675,7 @@ main(int argc, char *argv[])
 		case OPT_TO:
 			wt.to = add_regions(wt.to, optarg);
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		case OPT_WAIT:
 			wait = 1;

@@ -26,11 +26,12 @@
 #define ACTION	"wait"
 
 enum {
-	OPT_AVAILABLE = 0x200,
+	OPT_AVAILABLE = OPT_FIRST,
 	OPT_PRIVATE,
 	OPT_RUNNING,
 	OPT_TERMINATED,
-	OPT_TIMEOUT
+	OPT_TIMEOUT,
+	OPT_VERSION
 };
 
 static void __attribute__((noreturn))
@@ -136,7 +137,7 @@ main(int argc, char *argv[])
 		{ "running",		no_argument,		NULL,	OPT_RUNNING },
 		{ "terminated",		no_argument,		NULL,	OPT_TERMINATED },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt o;
@@ -175,7 +176,7 @@ main(int argc, char *argv[])
 		case OPT_TIMEOUT:
 			timeout = optarg;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (awsopt_parse(&o, ch, optarg))

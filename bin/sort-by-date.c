@@ -17,6 +17,11 @@
 #include "reckey.h"
 #include "util.h"
 
+enum {
+	OPT_UNDATED = OPT_FIRST,
+	OPT_VERSION
+};
+
 enum undated { UNDATED_ERROR, UNDATED_FIRST, UNDATED_LAST };
 
 struct order {
@@ -73,8 +78,8 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "reverse",	no_argument,		NULL, 'r' },
-		{ "undated",	required_argument,	NULL, 'U' },
-		{ "version",	no_argument,		NULL, 'V' },
+		{ "undated",	required_argument,	NULL, OPT_UNDATED },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct datedset set = { 0 };
@@ -97,7 +102,7 @@ main(int argc, char *argv[])
 		case 'r':
 			o.reverse = 1;
 			break;
-		case 'U':
+		case OPT_UNDATED:
 			if (strcmp(optarg, "error") == 0)
 				undated = UNDATED_ERROR;
 			else if (strcmp(optarg, "first") == 0)
@@ -109,7 +114,7 @@ main(int argc, char *argv[])
 				usage(EXIT_USAGE);
 			}
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			usage(EXIT_USAGE);

@@ -57,6 +57,21 @@
 /* Lines of a failed check's output that --tap shows as comments. */
 #define TAP_LINES		10
 
+enum {
+	OPT_ACCEPT_NEW = OPT_FIRST,
+	OPT_CHECKS,
+	OPT_COMMAND_TIMEOUT,
+	OPT_CONSOLE,
+	OPT_JUNIT,
+	OPT_KNOWN_HOSTS,
+	OPT_MAX_OUTPUT,
+	OPT_PORT,
+	OPT_PRIVATE,
+	OPT_TAP,
+	OPT_TIMEOUT,
+	OPT_VERSION
+};
+
 enum { KEYS_CONSOLE, KEYS_FILE, KEYS_FIRST_USE };
 
 /* Where an instance is; read by the progress line. */
@@ -891,10 +906,6 @@ cleanup(void)
 int
 main(int argc, char *argv[])
 {
-	/* After awsopt.h's, whose --region and --endpoint-url are --console's. */
-	enum { OPT_ACCEPT_NEW = AWSOPT_REGION + 1, OPT_CHECKS, OPT_COMMAND_TIMEOUT, OPT_CONSOLE,
-	    OPT_JUNIT, OPT_KNOWN_HOSTS, OPT_MAX_OUTPUT, OPT_PORT, OPT_PRIVATE, OPT_TAP,
-	    OPT_TIMEOUT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "accept-new",		no_argument,		NULL,	OPT_ACCEPT_NEW },
 		{ "checks",		required_argument,	NULL,	OPT_CHECKS },

@@ -13,6 +13,9 @@ enum {
 	EXIT_DATA = 3	/* bad input data */
 };
 
+/* getopt_long codes of a filter's long-only options count from here, above every letter and awsopt.h's. */
+enum { OPT_FIRST = 0x200 };
+
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
