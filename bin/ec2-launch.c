@@ -27,6 +27,7 @@
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 #define ACTION		"ec2-launch"
@@ -103,16 +104,14 @@ static jv
 parse_tag(const char *s)
 {
 	const char *eq = strchr(s, '=');
-	const char *const *k;
 	char *key;
 	jv t;
 
 	if (eq == NULL || eq == s)
 		errx(EXIT_USAGE, "-t '%s': expected KEY=VALUE", s);
 	key = xstrndup(s, (size_t)(eq - s));
-	for (k = owntags; *k != NULL; k++)
-		if (strcmp(key, *k) == 0)
-			errx(EXIT_USAGE, "-t %s: ec2-launch sets this tag itself", key);
+	if (strmap_index(owntags, key) != -1)
+		errx(EXIT_USAGE, "-t %s: ec2-launch sets this tag itself", key);
 	t = tag(key, eq + 1);
 	free(key);
 	return t;

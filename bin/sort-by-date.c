@@ -15,6 +15,7 @@
 #include "jsonl.h"
 #include "out.h"
 #include "reckey.h"
+#include "strmap.h"
 #include "util.h"
 
 enum {
@@ -23,6 +24,7 @@ enum {
 };
 
 enum undated { UNDATED_ERROR, UNDATED_FIRST, UNDATED_LAST };
+static const char *const undated_names[] = { "error", "first", "last", NULL };
 
 struct order {
 	int	reverse;
@@ -89,7 +91,7 @@ main(int argc, char *argv[])
 	const char *expr = ".CreationDate";
 	enum undated undated = UNDATED_ERROR;
 	size_t i;
-	int ch;
+	int ch, u;
 
 	out_init();
 	while ((ch = getopt_long(argc, argv, "hk:r", longopts, NULL)) != -1) {
@@ -103,16 +105,11 @@ main(int argc, char *argv[])
 			o.reverse = 1;
 			break;
 		case OPT_UNDATED:
-			if (strcmp(optarg, "error") == 0)
-				undated = UNDATED_ERROR;
-			else if (strcmp(optarg, "first") == 0)
-				undated = UNDATED_FIRST;
-			else if (strcmp(optarg, "last") == 0)
-				undated = UNDATED_LAST;
-			else {
+			if ((u = strmap_index(undated_names, optarg)) == -1) {
 				warnx("--undated: bad value '%s' (expected error, first or last)", optarg);
 				usage(EXIT_USAGE);
 			}
+			undated = u;
 			break;
 		case OPT_VERSION:
 			print_version();

@@ -34,6 +34,7 @@
 #include "runq.h"
 #include "report.h"
 #include "ssh.h"
+#include "strmap.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -594,14 +595,14 @@ newcheck(const char *name, const char *run, const char *timeout)
 static void
 read_checks(char **paths, const char *deftimeout)
 {
-	static const char *const keys[] = { "Name", "Run", "ExpectExit", "ExpectStdout", "Timeout" };
+	static const char *const keys[] = { "Name", "Run", "ExpectExit", "ExpectStdout", "Timeout", NULL };
 	struct jsonl in;
 	struct check *c;
 	const char *name, *run, *timeout, *pattern;
 	char msg[256];
 	double d;
 	jv rec, v;
-	int i, n, known, rc;
+	int i, n, rc;
 	int64_t sec;
 
 	jsonl_open(&in, paths);
@@ -610,11 +611,8 @@ read_checks(char **paths, const char *deftimeout)
 		n = jv_array_length(jv_copy(v));
 		for (i = 0; i < n; i++) {
 			jv k = jv_array_get(jv_copy(v), i);
-			size_t j;
 
-			for (known = 0, j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
-				known |= strcmp(keys[j], jv_string_value(k)) == 0;
-			if (!known)
+			if (strmap_index(keys, jv_string_value(k)) == -1)
 				jsonl_die(&in, "unknown key \"%s\" (a check has Name, Run, ExpectExit, "
 				    "ExpectStdout, Timeout)", jv_string_value(k));
 			jv_free(k);

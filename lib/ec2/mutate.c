@@ -8,6 +8,7 @@
 #include "mutate.h"
 #include "out.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 /* Error codes that mean the resource no longer exists: the work is already done. */
@@ -86,12 +87,7 @@ mrec_region(const struct mrec *m)
 int
 ec2_gone(const char *code)
 {
-	const char *const *g;
-
-	for (g = gone; code != NULL && *g != NULL; g++)
-		if (strcmp(*g, code) == 0)
-			return 1;
-	return 0;
+	return strmap_index(gone, code) != -1;
 }
 
 static void

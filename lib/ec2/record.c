@@ -8,6 +8,7 @@
 #include "jsonl.h"
 #include "record.h"
 #include "sha256.h"
+#include "strmap.h"
 #include "util.h"
 
 const char *
@@ -34,32 +35,18 @@ rec_region(jv rec, const char *defregion)
 }
 
 /* The prefix of each id field's ids: an instance id given as ImageId is caught before any call. */
-static const struct {
-	const char	*field;
-	const char	*prefix;
-} prefixes[] = {
+static const struct strpair prefixes[] = {
 	{ "ImageId", "ami-" },
 	{ "SourceImageId", "ami-" },
 	{ "InstanceId", "i-" },
 	{ "SnapshotId", "snap-" },
+	{ NULL, NULL }
 };
-
-/* The prefix of idfield's ids, or NULL for a field not listed. */
-static const char *
-id_prefix(const char *idfield)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strcmp(prefixes[i].field, idfield) == 0)
-			return prefixes[i].prefix;
-	return NULL;
-}
 
 int
 rec_id_valid(const char *idfield, const char *s)
 {
-	const char *want = id_prefix(idfield);
+	const char *want = strmap_value(prefixes, idfield);
 	size_t n;
 
 	if (want != NULL) {
@@ -93,7 +80,7 @@ bad(struct jsonl *in, jv rec, jv v, const char *fmt, ...)
 jv
 rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion)
 {
-	const char *region;
+	const char *prefix = strmap_value(prefixes, idfield), *region;
 	jv v;
 
 	v = jv_object_get(jv_copy(rec), jv_string(idfield));
@@ -104,7 +91,7 @@ rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion
 	/* %.100s and no more: a message names a bad value, it does not replay it. */
 	if (!rec_id_valid(idfield, jv_string_value(v)))
 		bad(in, rec, v, "%s '%.100s' is not an id: %s and 8 or 17 hex digits", idfield,
-		    jv_string_value(v), id_prefix(idfield) != NULL ? id_prefix(idfield) : "a prefix");
+		    jv_string_value(v), prefix != NULL ? prefix : "a prefix");
 	jv_free(v);
 
 	v = jv_object_get(jv_copy(rec), jv_string("Region"));
