@@ -520,10 +520,8 @@ field(struct jsonl *in, jv rec, const char *key, int required, const char *what)
 			jsonl_die(in, "no %s%s", key, what);
 		return NULL;
 	}
-	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0) {
-		jv_free(v);
+	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0)
 		jsonl_die(in, "%s is not a non-empty string", key);
-	}
 	/* rec holds the string, so it outlives v. */
 	s = jv_string_value(v);
 	jv_free(v);

@@ -23,7 +23,6 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
     const char **idfield)
 {
 	const char *const *f;
-	char msg[256];
 	jv rec, v;
 
 	if (!jv_is_valid(rec = jsonl_next(in)))
@@ -36,10 +35,7 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 		for (f = idfields + 1; *f != NULL; f++)
 			v = jv_string_append_str(jv_string_append_str(v,
 			    f[1] != NULL ? ", " : " or "), *f);
-		snprintf(msg, sizeof(msg), "no %s", jv_string_value(v));
-		jv_free(rec);
-		jv_free(v);
-		jsonl_die(in, "%s", msg);
+		jsonl_die(in, "no %s", jv_string_value(v));
 	}
 	*idfield = *f;
 	return rec_require(in, rec, *f, defregion);
