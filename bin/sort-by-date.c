@@ -24,6 +24,7 @@ enum {
 };
 
 enum undated { UNDATED_ERROR, UNDATED_FIRST, UNDATED_LAST };
+/* --undated's values, in enum undated's order. */
 static const char *const undated_names[] = { "error", "first", "last", NULL };
 
 struct order {
