@@ -29,13 +29,6 @@ static char **want;		/* --build operands */
 static int *found;		/* found[i]: want[i] named a selected build */
 static size_t nwant;
 
-/*
- * The manifest is held here, not in main(), so that it stays reachable when bad input ends the
- * program: a leak checker then has nothing to report. Every other jv that is live at such an exit
- * refers into it; records are built only once the whole manifest has been checked.
- */
-static jv manifest;
-
 /* Room for ".builds[-2147483648]", and for that and ".packer_run_uuid". */
 #define BUILD_SIZE	32
 #define PATH_SIZE	64
@@ -50,7 +43,13 @@ usage(int status)
 
 /* "PROG: FILE: PATH: MESSAGE" and exit EXIT_DATA: the manifest is malformed. */
 #define bad(path, fmt, ...) \
-	errx(EXIT_DATA, "%s: %s: " fmt, name, (path), ##__VA_ARGS__)
+	data_errx(name, "%s: " fmt, (path), ##__VA_ARGS__)
+
+enum {
+	OPT_ALL_RUNS = OPT_FIRST,
+	OPT_BUILD,
+	OPT_VERSION
+};
 
 /* Borrows s. Returns it JSON-quoted, as diagnostics show strings from the input; the caller frees. */
 static char *
@@ -69,13 +68,7 @@ quote(jv s)
 static void __attribute__((noreturn))
 bad_string(const char *path, const char *what, jv s)
 {
-	char *q, *msg;
-
-	q = quote(s);
-	jv_free(s);
-	xasprintf(&msg, "%s %s", what, q);
-	free(q);
-	bad(path, "%s", msg);
+	bad(path, "%s %s", what, quote(s));
 }
 
 /* Borrows obj. Returns the value of its key (a new reference); dies unless it is there and of kind. */
@@ -406,29 +399,29 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "all-runs",	no_argument,		NULL,	'a' },
-		{ "build",	required_argument,	NULL,	'b' },
+		{ "all-runs",	no_argument,		NULL,	OPT_ALL_RUNS },
+		{ "build",	required_argument,	NULL,	OPT_BUILD },
 		{ "help",	no_argument,		NULL,	'h' },
-		{ "version",	no_argument,		NULL,	'V' },
+		{ "version",	no_argument,		NULL,	OPT_VERSION },
 		{ NULL,		0,			NULL,	0 }
 	};
 	const char *path;
-	jv builds, run, recs;
+	jv manifest, builds, run, recs;
 	int ch, i, n, status;
 
 	out_init();
 	want = xcalloc(argc, sizeof(*want));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'a':
+		case OPT_ALL_RUNS:
 			allruns = 1;
 			break;
-		case 'b':
+		case OPT_BUILD:
 			want[nwant++] = optarg;
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			usage(EXIT_USAGE);

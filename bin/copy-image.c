@@ -30,11 +30,12 @@
 #define NAME_DEFAULT	"{name}"
 
 enum {
-	OPT_ENCRYPTED = 0x200,
+	OPT_ENCRYPTED = OPT_FIRST,
 	OPT_KMS_KEY,
 	OPT_NAME,
 	OPT_TIMEOUT,
 	OPT_TO,
+	OPT_VERSION,
 	OPT_WAIT
 };
 
@@ -292,24 +293,18 @@ add_copy(struct run *r, jv plan)
 static void
 check_name(struct run *r, const char *where, const struct copy *c)
 {
-	static char why[512];
 	const char *name = rec_str(c->rec, "Name"), *region = rec_str(c->rec, "Region");
 	jv key, src, had;
 
 	if (!valid_name(name))
-		errx(EXIT_DATA, "%s: name '%s': not an image name (3 to 128 letters, digits, spaces "
-		    "and ()[]./-_'@)", where, name);
+		data_errx(where, "name '%s': not an image name (3 to 128 letters, digits, spaces "
+		    "and ()[]./-_'@)", name);
 	key = jv_string_fmt("%s %s", region, name);
 	src = jv_string_fmt("%s %s", jv_string_value(c->source[1]), jv_string_value(c->source[0]));
 	had = jv_object_get(jv_copy(r->names), jv_copy(key));
-	if (jv_is_valid(had) && !jv_equal(jv_copy(had), jv_copy(src))) {
-		snprintf(why, sizeof(why), "two copies named '%s' in %s: %s and %s", name, region,
+	if (jv_is_valid(had) && !jv_equal(jv_copy(had), jv_copy(src)))
+		data_errx(where, "two copies named '%s' in %s: %s and %s", name, region,
 		    jv_string_value(had), jv_string_value(src));
-		jv_free(key);
-		jv_free(src);
-		jv_free(had);
-		errx(EXIT_DATA, "%s: %s", where, why);
-	}
 	jv_free(had);
 	r->names = jv_object_set(r->names, key, src);
 }
@@ -396,7 +391,6 @@ describe_sources(struct run *r)
 static void
 image_copies(struct run *r, size_t i, const struct want *wt)
 {
-	static char why[512];
 	const struct mrec *m = &r->inputs[i];
 	const char *id = mrec_id(m), *region = mrec_region(m), *where = jv_string_value(m->aux);
 	struct copy *c;
@@ -406,11 +400,8 @@ image_copies(struct run *r, size_t i, const struct want *wt)
 		warnx("%s %s: no such image", region, id);
 	jv_array_foreach(wt->to, j, dest) {
 		name = expand(wt->name, rec_str(m->rec, "Name"), id, region, jv_string_value(dest));
-		if (name == NULL && r->found[i]) {
-			snprintf(why, sizeof(why), "%s: no Name, which --name '%s' uses", id, wt->name);
-			jv_free(dest);
-			errx(EXIT_DATA, "%s: %s", where, why);
-		}
+		if (name == NULL && r->found[i])
+			data_errx(where, "%s: no Name, which --name '%s' uses", id, wt->name);
 		c = add_copy(r, plan_record(wt, m->rec, region, jv_string_value(dest), name));
 		free(name);
 		jv_free(dest);
@@ -634,15 +625,14 @@ main(int argc, char *argv[])
 		{ "name",		required_argument,	NULL,	OPT_NAME },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
 		{ "to",			required_argument,	NULL,	OPT_TO },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ "wait",		no_argument,		NULL,	OPT_WAIT },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt o;
 	struct want wt = { jv_array(), NAME_DEFAULT, 0, 0, jv_object(), 0 };
 	static const char *const idfields[] = { "ImageId", "SourceImageId", NULL };
-	/* Static, so that what it holds is reachable, not lost, when bad input ends the program. */
-	static struct run r;
+	struct run r = { 0 };
 	const char *timeout = NULL, *eq;
 	int64_t timeout_s;
 	size_t i;
@@ -674,7 +664,7 @@ main(int argc, char *argv[])
 		case OPT_TO:
 			wt.to = add_regions(wt.to, optarg);
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		case OPT_WAIT:
 			wait = 1;

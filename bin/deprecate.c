@@ -25,6 +25,13 @@
 /* EC2 refuses a deprecation time more than 10 years ahead; 10 years are at least this long. */
 #define MAX_AHEAD	(3652LL * 86400)
 
+enum {
+	OPT_AT = OPT_FIRST,
+	OPT_IN,
+	OPT_UNDO,
+	OPT_VERSION
+};
+
 static const char *const idfields[] = { "ImageId", NULL };
 
 struct mode {
@@ -131,12 +138,12 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "at",			required_argument,	NULL,	'a' },
+		{ "at",			required_argument,	NULL,	OPT_AT },
 		AWSOPT_LONGOPTS,
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "in",			required_argument,	NULL,	'i' },
-		{ "undo",		no_argument,		NULL,	'u' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "in",			required_argument,	NULL,	OPT_IN },
+		{ "undo",		no_argument,		NULL,	OPT_UNDO },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt ao;
@@ -152,18 +159,18 @@ main(int argc, char *argv[])
 	awsopt_init(&ao);
 	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'a':
+		case OPT_AT:
 			at = optarg;
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'i':
+		case OPT_IN:
 			in = optarg;
 			break;
-		case 'u':
+		case OPT_UNDO:
 			undo = 1;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))

@@ -32,6 +32,13 @@
 #define BATCH		200	/* values per filter: EC2 caps one filter at 200 */
 #define DEFAULT_MAX	50
 
+enum {
+	OPT_KEEP_SNAPSHOTS = OPT_FIRST,
+	OPT_MAX,
+	OPT_PROTECT_TAG,
+	OPT_VERSION
+};
+
 struct protect {
 	char		*key;
 	const char	*value;		/* NULL: any value */
@@ -931,10 +938,10 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		AWSOPT_LONGOPTS,
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "keep-snapshots",	no_argument,		NULL,	'k' },
-		{ "max",		required_argument,	NULL,	'm' },
-		{ "protect-tag",	required_argument,	NULL,	't' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "keep-snapshots",	no_argument,		NULL,	OPT_KEEP_SNAPSHOTS },
+		{ "max",		required_argument,	NULL,	OPT_MAX },
+		{ "protect-tag",	required_argument,	NULL,	OPT_PROTECT_TAG },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct run run;
@@ -952,16 +959,16 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'h':
 			usage(EXIT_OK);
-		case 'k':
+		case OPT_KEEP_SNAPSHOTS:
 			run.keep = 1;
 			break;
-		case 'm':
+		case OPT_MAX:
 			run.max = parse_num(optarg, 0, 1000000, "--max");
 			break;
-		case 't':
+		case OPT_PROTECT_TAG:
 			add_protect(&run, optarg);
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&run.aws, ch, optarg))

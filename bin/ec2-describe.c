@@ -19,6 +19,14 @@
 #include "record.h"
 #include "util.h"
 
+enum {
+	OPT_ENDPOINT_URL = OPT_FIRST,
+	OPT_FILTER,
+	OPT_OWNER,
+	OPT_REGION,
+	OPT_VERSION
+};
+
 /*
  * One region's whole listing, kept as the lines to print: a record in jv takes about ten times
  * its JSON text, and a listing is held until every region has answered.
@@ -153,12 +161,12 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "endpoint-url",	required_argument,	NULL,	'E' },
-		{ "filter",		required_argument,	NULL,	'f' },
+		{ "endpoint-url",	required_argument,	NULL,	OPT_ENDPOINT_URL },
+		{ "filter",		required_argument,	NULL,	OPT_FILTER },
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "owner",		required_argument,	NULL,	'o' },
-		{ "region",		required_argument,	NULL,	'r' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "owner",		required_argument,	NULL,	OPT_OWNER },
+		{ "region",		required_argument,	NULL,	OPT_REGION },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	const struct ec2res *k;
@@ -172,25 +180,25 @@ main(int argc, char *argv[])
 	out_init();
 	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'E':
+		case OPT_ENDPOINT_URL:
 			endpoint = optarg;
 			break;
-		case 'f':
+		case OPT_FILTER:
 			filters = jv_array_append(filters, parse_filter(optarg));
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'o':
+		case OPT_OWNER:
 			owners = jv_array_append(owners, jv_string(optarg));
 			break;
 		case 'P':
 			max = (int)parse_num(optarg, 1, 64, "-P");
 			break;
-		case 'r':
+		case OPT_REGION:
 			regions = xreallocarray(regions, nregions + 1, sizeof(*regions));
 			regions[nregions++] = optarg;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			usage(EXIT_USAGE);

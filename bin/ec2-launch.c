@@ -27,10 +27,22 @@
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 #define ACTION		"ec2-launch"
 #define USER_DATA_MAX	16384		/* EC2's limit on user data before base64 */
+
+enum {
+	OPT_IAM_PROFILE = OPT_FIRST,
+	OPT_INSTANCE_TYPE,
+	OPT_KEY_NAME,
+	OPT_RUN_ID,
+	OPT_SECURITY_GROUP,
+	OPT_SUBNET,
+	OPT_USER_DATA,
+	OPT_VERSION
+};
 
 /* What every instance of this run is launched with. */
 struct opts {
@@ -92,16 +104,14 @@ static jv
 parse_tag(const char *s)
 {
 	const char *eq = strchr(s, '=');
-	const char *const *k;
 	char *key;
 	jv t;
 
 	if (eq == NULL || eq == s)
 		errx(EXIT_USAGE, "-t '%s': expected KEY=VALUE", s);
 	key = xstrndup(s, (size_t)(eq - s));
-	for (k = owntags; *k != NULL; k++)
-		if (strcmp(key, *k) == 0)
-			errx(EXIT_USAGE, "-t %s: ec2-launch sets this tag itself", key);
+	if (strmap_index(owntags, key) != -1)
+		errx(EXIT_USAGE, "-t %s: ec2-launch sets this tag itself", key);
 	t = tag(key, eq + 1);
 	free(key);
 	return t;
@@ -431,14 +441,14 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		AWSOPT_LONGOPTS,
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "iam-profile",	required_argument,	NULL,	'i' },
-		{ "instance-type",	required_argument,	NULL,	'I' },
-		{ "key-name",		required_argument,	NULL,	'k' },
-		{ "run-id",		required_argument,	NULL,	'r' },
-		{ "security-group",	required_argument,	NULL,	'g' },
-		{ "subnet",		required_argument,	NULL,	's' },
-		{ "user-data",		required_argument,	NULL,	'u' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "iam-profile",	required_argument,	NULL,	OPT_IAM_PROFILE },
+		{ "instance-type",	required_argument,	NULL,	OPT_INSTANCE_TYPE },
+		{ "key-name",		required_argument,	NULL,	OPT_KEY_NAME },
+		{ "run-id",		required_argument,	NULL,	OPT_RUN_ID },
+		{ "security-group",	required_argument,	NULL,	OPT_SECURITY_GROUP },
+		{ "subnet",		required_argument,	NULL,	OPT_SUBNET },
+		{ "user-data",		required_argument,	NULL,	OPT_USER_DATA },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt ao;
@@ -454,7 +464,7 @@ main(int argc, char *argv[])
 	o.tags = jv_array();
 	while ((ch = getopt_long(argc, argv, "hP:t:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'g':
+		case OPT_SECURITY_GROUP:
 			if (strncmp(optarg, "sg-", 3) != 0)
 				errx(EXIT_USAGE, "--security-group '%s': not a group id (sg-...)",
 				    optarg);
@@ -462,28 +472,28 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'i':
+		case OPT_IAM_PROFILE:
 			o.profile = optarg;
 			break;
-		case 'I':
+		case OPT_INSTANCE_TYPE:
 			o.type = optarg;
 			break;
-		case 'k':
+		case OPT_KEY_NAME:
 			o.key = optarg;
 			break;
-		case 'r':
+		case OPT_RUN_ID:
 			runid = optarg;
 			break;
-		case 's':
+		case OPT_SUBNET:
 			o.subnet = optarg;
 			break;
 		case 't':
 			o.tags = add_tag(o.tags, parse_tag(optarg));
 			break;
-		case 'u':
+		case OPT_USER_DATA:
 			userdata = optarg;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))

@@ -27,6 +27,8 @@
 #define ACTION	"ec2-terminate"
 #define BATCH	1000		/* TerminateInstances' limit on ids a call */
 
+enum { OPT_VERSION = OPT_FIRST };
+
 struct run {
 	struct ec2	*ec2;
 	jv		 results;	/* "REGION ID" -> {"Status","Reason","RequestId","State"} */
@@ -370,7 +372,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		AWSOPT_LONGOPTS,
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt ao;
@@ -385,7 +387,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'h':
 			usage(EXIT_OK);
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))

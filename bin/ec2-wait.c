@@ -26,11 +26,12 @@
 #define ACTION	"wait"
 
 enum {
-	OPT_AVAILABLE = 0x200,
+	OPT_AVAILABLE = OPT_FIRST,
 	OPT_PRIVATE,
 	OPT_RUNNING,
 	OPT_TERMINATED,
-	OPT_TIMEOUT
+	OPT_TIMEOUT,
+	OPT_VERSION
 };
 
 static void __attribute__((noreturn))
@@ -62,20 +63,15 @@ state_option(enum ec2wait_state st)
 static jv
 check_record(struct jsonl *in, jv rec, enum ec2wait_state st, const char *defregion)
 {
-	static char why[512];
 	const struct ec2res *k = ec2res_of(rec);
 	const char *want = ec2wait_kind(st);
 
 	if (k == NULL)
-		snprintf(why, sizeof(why), "no InstanceId or ImageId string");
-	else if (strcmp(k->name, want) != 0)
-		snprintf(why, sizeof(why), "%s: an %s record (%s), but %s waits for %s",
-		    rec_str(rec, k->id), k->noun, k->id, state_option(st), want);
-	else
-		return rec_require(in, rec, k->id, defregion);
-	/* Freed before the end, so that a leak checker has nothing to say. */
-	jv_free(rec);
-	jsonl_die(in, "%s", why);
+		jsonl_die(in, "no InstanceId or ImageId string");
+	if (strcmp(k->name, want) != 0)
+		jsonl_die(in, "%.100s: an %s record (%s), but %s waits for %s", rec_str(rec, k->id),
+		    k->noun, k->id, state_option(st), want);
+	return rec_require(in, rec, k->id, defregion);
 }
 
 /* Reads every record into *recs, and those to wait for into *waited too. */
@@ -136,7 +132,7 @@ main(int argc, char *argv[])
 		{ "running",		no_argument,		NULL,	OPT_RUNNING },
 		{ "terminated",		no_argument,		NULL,	OPT_TERMINATED },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt o;
@@ -145,8 +141,7 @@ main(int argc, char *argv[])
 	struct ec2wait w;
 	const char *timeout = NULL;
 	enum ec2wait_state st = EC2WAIT_AVAILABLE;
-	/* Static, so that what they hold is reachable, not lost, when bad input ends the program. */
-	static jv recs, waited;
+	jv recs, waited;
 	int64_t timeout_s;
 	size_t nstates = 0;
 	int ch, private = 0, status;
@@ -175,7 +170,7 @@ main(int argc, char *argv[])
 		case OPT_TIMEOUT:
 			timeout = optarg;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (awsopt_parse(&o, ch, optarg))

@@ -24,6 +24,15 @@
 
 #define DEFAULT_COUNT	5
 
+enum {
+	OPT_ALLOW_ZERO = OPT_FIRST,
+	OPT_EXPLAIN,
+	OPT_KEPT,
+	OPT_MIN_AGE,
+	OPT_NOW,
+	OPT_VERSION
+};
+
 struct group {
 	char		*name;		/* the -g value as compact JSON; NULL without -g */
 	uint64_t	 hash;
@@ -205,16 +214,16 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "allow-zero",	no_argument,		NULL, 'Z' },
+		{ "allow-zero",	no_argument,		NULL, OPT_ALLOW_ZERO },
 		{ "count",	required_argument,	NULL, 'n' },
-		{ "explain",	no_argument,		NULL, 'E' },
+		{ "explain",	no_argument,		NULL, OPT_EXPLAIN },
 		{ "group",	required_argument,	NULL, 'g' },
 		{ "help",	no_argument,		NULL, 'h' },
-		{ "kept",	no_argument,		NULL, 'K' },
+		{ "kept",	no_argument,		NULL, OPT_KEPT },
 		{ "key",	required_argument,	NULL, 'k' },
-		{ "min-age",	required_argument,	NULL, 'A' },
-		{ "now",	required_argument,	NULL, 'N' },
-		{ "version",	no_argument,		NULL, 'V' },
+		{ "min-age",	required_argument,	NULL, OPT_MIN_AGE },
+		{ "now",	required_argument,	NULL, OPT_NOW },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct policy p = { DEFAULT_COUNT, NULL, { 0, 0 } };
@@ -235,7 +244,7 @@ main(int argc, char *argv[])
 	out_init();
 	while ((ch = getopt_long(argc, argv, "g:hk:n:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'A':
+		case OPT_MIN_AGE:
 			if (duration_parse(optarg, &min_age) == -1) {
 				warnx("--min-age: bad value '%s' (expected a duration such as 7d, 12h or 1h30m)",
 				    optarg);
@@ -243,7 +252,7 @@ main(int argc, char *argv[])
 			}
 			p.min_age = optarg;
 			break;
-		case 'E':
+		case OPT_EXPLAIN:
 			explaining = 1;
 			break;
 		case 'g':
@@ -251,13 +260,13 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 'K':
+		case OPT_KEPT:
 			kept = 1;
 			break;
 		case 'k':
 			keyexpr = optarg;
 			break;
-		case 'N':
+		case OPT_NOW:
 			if (rfc3339_parse(optarg, strlen(optarg), &now) == -1) {
 				warnx("--now: bad value '%s' (expected an RFC 3339 time such as "
 				    "2024-05-01T12:00:00Z)", optarg);
@@ -268,9 +277,9 @@ main(int argc, char *argv[])
 		case 'n':
 			p.count = parse_num(optarg, 0, INT32_MAX, "-n");
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
-		case 'Z':
+		case OPT_ALLOW_ZERO:
 			allow_zero = 1;
 			break;
 		default:

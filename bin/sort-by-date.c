@@ -15,9 +15,17 @@
 #include "jsonl.h"
 #include "out.h"
 #include "reckey.h"
+#include "strmap.h"
 #include "util.h"
 
+enum {
+	OPT_UNDATED = OPT_FIRST,
+	OPT_VERSION
+};
+
 enum undated { UNDATED_ERROR, UNDATED_FIRST, UNDATED_LAST };
+/* --undated's values, in enum undated's order. */
+static const char *const undated_names[] = { "error", "first", "last", NULL };
 
 struct order {
 	int	reverse;
@@ -73,8 +81,8 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "reverse",	no_argument,		NULL, 'r' },
-		{ "undated",	required_argument,	NULL, 'U' },
-		{ "version",	no_argument,		NULL, 'V' },
+		{ "undated",	required_argument,	NULL, OPT_UNDATED },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct datedset set = { 0 };
@@ -84,7 +92,7 @@ main(int argc, char *argv[])
 	const char *expr = ".CreationDate";
 	enum undated undated = UNDATED_ERROR;
 	size_t i;
-	int ch;
+	int ch, u;
 
 	out_init();
 	while ((ch = getopt_long(argc, argv, "hk:r", longopts, NULL)) != -1) {
@@ -97,19 +105,14 @@ main(int argc, char *argv[])
 		case 'r':
 			o.reverse = 1;
 			break;
-		case 'U':
-			if (strcmp(optarg, "error") == 0)
-				undated = UNDATED_ERROR;
-			else if (strcmp(optarg, "first") == 0)
-				undated = UNDATED_FIRST;
-			else if (strcmp(optarg, "last") == 0)
-				undated = UNDATED_LAST;
-			else {
+		case OPT_UNDATED:
+			if ((u = strmap_index(undated_names, optarg)) == -1) {
 				warnx("--undated: bad value '%s' (expected error, first or last)", optarg);
 				usage(EXIT_USAGE);
 			}
+			undated = u;
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			usage(EXIT_USAGE);

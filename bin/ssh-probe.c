@@ -34,6 +34,7 @@
 #include "runq.h"
 #include "report.h"
 #include "ssh.h"
+#include "strmap.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -56,6 +57,21 @@
 #define DURATION_MAX		(366LL * 86400)
 /* Lines of a failed check's output that --tap shows as comments. */
 #define TAP_LINES		10
+
+enum {
+	OPT_ACCEPT_NEW = OPT_FIRST,
+	OPT_CHECKS,
+	OPT_COMMAND_TIMEOUT,
+	OPT_CONSOLE,
+	OPT_JUNIT,
+	OPT_KNOWN_HOSTS,
+	OPT_MAX_OUTPUT,
+	OPT_PORT,
+	OPT_PRIVATE,
+	OPT_TAP,
+	OPT_TIMEOUT,
+	OPT_VERSION
+};
 
 enum { KEYS_CONSOLE, KEYS_FILE, KEYS_FIRST_USE };
 
@@ -504,10 +520,8 @@ field(struct jsonl *in, jv rec, const char *key, int required, const char *what)
 			jsonl_die(in, "no %s%s", key, what);
 		return NULL;
 	}
-	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0) {
-		jv_free(v);
+	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0)
 		jsonl_die(in, "%s is not a non-empty string", key);
-	}
 	/* rec holds the string, so it outlives v. */
 	s = jv_string_value(v);
 	jv_free(v);
@@ -579,14 +593,14 @@ newcheck(const char *name, const char *run, const char *timeout)
 static void
 read_checks(char **paths, const char *deftimeout)
 {
-	static const char *const keys[] = { "Name", "Run", "ExpectExit", "ExpectStdout", "Timeout" };
+	static const char *const keys[] = { "Name", "Run", "ExpectExit", "ExpectStdout", "Timeout", NULL };
 	struct jsonl in;
 	struct check *c;
 	const char *name, *run, *timeout, *pattern;
 	char msg[256];
 	double d;
 	jv rec, v;
-	int i, n, known, rc;
+	int i, n, rc;
 	int64_t sec;
 
 	jsonl_open(&in, paths);
@@ -595,11 +609,8 @@ read_checks(char **paths, const char *deftimeout)
 		n = jv_array_length(jv_copy(v));
 		for (i = 0; i < n; i++) {
 			jv k = jv_array_get(jv_copy(v), i);
-			size_t j;
 
-			for (known = 0, j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
-				known |= strcmp(keys[j], jv_string_value(k)) == 0;
-			if (!known)
+			if (strmap_index(keys, jv_string_value(k)) == -1)
 				jsonl_die(&in, "unknown key \"%s\" (a check has Name, Run, ExpectExit, "
 				    "ExpectStdout, Timeout)", jv_string_value(k));
 			jv_free(k);
@@ -891,10 +902,6 @@ cleanup(void)
 int
 main(int argc, char *argv[])
 {
-	/* After awsopt.h's, whose --region and --endpoint-url are --console's. */
-	enum { OPT_ACCEPT_NEW = AWSOPT_REGION + 1, OPT_CHECKS, OPT_COMMAND_TIMEOUT, OPT_CONSOLE,
-	    OPT_JUNIT, OPT_KNOWN_HOSTS, OPT_MAX_OUTPUT, OPT_PORT, OPT_PRIVATE, OPT_TAP,
-	    OPT_TIMEOUT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "accept-new",		no_argument,		NULL,	OPT_ACCEPT_NEW },
 		{ "checks",		required_argument,	NULL,	OPT_CHECKS },

@@ -28,6 +28,12 @@
 #define MAX_KEY		128
 #define MAX_VALUE	256
 
+enum {
+	OPT_DELETE = OPT_FIRST,
+	OPT_SNAPSHOTS,
+	OPT_VERSION
+};
+
 /* The field that names a record's resource: an instance record names its image, not the reverse. */
 static const char *const idfields[] = { "InstanceId", "ImageId", "SnapshotId", NULL };
 
@@ -468,11 +474,11 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		AWSOPT_LONGOPTS,
-		{ "delete",		required_argument,	NULL,	'd' },
+		{ "delete",		required_argument,	NULL,	OPT_DELETE },
 		{ "help",		no_argument,		NULL,	'h' },
-		{ "snapshots",		no_argument,		NULL,	's' },
+		{ "snapshots",		no_argument,		NULL,	OPT_SNAPSHOTS },
 		{ "tag",		required_argument,	NULL,	't' },
-		{ "version",		no_argument,		NULL,	'V' },
+		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt ao;
@@ -490,18 +496,18 @@ main(int argc, char *argv[])
 	o.del = jv_array();
 	while ((ch = getopt_long(argc, argv, "hP:t:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'd':
+		case OPT_DELETE:
 			o.del = jv_array_append(o.del, parse_tag("--delete", optarg, 0));
 			break;
 		case 'h':
 			usage(EXIT_OK);
-		case 's':
+		case OPT_SNAPSHOTS:
 			o.snapshots = 1;
 			break;
 		case 't':
 			o.set = jv_array_append(o.set, parse_tag("-t", optarg, 1));
 			break;
-		case 'V':
+		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "http.h"
 #include "retry.h"
+#include "strmap.h"
 #include "util.h"
 
 #define QUOTA_MAX		500
@@ -27,15 +28,6 @@ static const char *const transients[] = {
 	"RequestTimeout", "RequestTimeoutException", "InternalError", "Unavailable",
 	"ServiceUnavailable", NULL
 };
-
-static int
-listed(const char *const *list, const char *code)
-{
-	for (; code != NULL && *list != NULL; list++)
-		if (strcmp(*list, code) == 0)
-			return 1;
-	return 0;
-}
 
 void
 retry_init(struct retry *r)
@@ -67,9 +59,9 @@ retry_classify(int rc, const struct http_response *resp, const char *code)
 	if (rc == -1)
 		return !resp->transient ? RETRY_NO : resp->timedout ? RETRY_TIMEOUT :
 		    RETRY_TRANSIENT;
-	if (listed(throttles, code))
+	if (strmap_index(throttles, code) != -1)
 		return RETRY_THROTTLE;
-	if (listed(transients, code) || resp->status == 500 || resp->status == 502 ||
+	if (strmap_index(transients, code) != -1 || resp->status == 500 || resp->status == 502 ||
 	    resp->status == 503 || resp->status == 504)
 		return RETRY_TRANSIENT;
 	return RETRY_NO;

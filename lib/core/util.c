@@ -1,4 +1,4 @@
-/* util.c: exit statuses, allocation that cannot fail, number parsing, env(), one-line text, --version. */
+/* util.c: exit statuses, the bad-input exit, allocation, number parsing, env(), one-line text, --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -7,8 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
+
+void
+vdata_errx(const char *where, const char *fmt, va_list ap)
+{
+	char *msg, *line;
+
+	if (vasprintf(&msg, fmt, ap) < 0 || asprintf(&line, "%s: %s", where, msg) < 0)
+		line = NULL;
+	/* What was printed comes before the message, and none of it is lost to _exit(). */
+	fflush(NULL);
+	warnx("%s", line != NULL ? one_line(line) : fmt);
+	fflush(stderr);
+	_exit(EXIT_DATA);
+}
+
+void
+data_errx(const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdata_errx(where, fmt, ap);
+}
 
 void *
 xmalloc(size_t n)

@@ -1,7 +1,8 @@
-/* util.h: exit statuses, allocation that cannot fail, number parsing, env(), one-line text, --version. */
+/* util.h: exit statuses, the bad-input exit, allocation, number parsing, env(), one-line text, --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,20 @@ enum {
 	EXIT_USAGE = 2,	/* usage error */
 	EXIT_DATA = 3	/* bad input data */
 };
+
+/*
+ * Bad input: "PROG: WHERE: MESSAGE" (folded to one line) on stderr, and exit EXIT_DATA; WHERE is
+ * "FILE:LINE" or what else names the bad part. What was printed is flushed first, then _exit():
+ * no atexit handler runs, nor a leak checker's, so callers need not free what the half-read
+ * input made. Every other exit (0, 1, 2) is still leak-checked.
+ */
+void	 data_errx(const char *where, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	 vdata_errx(const char *where, const char *fmt, va_list)
+	    __attribute__((format(printf, 2, 0), noreturn));
+
+/* getopt_long codes of a filter's long-only options start here, above letters and awsopt.h's. */
+enum { OPT_FIRST = 0x200 };
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

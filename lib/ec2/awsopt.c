@@ -6,6 +6,8 @@
 #include "ec2.h"
 #include "util.h"
 
+_Static_assert((int)AWSOPT_REGION < (int)OPT_FIRST, "awsopt.h's codes must stay below a filter's own");
+
 void
 awsopt_init(struct awsopt *o)
 {

@@ -14,6 +14,7 @@ struct awsopt {
 	int		 dryrun;	/* --dry-run: DryRun=true, nothing changes */
 };
 
+/* getopt_long codes: above every letter, below a filter's own (OPT_FIRST, util.h). */
 enum {
 	AWSOPT_AUDIT = 0x100,
 	AWSOPT_DRYRUN,

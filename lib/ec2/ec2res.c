@@ -5,6 +5,7 @@
 #include "ec2.h"
 #include "ec2model.h"
 #include "ec2res.h"
+#include "strmap.h"
 #include "util.h"
 
 /* Filter values per call: EC2 caps the values of one filter at 200. */
@@ -22,21 +23,19 @@ const struct ec2res ec2res_snapshots = {
 	"SnapshotIds", "OwnerIds"
 };
 
-/* In the order ec2res_of() tries their id fields. */
+/* In the order ec2res_of() tries their id fields; their names in the same order. */
 static const struct ec2res *const kinds[] = {
 	&ec2res_instances, &ec2res_images, &ec2res_snapshots
 };
+static const char *const names[] = { "instances", "images", "snapshots", NULL };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
 const struct ec2res *
 ec2res_named(const char *name)
 {
-	size_t i;
+	int i = strmap_index(names, name);
 
-	for (i = 0; i < NKINDS; i++)
-		if (strcmp(kinds[i]->name, name) == 0)
-			return kinds[i];
-	return NULL;
+	return i == -1 ? NULL : kinds[i];
 }
 
 const struct ec2res *

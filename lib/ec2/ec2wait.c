@@ -15,6 +15,7 @@
 #include "ec2wait.h"
 #include "interrupt.h"
 #include "record.h"
+#include "strmap.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -77,15 +78,6 @@ state_reason(jv rec)
 	return s != NULL ? s : rec_str(rec, "StateTransitionReason");
 }
 
-static int
-one_of(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Borrows rec (null if it was not found). Where it stands against st; *reason gets why it is not
  * there yet (the caller frees it), or NULL.
@@ -113,12 +105,12 @@ classify(enum ec2wait_state st, jv rec, int grace, char **reason)
 	case EC2WAIT_AVAILABLE:
 		if (strcmp(s, "available") == 0)
 			return EC2WAIT_REACHED;
-		if (one_of(s, image_waits))
+		if (strmap_index(image_waits, s) != -1)
 			break;
 		goto stuck;
 	case EC2WAIT_RUNNING:
 	case EC2WAIT_RUNNING_PRIVATE:
-		if (one_of(s, running_waits))
+		if (strmap_index(running_waits, s) != -1)
 			break;
 		if (strcmp(s, "running") != 0)
 			goto stuck;

@@ -8,6 +8,7 @@
 #include "mutate.h"
 #include "out.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 /* Error codes that mean the resource no longer exists: the work is already done. */
@@ -22,7 +23,6 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
     const char **idfield)
 {
 	const char *const *f;
-	char msg[256];
 	jv rec, v;
 
 	if (!jv_is_valid(rec = jsonl_next(in)))
@@ -35,10 +35,7 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 		for (f = idfields + 1; *f != NULL; f++)
 			v = jv_string_append_str(jv_string_append_str(v,
 			    f[1] != NULL ? ", " : " or "), *f);
-		snprintf(msg, sizeof(msg), "no %s", jv_string_value(v));
-		jv_free(rec);
-		jv_free(v);
-		jsonl_die(in, "%s", msg);
+		jsonl_die(in, "no %s", jv_string_value(v));
 	}
 	*idfield = *f;
 	return rec_require(in, rec, *f, defregion);
@@ -86,12 +83,7 @@ mrec_region(const struct mrec *m)
 int
 ec2_gone(const char *code)
 {
-	const char *const *g;
-
-	for (g = gone; code != NULL && *g != NULL; g++)
-		if (strcmp(*g, code) == 0)
-			return 1;
-	return 0;
+	return strmap_index(gone, code) != -1;
 }
 
 static void

@@ -1,5 +1,4 @@
 /* record.c: the fields of AWS records that filters read and write: ids, Region, Tags, Result. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "jsonl.h"
 #include "record.h"
 #include "sha256.h"
+#include "strmap.h"
 #include "util.h"
 
 const char *
@@ -34,32 +34,18 @@ rec_region(jv rec, const char *defregion)
 }
 
 /* The prefix of each id field's ids: an instance id given as ImageId is caught before any call. */
-static const struct {
-	const char	*field;
-	const char	*prefix;
-} prefixes[] = {
+static const struct strpair prefixes[] = {
 	{ "ImageId", "ami-" },
 	{ "SourceImageId", "ami-" },
 	{ "InstanceId", "i-" },
 	{ "SnapshotId", "snap-" },
+	{ NULL, NULL }
 };
-
-/* The prefix of idfield's ids, or NULL for a field not listed. */
-static const char *
-id_prefix(const char *idfield)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strcmp(prefixes[i].field, idfield) == 0)
-			return prefixes[i].prefix;
-	return NULL;
-}
 
 int
 rec_id_valid(const char *idfield, const char *s)
 {
-	const char *want = id_prefix(idfield);
+	const char *want = strmap_value(prefixes, idfield);
 	size_t n;
 
 	if (want != NULL) {
@@ -75,36 +61,21 @@ rec_id_valid(const char *idfield, const char *s)
 	return (n == 8 || n == 17) && s[n] == '\0';
 }
 
-/* Consumes rec and v. Ends the program as jsonl_die() does, with what the line made freed. */
-static void __attribute__((noreturn, format(printf, 4, 5)))
-bad(struct jsonl *in, jv rec, jv v, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	jv_free(rec);
-	jv_free(v);
-	jsonl_die(in, "%s", msg);
-}
-
 jv
 rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion)
 {
-	const char *region;
+	const char *prefix = strmap_value(prefixes, idfield), *region;
 	jv v;
 
 	v = jv_object_get(jv_copy(rec), jv_string(idfield));
 	if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL)
-		bad(in, rec, v, "no %s", idfield);
+		jsonl_die(in, "no %s", idfield);
 	if (jv_get_kind(v) != JV_KIND_STRING)
-		bad(in, rec, v, "%s is not a string", idfield);
+		jsonl_die(in, "%s is not a string", idfield);
 	/* %.100s and no more: a message names a bad value, it does not replay it. */
 	if (!rec_id_valid(idfield, jv_string_value(v)))
-		bad(in, rec, v, "%s '%.100s' is not an id: %s and 8 or 17 hex digits", idfield,
-		    jv_string_value(v), id_prefix(idfield) != NULL ? id_prefix(idfield) : "a prefix");
+		jsonl_die(in, "%s '%.100s' is not an id: %s and 8 or 17 hex digits", idfield,
+		    jv_string_value(v), prefix != NULL ? prefix : "a prefix");
 	jv_free(v);
 
 	v = jv_object_get(jv_copy(rec), jv_string("Region"));
@@ -113,11 +84,11 @@ rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion
 	else if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL)
 		region = defregion;
 	else
-		bad(in, rec, v, "Region is not a string");
+		jsonl_die(in, "Region is not a string");
 	if (region == NULL)
-		bad(in, rec, v, "no Region, and no region configured (--region, AWS_REGION)");
+		jsonl_die(in, "no Region, and no region configured (--region, AWS_REGION)");
 	if (!aws_region_valid(region))
-		bad(in, rec, v, "Region '%.100s' is not a region name", region);
+		jsonl_die(in, "Region '%.100s' is not a region name", region);
 	rec = jv_object_set(rec, jv_string("Region"), jv_string(region));
 	jv_free(v);
 	return rec;

@@ -17,8 +17,9 @@ struct jqexpr {
 
 /*
  * The expressions not yet freed, torn down at exit. jq holds its run stack by a pointer past the
- * end of the block, so a program that exits on a data error with a jq_state alive would be
- * reported by LeakSanitizer (and fail the SANITIZE=1 suite) although nothing leaks.
+ * end of the block, so a program that exits with a jq_state alive (an input that cannot be read,
+ * a write error on stdout: exit 1) would be reported by LeakSanitizer, and fail the SANITIZE=1
+ * suite, although nothing leaks. Bad input leaves by data_errx(), which runs no atexit handler.
  */
 static struct jqexpr *live;
 static int registered;

@@ -110,7 +110,7 @@ jsondoc_read(const char *path)
 {
 	const char *name = jsondoc_name(path);
 	unsigned long lineno;
-	char *buf, *msg;
+	char *buf, *where;
 	size_t len;
 	jv v;
 
@@ -118,10 +118,11 @@ jsondoc_read(const char *path)
 	v = jsondoc_parse(buf, len, &lineno);
 	free(buf);
 	if (!jv_is_valid(v)) {
-		msg = jsonl_parse_msg(v);
-		if (lineno != 0)
-			errx(EXIT_DATA, "%s:%lu: %s", name, lineno, msg);
-		errx(EXIT_DATA, "%s: %s", name, msg);
+		if (lineno != 0) {
+			xasprintf(&where, "%s:%lu", name, lineno);
+			data_errx(where, "%s", jsonl_parse_msg(v));
+		}
+		data_errx(name, "%s", jsonl_parse_msg(v));
 	}
 	return v;
 }

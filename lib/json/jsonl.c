@@ -98,24 +98,16 @@ jv
 jsonl_parse(struct jsonl *r)
 {
 	jv v;
-	char *s;
 
 	if (!utf8_valid(r->line, r->len))
 		jsonl_die(r, "not valid UTF-8");
 	if (memchr(r->line, '\0', r->len) != NULL)
 		jsonl_die(r, "NUL byte in line");
 	v = jv_parse_sized(r->line, r->len);
-	if (!jv_is_valid(v)) {
-		s = jsonl_parse_msg(v);
-		fflush(stdout);
-		errx(EXIT_DATA, "%s:%lu: not valid JSON: %s", r->name, r->lineno, s);
-	}
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		const char *kind = jv_kind_name(jv_get_kind(v));
-
-		jv_free(v);
-		jsonl_die(r, "not a JSON object (a JSON %s)", kind);
-	}
+	if (!jv_is_valid(v))
+		jsonl_die(r, "not valid JSON: %s", jsonl_parse_msg(v));
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		jsonl_die(r, "not a JSON object (a JSON %s)", jv_kind_name(jv_get_kind(v)));
 	return v;
 }
 
@@ -131,15 +123,10 @@ void
 jsonl_die(struct jsonl *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
+	/* A message may quote the line: vdata_errx() keeps it to one line. */
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	fflush(stdout);
-	/* A message may quote the line: it stays one line. */
-	errx(EXIT_DATA, "%s:%lu: %s", r->name, r->lineno, msg ? one_line(msg) : fmt);
+	vdata_errx(jsonl_where(r), fmt, ap);
 }
 
 char *

@@ -36,7 +36,7 @@ jv	jsonl_next(struct jsonl *);
 /* Parses r->line as jsonl_next does. */
 jv	jsonl_parse(struct jsonl *);
 
-/* "PROG: FILE:LINE: MESSAGE" for the current line, and exit EXIT_DATA. */
+/* "PROG: FILE:LINE: MESSAGE" for the current line, and exit EXIT_DATA (by data_errx()). */
 void	jsonl_die(struct jsonl *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 

@@ -613,7 +613,9 @@ knownhosts_add(struct knownhosts *kh, const char *host, int port, const struct h
 	else {
 		/* A last line without its newline would otherwise swallow ours. */
 		last = fseek(fp, -1, SEEK_END) == 0 ? fgetc(fp) : '\n';
-		if ((last != '\n' && last != EOF && fputc('\n', fp) == EOF) ||
+		/* Output after input needs a positioning call in between (C11 7.21.5.3). */
+		if (fseek(fp, 0, SEEK_END) == -1 ||
+		    (last != '\n' && last != EOF && fputc('\n', fp) == EOF) ||
 		    fputs(line, fp) == EOF)
 			rc = -1;
 		if (fclose(fp) == EOF)

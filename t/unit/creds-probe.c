@@ -19,6 +19,12 @@
 #include "timefmt.h"
 #include "util.h"
 
+enum {
+	OPT_REGION = OPT_FIRST,
+	OPT_TWICE,
+	OPT_WAIT
+};
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -58,9 +64,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "help",	no_argument,		NULL,	'h' },
-		{ "region",	required_argument,	NULL,	'r' },
-		{ "twice",	no_argument,		NULL,	't' },
-		{ "wait",	required_argument,	NULL,	'w' },
+		{ "region",	required_argument,	NULL,	OPT_REGION },
+		{ "twice",	no_argument,		NULL,	OPT_TWICE },
+		{ "wait",	required_argument,	NULL,	OPT_WAIT },
 		{ NULL,		0,			NULL,	0 }
 	};
 	const char *region = NULL;
@@ -72,13 +78,13 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'h':
 			usage(EXIT_OK);
-		case 'r':
+		case OPT_REGION:
 			region = optarg;
 			break;
-		case 't':
+		case OPT_TWICE:
 			wait = 0;
 			break;
-		case 'w':
+		case OPT_WAIT:
 			wait = parse_num(optarg, 0, 3600, "--wait");
 			break;
 		default:
