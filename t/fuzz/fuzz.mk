@@ -63,7 +63,7 @@ $(addprefix $(FUZZ_B)/,$(FUZZ_LIBS)): fuzz-force
 endif
 
 $(FUZZ_B)/fuzz/%.o: t/fuzz/%.c $(FUZZ_HDRS) | $(FUZZ_B)/fuzz
-	$(QCC)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CPPFLAGS) -It/fuzz -std=c11 -Wall -Wextra -Werror \
+	$(QCC)$(FUZZ_CC) $(AM_CPPFLAGS) $(FUZZ_CPPFLAGS) -It/fuzz $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror \
 	  $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_B)/fuzz/%: $(FUZZ_B)/fuzz/%.o $(addprefix $(FUZZ_B)/,$(FUZZ_LIBS))
