@@ -133,6 +133,20 @@ test_expect_success 'a NextToken that comes back again ends the listing' '
 	test "$(ec2_count DescribeImages)" = 2
 '
 
+test_expect_success 'a listing whose every page has a new NextToken ends at the page cap' '
+	for r in images instances snapshots; do
+		AMICYCLE_MAX_PAGES=5 \
+		hostile $r "{\"Kind\":\"fresh-token\",\"Count\":100}" \
+			"PaginationError: more than 5 pages: the endpoint does not stop paging" || return 1
+	done &&
+	ec2_admin DELETE /_admin/faults >/dev/null &&
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"fresh-token\",\"Count\":100}" &&
+	AMICYCLE_MAX_PAGES=5 test_expect_code 1 ec2-describe images >out 2>err &&
+	test "$(ec2_count DescribeImages)" = 5 &&
+	test_line_count = 0 out
+'
+
 test_expect_success 'line breaks in an error message, code or request id stay on one line' '
 	for r in $READERS; do
 		hostile $r "{\"Kind\":\"newlines\",\"Count\":10}" \
