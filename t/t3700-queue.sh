@@ -73,8 +73,8 @@ test_expect_success 'deprecate interrupted: the held calls finish, the rest are 
 	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"DisableImageDeprecation\",\"Count\":2,\"DelayMs\":1500}" &&
 	{ deprecate --undo -P 2 --audit dep-audit.log east.jsonl >out 2>err & } &&
 	pid=$! &&
-	interrupt HUP $pid DisableImageDeprecation &&
-	test $rc = 129 &&
+	interrupt $HUP_SIG $pid DisableImageDeprecation &&
+	test $rc = $HUP_RC &&
 	test "$(ec2_count DisableImageDeprecation)" = 2 &&
 	jq -r "[.ImageId, .Result.Status, .Result.Reason // \"-\"] | @tsv" out >actual &&
 	{

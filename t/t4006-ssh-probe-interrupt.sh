@@ -44,9 +44,9 @@ test_expect_success 'SIGHUP while a probe waits for SSH: it stops waiting' '
 		--known-hosts "$SSHD_KNOWN_HOSTS" --timeout 5m -c true down.jsonl >out 2>err & } &&
 	pid=$! &&
 	sleep 1 &&
-	kill -HUP $pid &&
+	kill -$HUP_SIG $pid &&
 	{ wait $pid; rc=$?; } &&
-	test $rc = 129 &&
+	test $rc = $HUP_RC &&
 	jq -r "[.Check, .Passed, .Reason] | @tsv" out >actual &&
 	printf "%s\n" "ssh	false	interrupted while waiting for SSH on 127.0.0.1:1" \
 		"true	false	not run: ssh failed" >expect &&

@@ -72,6 +72,14 @@ AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_EC2_METADATA_DISABLED
 cd "$TRASH" || exit 1
 
+# SIGHUP, or SIGTERM where this shell was started ignoring SIGHUP (under nohup): an ignored signal
+# stays ignored in every child, and the filters leave it so. HUP_SIG is its name, HUP_RC the exit
+# status of a shell command that it ends.
+HUP_SIG=HUP HUP_RC=129
+if [ $(( 0x$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null || echo 0) & 1 )) != 0 ]; then
+	HUP_SIG=TERM HUP_RC=143
+fi
+
 test_log=$TRASH/.test-log
 test_cleanup_cmds=
 
