@@ -145,8 +145,9 @@ check test:
 FUZZ_LIBS = $(patsubst $(B)/%,%,$(LIBARS))
 include t/fuzz/fuzz.mk
 
-# The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
-SHARED	?= ../shared
+# The reference data the tests read (SigV4 suite, trimmed service models, protocol tests, Packer
+# manifests; t/data/NOTICE says where each comes from). SHARED=DIR reads the same layout from DIR.
+SHARED	?= t/data
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
