@@ -31,6 +31,7 @@ def fail(msg):
 
 def operations():
     """gen-model.py's OPERATIONS, the one hand-written list of what the project calls."""
+    sys.dont_write_bytecode = True     # no tools/__pycache__ left in the work tree
     spec = importlib.util.spec_from_file_location('gen_model', os.path.join(HERE, 'gen-model.py'))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
