@@ -78,7 +78,7 @@ TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
 PROVE	?= prove
 PROVE_FLAGS ?= -j2
 
-.PHONY: all check test deps deps-build demo install uninstall bench clean
+.PHONY: all check test deps deps-build deps-demo demo install uninstall bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -110,28 +110,46 @@ $(B)/t/%: $(B)/t/%.o $(LIBARS)
 
 -include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d)
 
-# deps: the Debian packages the build and the tests need; deps-build: only what building and using
-# the filters needs (what a CI job that installs amicycle wants). As root they install the missing
-# ones; otherwise they print the apt-get command to run and stop.
+# deps: the packages the build and the tests need; deps-build: only what building and using the
+# filters needs (what a CI job that installs amicycle wants); demo's: what make demo needs. As root
+# they install the missing ones with apt-get, waiting up to 10 minutes for the dpkg lock (a fresh
+# machine's unattended-upgrades holds it); otherwise they print the apt-get command to run and stop.
+# Debian 12, Ubuntu 22.04 and Ubuntu 24.04 have every package below under these names, except the
+# optional test tools: packer where the archive has it, and the AWS CLI v2 on Debian only (Ubuntu
+# 22.04's awscli is v1, 24.04 has none). Missing, they are named, and the tests that need them skip.
+OS_ID	:= $(shell . /etc/os-release 2>/dev/null && echo "$$ID")
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev jq ca-certificates
-TEST_DEPS = perl curl python3 python3-botocore python3-yaml awscli openssh-server openssh-client packer \
-	time valgrind
-deps_install = missing=$$(for p in $(1); do \
+TEST_DEPS = perl curl python3 python3-botocore python3-yaml openssh-server openssh-client time valgrind
+TEST_OPTIONAL = packer $(if $(filter debian,$(OS_ID)),awscli)
+DEMO_DEPS = curl python3 python3-botocore openssh-server openssh-client
+APT_GET	= DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
+# $(call deps_install,REQUIRED,OPTIONAL)
+deps_missing = $$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	done | tr '\n' ' '); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
+	done | tr '\n' ' ')
+deps_install = missing=$(call deps_missing,$(1)); optional=$(call deps_missing,$(2)); \
+	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ]; then \
+	  $(APT_GET) update -qq || exit 1; \
+	  for p in $$optional; do \
+	    if apt-cache show --no-all-versions $$p >/dev/null 2>&1; then missing="$$missing$$p "; \
+	    else echo "deps: $$p is not in this release's archive; the tests that need it skip" >&2; fi; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
 	    echo "deps: installing $$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  else \
-	    echo "deps: missing Debian packages; run: sudo apt-get install $$missing" >&2; exit 1; \
+	    $(APT_GET) install -y -qq --no-install-recommends $$missing; \
 	  fi; \
+	elif [ -n "$$missing" ]; then \
+	  echo "deps: missing packages; run: sudo apt-get install $$missing" >&2; exit 1; \
+	elif [ -n "$$optional" ]; then \
+	  echo "deps: optional test tools not installed: $$optional(the tests that need them skip)" >&2; \
 	fi
 deps:
-	$(Q)$(call deps_install,$(BUILD_DEPS) $(TEST_DEPS))
+	$(Q)$(call deps_install,$(BUILD_DEPS) $(TEST_DEPS),$(TEST_OPTIONAL))
 deps-build:
 	$(Q)$(call deps_install,$(BUILD_DEPS))
+deps-demo:
+	$(Q)$(call deps_install,$(BUILD_DEPS) $(DEMO_DEPS))
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
@@ -145,11 +163,12 @@ check test:
 FUZZ_LIBS = $(patsubst $(B)/%,%,$(LIBARS))
 include t/fuzz/fuzz.mk
 
-# The AWS reference data (SigV4 suite, service models, protocol tests) lives beside the clone.
-SHARED	?= ../shared
+# The reference data the tests read (SigV4 suite, trimmed service models, protocol tests, Packer
+# manifests; t/data/NOTICE says where each comes from). SHARED=DIR reads the same layout from DIR.
+SHARED	?= t/data
 
 demo:
-	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory deps-demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' share/demo/run
 

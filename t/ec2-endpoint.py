@@ -8,9 +8,12 @@
 #   ec2-endpoint.py raw URL FILE
 #   ec2-endpoint.py protocol-tests DIR
 #
-# `serve` binds 127.0.0.1 on a free port, writes the port number to --port-file once it accepts
-# connections, writes --pid-file, logs one line per request to --log (never a secret: no Authorization
-# header, signature, session token, web identity token or secret key), and exits 0 on SIGTERM or SIGINT.
+# `serve` reads the EC2 and STS service models from --models DIR (default $AMICYCLE_SHARED/aws/models,
+# else t/data/aws/models, trimmed by tools/trim-models.py) and refuses to start, with one line on
+# stderr, when one is missing or lacks an action it implements. It then binds 127.0.0.1 on a free
+# port, writes the port number to --port-file once it accepts connections, writes --pid-file, logs one
+# line per request to --log (never a secret: no Authorization header, signature, session token, web
+# identity token or secret key), and exits 0 on SIGTERM or SIGINT.
 # `call` sends one EC2/STS Query request signed by botocore with the credentials in AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), and prints the HTTP status line, then the body.
 # `raw` sends a raw HTTP request file (a SigV4 test suite .sreq) byte for byte and prints the same.
@@ -511,26 +514,30 @@ def sts_error_xml(code, message, request_id, status):
 		'</ErrorResponse>\n' % (kind, xml_escape(code), xml_escape(message), request_id)).encode("utf-8")
 
 
-def find_models(opt):
-	here = os.path.dirname(os.path.abspath(__file__))
-	dirs = []
+def load_models(opt):
+	"""Loads MODELS["ec2"] and MODELS["sts"] from --models DIR, else $AMICYCLE_SHARED/aws/models (make
+	check SHARED=DIR), else t/data/aws/models beside this file; returns the EC2 model's path. Never
+	botocore's own copies, which are older than the client's: without the models, or with models
+	that lack an action this file implements, the endpoint does not start (one line on stderr)."""
 	if opt:
-		dirs.append(opt)
-	if os.environ.get("AMICYCLE_SHARED"):
-		dirs.append(os.path.join(os.environ["AMICYCLE_SHARED"], "aws", "models"))
-	dirs.append(os.path.join(here, "..", "..", "shared", "aws", "models"))
-	dirs.append(os.path.join(here, "..", "shared", "aws", "models"))
-	for d in dirs:
-		ec2 = os.path.join(d, "ec2-2016-11-15", "service-2.json")
-		sts = os.path.join(d, "sts-2011-06-15", "service-2.json")
-		if os.path.exists(ec2) and os.path.exists(sts):
-			return ec2, sts
-	# Fall back on the (older) models Debian's python3-botocore ships.
-	import botocore
-	base = os.path.join(os.path.dirname(botocore.__file__), "data")
-	sys.stderr.write("ec2-endpoint: shared models not found; using botocore's own\n")
-	return (os.path.join(base, "ec2", "2016-11-15", "service-2.json"),
-		os.path.join(base, "sts", "2011-06-15", "service-2.json"))
+		d = opt
+	elif os.environ.get("AMICYCLE_SHARED"):
+		d = os.path.join(os.environ["AMICYCLE_SHARED"], "aws", "models")
+	else:
+		d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "aws", "models")
+	paths = {}
+	for service, uid in (("ec2", "ec2-2016-11-15"), ("sts", "sts-2011-06-15")):
+		paths[service] = os.path.join(d, uid, "service-2.json")
+		try:
+			MODELS[service] = Model(load_json(paths[service]))
+		except FileNotFoundError:
+			sys.exit("ec2-endpoint: no %s service model %s (see tools/trim-models.py)" % (service, paths[service]))
+		except (OSError, ValueError, KeyError) as e:
+			sys.exit("ec2-endpoint: %s: not a service model: %s" % (paths[service], e))
+	for action in sorted(ACTIONS):
+		if not any(action in m.ops for m in MODELS.values()):
+			sys.exit("ec2-endpoint: the models in %s lack the operation %s (see tools/trim-models.py)" % (d, action))
+	return paths["ec2"]
 
 
 # ---- small helpers over CLI-shaped resources ----
@@ -2269,9 +2276,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 def serve(args):
 	global LOG
-	ec2_path, sts_path = find_models(args.models)
-	MODELS["ec2"] = Model(load_json(ec2_path))
-	MODELS["sts"] = Model(load_json(sts_path))
+	ec2_path = load_models(args.models)
 	if args.seed:
 		with open(args.seed, encoding="utf-8") as f:
 			STATE.load(json.load(f))

@@ -7,10 +7,36 @@
 [ -x "$PYTHON" ] && test_set_prereq PYTHON
 MODELS=$SHARED/aws/models
 TESTS=$SHARED/aws/protocol-tests
+# The full reference data, when a checkout has it beside it (a bare clone does not).
+FULL=$SRC_DIR/../shared
+[ -x "$PYTHON" ] && [ -f "$FULL/aws/models/ec2-2016-11-15/service-2.json" ] && test_set_prereq FULL_SHARED
 
 test_expect_success PYTHON 'lib/ec2/ec2model.c is what tools/gen-model.py writes' '
 	"$PYTHON" "$SRC_DIR/tools/gen-model.py" --models "$MODELS" >ec2model.c &&
 	test_cmp "$SRC_DIR/lib/ec2/ec2model.c" ec2model.c
+'
+
+test_expect_success FULL_SHARED 't/data/aws/models is what tools/trim-models.py writes from ../shared' '
+	"$PYTHON" "$SRC_DIR/tools/trim-models.py" --from "$FULL/aws/models" --out trimmed &&
+	diff -r "$SRC_DIR/t/data/aws/models" trimmed
+'
+
+test_expect_success FULL_SHARED 'the rest of t/data/aws is a copy of ../shared/aws (less presigned cases)' '
+	(cd "$SRC_DIR/t/data/aws" && find LICENSE protocol-tests sigv4-testsuite -type f) >files &&
+	test "$(wc -l <files)" -gt 250 &&
+	while read -r f
+	do
+		cmp "$SRC_DIR/t/data/aws/$f" "$FULL/aws/$f" || return 1
+	done <files &&
+	(cd "$FULL/aws/sigv4-testsuite" && find . -type f ! -name "query-*.txt") | sort >want &&
+	(cd "$SRC_DIR/t/data/aws/sigv4-testsuite" && find . -type f) | sort >have &&
+	test_cmp want have &&
+	diff -r "$FULL/samples/packer" "$SRC_DIR/t/data/samples/packer"
+'
+
+test_expect_success PYTHON 'gen-model.py reads t/data/aws/models by default' '
+	"$PYTHON" "$SRC_DIR/tools/gen-model.py" >default.c &&
+	test_cmp "$SRC_DIR/lib/ec2/ec2model.c" default.c
 '
 
 test_expect_success PYTHON 't/unit/protocol-model.inc is what tools/gen-model.py writes' '

@@ -31,6 +31,29 @@ test_expect_success 'a broken seed: ec2_start fails at once and says why' '
 	test_grep "JSONDecodeError" err
 '
 
+test_expect_success 'without the STS model the endpoint refuses to start, in one line (never botocore'"'"'s models)' '
+	mkdir -p nosts/aws/models &&
+	cp -R "$SHARED"/aws/models/ec2-2016-11-15 nosts/aws/models/ &&
+	test_expect_code 1 "$PYTHON" "$TEST_DIR"/ec2-endpoint.py serve --port-file port \
+		--models nosts/aws/models 2>err &&
+	test_line_count = 1 err &&
+	test_grep "^ec2-endpoint: no sts service model nosts/aws/models/sts-2011-06-15/service-2.json" err &&
+	! test -e port &&
+	AMICYCLE_SHARED=$TRASH/nosts test_must_fail ec2_start 2>err &&
+	test_grep "ec2_start: the endpoint exited before listening" err &&
+	test_grep "^ec2-endpoint: no sts service model $TRASH/nosts/aws/models/sts-2011-06-15/service-2.json" err
+'
+
+test_expect_success 'a model that lacks an action the endpoint implements: it refuses to start' '
+	mkdir -p short/sts-2011-06-15 &&
+	cp -R "$SHARED"/aws/models/ec2-2016-11-15 short/ &&
+	jq "del(.operations.GetCallerIdentity)" "$SHARED"/aws/models/sts-2011-06-15/service-2.json \
+		>short/sts-2011-06-15/service-2.json &&
+	test_expect_code 1 "$PYTHON" "$TEST_DIR"/ec2-endpoint.py serve --port-file port --models short 2>err &&
+	test_line_count = 1 err &&
+	test_grep "lack the operation GetCallerIdentity" err
+'
+
 test_expect_success 'the suite vector ec2-describe-images-post is accepted as it is' '
 	ec2_start seed.json &&
 	"$PYTHON" "$TEST_DIR"/ec2-endpoint.py raw "$EC2_URL" \

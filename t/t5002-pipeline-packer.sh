@@ -78,6 +78,20 @@ test_expect_success 'image-validate fails on a template that is not formatted' '
 	test_grep "run .packer fmt packer." out
 '
 
+# Debian 12's packer is 1.6.6, older than the example template's required_plugins needs.
+PACKER_VERSION=$(packer version | sed -n "1s/^Packer v\([0-9][0-9.]*\).*/\1/p")
+printf '%s\n' 1.7.0 "$PACKER_VERSION" | sort -V -C || test_set_prereq PACKER_BEFORE_1_7
+
+test_expect_success PACKER_BEFORE_1_7 'image-validate on the example template with this old Packer: one line says so' '
+	mkdir -p example/packer &&
+	cp "$SRC_DIR"/share/examples/packer/web.pkr.hcl example/packer/ &&
+	printf "AMICYCLE_PROJECT = web\ninclude %s/mk/amicycle.mk\n" "$SRC_DIR" >example/Makefile &&
+	test_must_fail make --no-print-directory -C example image-validate >out 2>err &&
+	grep -v "^make: \*\*\*" err >msg &&
+	echo "amicycle: image-validate: packer needs Packer 1.7.0 or later; packer version is $PACKER_VERSION" >expect &&
+	test_cmp expect msg
+'
+
 test_expect_success 'image-build locally: version from git describe, the sha, no CI metadata' '
 	make --no-print-directory -C project image-build >out 2>err &&
 	jq -c ".builds[-1].custom_data" project/manifest.json >actual &&

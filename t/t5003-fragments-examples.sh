@@ -120,6 +120,45 @@ test_expect_success 'the make targets the workflows call exist' '
 	done <targets
 '
 
+# A stand-in packer that reports VERSION and logs every other call.
+fake_packer () {
+	printf '#!/bin/sh\nif [ "$1" = version ]; then echo "Packer v%s"; exit 0; fi\necho "$1" >>"%s/calls"\n' \
+		"$1" "$TRASH" >"$TRASH/fake-packer" && chmod +x "$TRASH/fake-packer"
+}
+
+test_expect_success 'image-validate with a Packer older than 1.7 and the example template: one line, nothing run' '
+	mkdir -p old/packer &&
+	cp "$EX/packer/web.pkr.hcl" old/packer/ &&
+	printf "AMICYCLE_PROJECT = web\ninclude %s/amicycle.mk\n" "$MK" >old/Makefile &&
+	fake_packer 1.6.6 && rm -f calls &&
+	test_expect_code 2 make --no-print-directory -C old image-validate PACKER="$TRASH/fake-packer" >out 2>err &&
+	grep -v "^make: \*\*\*" err >msg &&
+	echo "amicycle: image-validate: packer needs Packer 1.7.0 or later; $TRASH/fake-packer version is 1.6.6" >expect &&
+	test_cmp expect msg &&
+	! test -e calls
+'
+
+test_expect_success 'image-validate with Packer 1.7.0 or later, or an explicit minimum: the checks run' '
+	fake_packer 1.7.0 && rm -f calls &&
+	make --no-print-directory -C old image-validate PACKER="$TRASH/fake-packer" >out 2>err &&
+	printf "%s\n" init init validate fmt >expect &&
+	test_cmp expect calls &&
+	fake_packer 1.6.6 && rm -f calls &&
+	make --no-print-directory -C old image-validate PACKER="$TRASH/fake-packer" \
+		AMICYCLE_PACKER_MIN_VERSION=1.6.0 >out 2>err &&
+	test_cmp expect calls
+'
+
+test_expect_success 'a template'"'"'s required_version ">= X" is the minimum it names' '
+	sed "s/^  required_plugins {/  required_version = \">= 1.10.2\"\n&/" "$EX/packer/web.pkr.hcl" >old/packer/web.pkr.hcl &&
+	test_grep "required_version" old/packer/web.pkr.hcl &&
+	fake_packer 1.9.4 &&
+	test_expect_code 2 make --no-print-directory -C old image-validate PACKER="$TRASH/fake-packer" >out 2>err &&
+	test_grep "needs Packer 1.10.2 or later; .* version is 1.9.4\$" err &&
+	fake_packer 1.10.2 &&
+	make --no-print-directory -C old image-validate PACKER="$TRASH/fake-packer" >out 2>err
+'
+
 test_expect_success 'the example project Makefile and template' '
 	test -f "$EX/Makefile" &&
 	test_grep "^include .*amicycle.mk" "$EX/Makefile" &&

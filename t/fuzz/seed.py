@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """seed.py [SHARED]: writes the seed inputs of t/fuzz/corpus/NAME/ (named by their SHA-1, as
-libFuzzer names what it adds) from the tests' data (SHARED is ../shared: Packer manifests, the
+libFuzzer names what it adds) from the tests' data (SHARED is t/data: Packer manifests, the
 SigV4 suite), the findings of the hardening issue, and a generator of tricky JSON lines. Run it
 again after changing it; make fuzz adds the inputs that raise coverage beside these."""
 import glob
@@ -11,7 +11,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, '..', 'shared')
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, 't', 'data')
 
 
 def put(name, data):

@@ -4,7 +4,7 @@
     /usr/bin/python3 aws-cli.py parse MODELS SERVICE-ACTION.xml...   one JSON line per response
     /usr/bin/python3 aws-cli.py body MODELS < CASES.jsonl            one request body per case
 
-MODELS is ../shared/aws/models. Each call goes through a real botocore client, the one the CLI
+MODELS is t/data/aws/models. Each call goes through a real botocore client, the one the CLI
 vendors (Debian's awscli), with the CLI's timestamp and blob output settings, over the service
 models in MODELS rather than the CLI's bundled copies (so fields newer than the installed CLI are
 known): parameter validation, the event handlers (RunInstances' UserData is base64-encoded,

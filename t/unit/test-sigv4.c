@@ -1,6 +1,6 @@
 /*
  * Unit tests for lib/aws/sigv4.c: every header-signing case of the AWS SigV4 test suite (the directory
- * given as the only argument, ../shared/aws/sigv4-testsuite), plus edge cases of our own.
+ * given as the only argument, t/data/aws/sigv4-testsuite), plus edge cases of our own.
  *
  * Classic cases (DIR/NAME/NAME.req): the canonical request, string to sign and Authorization are
  * compared byte for byte with NAME.creq, .sts and .authz. The .sreq files are not compared: they
@@ -474,7 +474,7 @@ main(int argc, char *argv[])
 	const char *suite, *why;
 	struct stat st;
 
-	suite = argc > 1 ? argv[1] : "../shared/aws/sigv4-testsuite";
+	suite = argc > 1 ? argv[1] : "t/data/aws/sigv4-testsuite";
 	why = stat(suite, &st) != 0 ? strerror(errno) : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
 	if (why != NULL) {
 		printf("Bail out! no SigV4 test suite at %s: %s\n", suite, why);
