@@ -25,12 +25,13 @@ test_expect_success '-h prints usage on stdout and succeeds; --version' '
 	test_grep "^sort-by-date (amicycle) [0-9]" out
 '
 
-test_expect_success 'usage errors exit 2 with usage on stderr' '
+test_expect_success 'usage errors exit 2, say why and how to get help on stderr' '
 	test_expect_code 2 sort-by-date --bogus </dev/null >out 2>err &&
 	test_line_count = 0 out &&
-	test_grep "^usage: sort-by-date " err &&
+	test_grep "^Try '\''sort-by-date --help'\''$" err &&
 	test_expect_code 2 sort-by-date -k </dev/null >out 2>err &&
-	test_grep "^usage: " err &&
+	test_grep "^sort-by-date: option requires an argument -- '\''k'\''$" err &&
+	test_grep "^Try '\''sort-by-date --help'\''$" err &&
 	test_expect_code 2 sort-by-date --undated=sometimes </dev/null >out 2>err &&
 	test_grep "^sort-by-date: --undated: bad value .sometimes." err &&
 	test_line_count = 0 out

@@ -220,7 +220,7 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	}
 	/* A configuration error, as with EC2's endpoint: no request is sent, and the exit is 2. */
 	if (own == NULL && http_url_private(endpoint, &why) == -1)
-		errx(EXIT_USAGE, "sts: endpoint URL: %s", why);
+		usage_error("sts: endpoint URL: %s", why);
 	lines = sigv4_query_lines(host, path, body, region, "sts", time(NULL),
 	    signer != NULL ? signer->access_key_id : NULL,
 	    signer != NULL ? signer->secret_access_key : NULL,

@@ -39,7 +39,7 @@ retry_init(struct retry *r)
 		mode = awsconfig_get(NULL, "retry_mode");
 	if (mode != NULL && strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
 	    strcmp(mode, "legacy") != 0)
-		errx(EXIT_USAGE, "retry mode '%s': not standard, adaptive or legacy", mode);
+		usage_error("retry mode '%s': not standard, adaptive or legacy", mode);
 	/* legacy mode makes 5 attempts by default; standard and adaptive 3. */
 	r->max_attempts = mode != NULL && strcmp(mode, "legacy") == 0 ? 5 : 3;
 	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL)

@@ -74,9 +74,9 @@ ec2_new(const char *region, const char *endpoint, int max)
 		endpoint = awsconfig_endpoint("EC2");
 	if (endpoint != NULL) {
 		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
-			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
+			usage_error("endpoint URL '%s': not http:// or https://", endpoint);
 		if (http_url_private(endpoint, &msg) == -1)
-			errx(EXIT_USAGE, "endpoint URL: %s", msg);
+			usage_error("endpoint URL: %s", msg);
 	}
 	c = xcalloc(1, sizeof(*c));
 	if (region == NULL)
