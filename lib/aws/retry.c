@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "http.h"
 #include "retry.h"
+#include "trace.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -94,7 +95,7 @@ retry_success(struct retry *r, int cost)
 
 int
 retry_http_do(struct retry *r, const struct http_request *req, struct http_response *resp,
-    char *(*code)(const struct http_response *), int network)
+    char *(*code)(const struct http_response *), int network, const char *creds)
 {
 	enum retry_kind kind;
 	int64_t delay;
@@ -105,8 +106,10 @@ retry_http_do(struct retry *r, const struct http_request *req, struct http_respo
 		rc = http_do(req, resp);
 		c = rc == 0 && code != NULL ? code(resp) : NULL;
 		kind = rc == -1 && !network ? RETRY_NO : retry_classify(rc, resp, c);
+		delay = kind == RETRY_NO ? -1 : retry_next(r, attempt, kind, &cost);
+		trace_attempt(req, resp, attempt, delay < 0 ? RETRY_NO : kind, c, NULL, creds);
 		free(c);
-		if (kind == RETRY_NO || (delay = retry_next(r, attempt, kind, &cost)) < 0)
+		if (delay < 0)
 			break;
 		if (resp->body != NULL)
 			explicit_bzero(resp->body, resp->len);
