@@ -417,9 +417,10 @@ refuse_max(struct image *ims, size_t n, size_t left, long long max)
 {
 	char *why;
 
-	warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left, max);
-	xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld", left,
-	    max);
+	warnx("%zu image%s to deregister, more than --max %lld: nothing deregistered", left,
+	    plural((long long)left), max);
+	xasprintf(&why, "not deregistered: %zu image%s to deregister, more than --max %lld", left,
+	    plural((long long)left), max);
 	refuse_all(ims, n, RESULT_FAILED, why);
 	free(why);
 }
