@@ -38,6 +38,14 @@ for p in $progs; do
 		done <opts
 	'
 
+	test_expect_success "$p: a filter that calls AWS takes --debug" '
+		"$p" --help >out &&
+		if grep -e "--endpoint-url" out >/dev/null; then
+			grep "^ *--debug " out >/dev/null &&
+			grep -e "^\.Op Fl -debug$" "$SRC_DIR/share/man/man1/$p.1" >/dev/null
+		fi
+	'
+
 	test_expect_success "$p --version" '
 		"$p" --version >out &&
 		echo "$p (amicycle) $(sed -n "s/^VERSION[	 ]*= *//p" "$SRC_DIR/Makefile")" >expect &&
