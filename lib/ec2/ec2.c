@@ -381,16 +381,20 @@ attempt(struct call *k)
 		 * The reason names every source tried (a few hundred characters): one call says it,
 		 * the others that fail the same way say only that they did (they may end first).
 		 */
+		struct ec2 *c = k->ec2;	/* fail_early() frees k */
+
 		if (errmsg == NULL)
 			errmsg = xstrdup("no credentials");
-		if (k->ec2->nocreds != NULL && strcmp(k->ec2->nocreds, errmsg) == 0)
-			fail_early(k, "NoCredentials", "no credentials (the sources tried are listed once, in another error)");
-		else {
+		if (c->nocreds != NULL && strcmp(c->nocreds, errmsg) == 0) {
+			free(errmsg);
+			fail_early(k, "NoCredentials",
+			    "no credentials (the sources tried are listed once, in another error)");
+		} else {
+			free(c->nocreds);
+			c->nocreds = xstrdup(errmsg);
 			fail_early(k, "NoCredentials", errmsg);
-			free(k->ec2->nocreds);
-			k->ec2->nocreds = xstrdup(errmsg);
+			free(errmsg);
 		}
-		free(errmsg);
 		return;
 	}
 	k->attempt++;
