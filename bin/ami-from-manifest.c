@@ -34,11 +34,16 @@ static size_t nwant;
 #define PATH_SIZE	64
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status == EXIT_OK ? stdout : stderr,
-	    "usage: ami-from-manifest [--all-runs] [--build NAME]... [FILE]\n");
-	exit(status);
+	print_help(
+	    "usage: ami-from-manifest [--all-runs] [--build NAME]... [FILE]\n"
+	    "Print the images of a Packer manifest's current run as JSON lines.\n"
+	    "\n"
+	    "      --all-runs           the images of every run, oldest first\n"
+	    "      --build NAME         only the builds called NAME (repeatable)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* "PROG: FILE: PATH: MESSAGE" and exit EXIT_DATA: the manifest is malformed. */
@@ -411,7 +416,7 @@ main(int argc, char *argv[])
 
 	out_init();
 	want = xcalloc(argc, sizeof(*want));
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "h", longopts)) != -1) {
 		switch (ch) {
 		case OPT_ALL_RUNS:
 			allruns = 1;
@@ -420,17 +425,17 @@ main(int argc, char *argv[])
 			want[nwant++] = optarg;
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_VERSION:
 			print_version();
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		usage(EXIT_USAGE);
+		usage_error("one manifest at most (%d files given)", argc);
 	found = xcalloc(nwant, sizeof(*found));
 	path = argc == 1 ? argv[0] : "-";
 	name = jsondoc_name(path);

@@ -71,13 +71,30 @@ struct run {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: copy-image --to REGION... [--name TEMPLATE] [--encrypted [--kms-key REGION=KEY]...]\n"
-	    "           [--wait [--timeout DURATION]] " AWSOPT_USAGE "\n"
-	    "           [FILE ...]\n");
-	exit(status);
+	print_help(
+	    "usage: copy-image --to REGION... [--name TEMPLATE]\n"
+	    "           [--encrypted [--kms-key REGION=KEY]...]\n"
+	    "           [--wait [--timeout DURATION]]\n"
+	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
+	    "           [-P N] [--debug] [FILE ...]\n"
+	    "Copy images to other regions, idempotently.\n"
+	    "\n"
+	    "      --to REGION          a region to copy to (repeatable, or R1,R2); required\n"
+	    "      --name TEMPLATE      the copies' names, with {name}, {id}, ... filled in\n"
+	    "      --encrypted          encrypt the copies' snapshots\n"
+	    "      --kms-key REGION=KEY with --encrypted: the KMS key of copies in REGION\n"
+	    "      --wait               wait until each copy is available before printing it\n"
+	    "      --timeout DURATION   with --wait: give up after DURATION (default 30m)\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* Borrows to. 1 if region is one of to's. */
@@ -103,7 +120,7 @@ add_regions(jv to, const char *arg)
 	for (p = arg;; p = end + 1) {
 		end = p + strcspn(p, ",");
 		if (end == p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(end - p))
-			errx(EXIT_USAGE, "--to '%s': expected regions like us-east-1,eu-west-1", arg);
+			usage_error("--to '%s': expected regions like us-east-1,eu-west-1", arg);
 		r = jv_string_sized(p, (int)(end - p));
 		if (!has_region(to, jv_string_value(r)))
 			to = jv_array_append(to, r);
@@ -142,7 +159,7 @@ check_kms(const struct want *wt)
 		jv_free(k);
 	}
 	if (bad[0] != '\0')
-		errx(EXIT_USAGE, "--kms-key %s=...: %s is not a region of --to", bad, bad);
+		usage_error("--kms-key %s=...: %s is not a region of --to", bad, bad);
 }
 
 static void
@@ -152,7 +169,7 @@ check_template(const char *template)
 
 	for (t = template; *t != '\0'; t++)
 		if (*t == '{' && placeholder(t) == -1)
-			errx(EXIT_USAGE, "--name '%s': unknown placeholder at '%s' (expected {name}, "
+			usage_error("--name '%s': unknown placeholder at '%s' (expected {name}, "
 			    "{id}, {region} or {source_region})", template, t);
 }
 
@@ -640,16 +657,16 @@ main(int argc, char *argv[])
 
 	out_init();
 	awsopt_init(&o);
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_ENCRYPTED:
 			wt.encrypted = 1;
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_KMS_KEY:
 			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg || eq[1] == '\0')
-				errx(EXIT_USAGE, "--kms-key '%s': expected REGION=KEY", optarg);
+				usage_error("--kms-key '%s': expected REGION=KEY", optarg);
 			wt.kms = jv_object_set(wt.kms, jv_string_sized(optarg, (int)(eq - optarg)),
 			    jv_string(eq + 1));
 			break;
@@ -672,17 +689,17 @@ main(int argc, char *argv[])
 		default:
 			if (awsopt_parse(&o, ch, optarg))
 				break;
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	wt.dryrun = o.dryrun;
 	if (jv_object_length(jv_copy(wt.kms)) > 0 && !wt.encrypted)
-		errx(EXIT_USAGE, "--kms-key: only with --encrypted");
+		usage_error("--kms-key: only with --encrypted");
 	check_kms(&wt);
 	if (timeout != NULL && !wait)
-		errx(EXIT_USAGE, "--timeout: only with --wait");
+		usage_error("--timeout: only with --wait");
 	if (timeout == NULL)
 		timeout = EC2WAIT_TIMEOUT_IMAGES;
 	timeout_s = ec2wait_timeout(timeout);

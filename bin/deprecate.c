@@ -47,12 +47,25 @@ struct call {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: deprecate {--at TIME | --in DURATION | --undo}\n"
-	    "           " AWSOPT_USAGE " [FILE...]\n");
-	exit(status);
+	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
+	    "           [-P N] [--debug] [FILE ...]\n"
+	    "Set or clear the deprecation time of images.\n"
+	    "\n"
+	    "      --at TIME            deprecate at TIME, an RFC 3339 time\n"
+	    "      --in DURATION        deprecate DURATION from now (30d, 1w2d)\n"
+	    "      --undo               cancel the deprecation\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /*
@@ -72,19 +85,19 @@ deprecation_time(const char *at, const char *in, char *buf)
 	now.nsec = (int32_t)ts.tv_nsec;
 	if (at != NULL) {
 		if (rfc3339_parse(at, strlen(at), &t) == -1)
-			errx(EXIT_USAGE, "--at '%s': not a time like 2026-05-01T12:00:00Z", at);
+			usage_error("--at '%s': not a time like 2026-05-01T12:00:00Z", at);
 		if (instant_cmp(&t, &now) < 0)
-			errx(EXIT_USAGE, "--at %s: in the past", at);
+			usage_error("--at %s: in the past", at);
 	} else {
 		if (duration_parse(in, &d) == -1)
-			errx(EXIT_USAGE, "--in '%s': not a duration like 30d, 12h or 1w2d", in);
+			usage_error("--in '%s': not a duration like 30d, 12h or 1w2d", in);
 		if (d > MAX_AHEAD)
-			errx(EXIT_USAGE, "--in %s: more than 10 years from now", in);
+			usage_error("--in %s: more than 10 years from now", in);
 		t.sec = now.sec + d;
 		t.nsec = now.nsec;
 	}
 	if (t.sec - now.sec > MAX_AHEAD)
-		errx(EXIT_USAGE, "--at %s: more than 10 years from now", at);
+		usage_error("--at %s: more than 10 years from now", at);
 	sec = t.sec - t.sec % 60;
 	if (t.sec % 60 >= 30)
 		sec += 60;
@@ -157,13 +170,13 @@ main(int argc, char *argv[])
 
 	out_init();
 	awsopt_init(&ao);
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_AT:
 			at = optarg;
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_IN:
 			in = optarg;
 			break;
@@ -174,13 +187,12 @@ main(int argc, char *argv[])
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))
-				usage(EXIT_USAGE);
+				usage_error(NULL);
 		}
 	}
 	argv += optind;
 	if ((at != NULL) + (in != NULL) + undo != 1) {
-		warnx("give one of --at, --in and --undo");
-		usage(EXIT_USAGE);
+		usage_error("give one of --at, --in and --undo");
 	}
 	memset(&mode, 0, sizeof(mode));
 	mode.action = undo ? "DisableImageDeprecation" : "EnableImageDeprecation";

@@ -96,12 +96,26 @@ struct image {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: deregister [--keep-snapshots] [--max N] [--protect-tag KEY[=VALUE]]...\n"
-	    "           " AWSOPT_USAGE " [FILE...]\n");
-	exit(status);
+	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
+	    "           [-P N] [--debug] [FILE ...]\n"
+	    "Deregister images and delete their snapshots (not images in use or protected).\n"
+	    "\n"
+	    "      --keep-snapshots     deregister the images only; keep their snapshots\n"
+	    "      --max N              do nothing if over N images are left (default 50)\n"
+	    "      --protect-tag KEY[=VALUE]\n"
+	    "                           refuse images with this tag (repeatable)\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 static void
@@ -111,7 +125,7 @@ add_protect(struct run *o, const char *arg)
 	struct protect *p;
 
 	if (*arg == '\0' || eq == arg)
-		errx(EXIT_USAGE, "--protect-tag '%s': expected KEY or KEY=VALUE", arg);
+		usage_error("--protect-tag '%s': expected KEY or KEY=VALUE", arg);
 	o->protect = xreallocarray(o->protect, o->nprotect + 1, sizeof(*o->protect));
 	p = &o->protect[o->nprotect++];
 	p->key = eq != NULL ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
@@ -403,9 +417,10 @@ refuse_max(struct image *ims, size_t n, size_t left, long long max)
 {
 	char *why;
 
-	warnx("%zu images to deregister, more than --max %lld: nothing deregistered", left, max);
-	xasprintf(&why, "not deregistered: %zu images to deregister, more than --max %lld", left,
-	    max);
+	warnx("%zu image%s to deregister, more than --max %lld: nothing deregistered", left,
+	    plural((long long)left), max);
+	xasprintf(&why, "not deregistered: %zu image%s to deregister, more than --max %lld", left,
+	    plural((long long)left), max);
 	refuse_all(ims, n, RESULT_FAILED, why);
 	free(why);
 }
@@ -955,10 +970,10 @@ main(int argc, char *argv[])
 	memset(&run, 0, sizeof(run));
 	awsopt_init(&run.aws);
 	run.max = DEFAULT_MAX;
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_KEEP_SNAPSHOTS:
 			run.keep = 1;
 			break;
@@ -972,7 +987,7 @@ main(int argc, char *argv[])
 			print_version();
 		default:
 			if (!awsopt_parse(&run.aws, ch, optarg))
-				usage(EXIT_USAGE);
+				usage_error(NULL);
 		}
 	}
 	argv += optind;

@@ -17,10 +17,12 @@
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
+#include "trace.h"
 #include "util.h"
 
 enum {
-	OPT_ENDPOINT_URL = OPT_FIRST,
+	OPT_DEBUG = OPT_FIRST,
+	OPT_ENDPOINT_URL,
 	OPT_FILTER,
 	OPT_OWNER,
 	OPT_REGION,
@@ -40,13 +42,23 @@ struct query {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: ec2-describe images|instances|snapshots [--owner ID|self]...\n"
 	    "           [--filter Name=NAME,Values=V1,V2]... [--region REGION]...\n"
-	    "           [--endpoint-url URL] [-P N] [ID... | -]\n");
-	exit(status);
+	    "           [--endpoint-url URL] [-P N] [--debug] [ID... | -]\n"
+	    "List EC2 images, instances or snapshots as JSON lines, or refresh records.\n"
+	    "\n"
+	    "      --owner ID|self      images or snapshots of this account (repeatable)\n"
+	    "      --filter Name=NAME,Values=V1,V2\n"
+	    "                           an EC2 filter, as the AWS CLI writes it (repeatable)\n"
+	    "      --region REGION      a region to list (repeatable; default: configured)\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* Parses the AWS CLI's shorthand "Name=NAME,Values=V1,V2" into {"Name","Values"}. */
@@ -58,13 +70,13 @@ parse_filter(const char *s)
 
 	if (strncmp(s, "Name=", 5) != 0 || (values = strstr(s, ",Values=")) == NULL ||
 	    values == s + 5)
-		errx(EXIT_USAGE, "--filter '%s': expected Name=NAME,Values=V1,V2", s);
+		usage_error("--filter '%s': expected Name=NAME,Values=V1,V2", s);
 	name = s + 5;
 	for (p = values + 8;; p = comma + 1) {
 		if ((comma = strchr(p, ',')) == NULL)
 			comma = p + strlen(p);
 		if (comma == p)
-			errx(EXIT_USAGE, "--filter '%s': empty value", s);
+			usage_error("--filter '%s': empty value", s);
 		list = jv_array_append(list, jv_string_sized(p, (int)(comma - p)));
 		if (*comma == '\0')
 			break;
@@ -161,6 +173,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "debug",		no_argument,		NULL,	OPT_DEBUG },
 		{ "endpoint-url",	required_argument,	NULL,	OPT_ENDPOINT_URL },
 		{ "filter",		required_argument,	NULL,	OPT_FILTER },
 		{ "help",		no_argument,		NULL,	'h' },
@@ -178,8 +191,11 @@ main(int argc, char *argv[])
 	int ch, refresh = 0, max = 8, status = EXIT_OK;
 
 	out_init();
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
+		case OPT_DEBUG:
+			trace_enable();
+			break;
 		case OPT_ENDPOINT_URL:
 			endpoint = optarg;
 			break;
@@ -187,7 +203,7 @@ main(int argc, char *argv[])
 			filters = jv_array_append(filters, parse_filter(optarg));
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_OWNER:
 			owners = jv_array_append(owners, jv_string(optarg));
 			break;
@@ -201,16 +217,15 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			print_version();
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage(EXIT_USAGE);
+		usage_error("what to list: images, instances or snapshots");
 	if ((k = ec2res_named(argv[0])) == NULL) {
-		warnx("%s: not images, instances or snapshots", argv[0]);
-		usage(EXIT_USAGE);
+		usage_error("%s: not images, instances or snapshots", argv[0]);
 	}
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "-") == 0)
@@ -220,9 +235,9 @@ main(int argc, char *argv[])
 	}
 	if (refresh && (argc != 2 || jv_array_length(jv_copy(owners)) > 0 ||
 	    jv_array_length(jv_copy(filters)) > 0 || nregions > 1))
-		errx(EXIT_USAGE, "-: refreshes records by id; no ids, --owner, --filter or more than one --region");
+		usage_error("-: refreshes records by id; no ids, --owner, --filter or more than one --region");
 	if (k->ownerparam == NULL && jv_array_length(jv_copy(owners)) > 0)
-		errx(EXIT_USAGE, "--owner: instances have no owner to select by");
+		usage_error("--owner: instances have no owner to select by");
 
 	ec2 = ec2_new(nregions > 0 ? regions[0] : NULL, endpoint, max);
 	if (refresh) {
@@ -241,7 +256,7 @@ main(int argc, char *argv[])
 	} else {
 		if (nregions == 0) {
 			if (ec2_region(ec2) == NULL)
-				errx(EXIT_USAGE, "no region: use --region, AWS_REGION or a profile's region");
+				usage_error("no region: use --region, AWS_REGION or a profile's region");
 			regions = xreallocarray(regions, 1, sizeof(*regions));
 			regions[nregions++] = ec2_region(ec2);
 		}

@@ -83,14 +83,32 @@ struct run {
 static const char *const owntags[] = { "Purpose", "SourceImageId", "TestRunId", NULL };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: ec2-launch --instance-type TYPE [--key-name NAME] [--subnet ID]\n"
 	    "           [--security-group ID]... [--iam-profile NAME|ARN] [--user-data FILE]\n"
-	    "           [--run-id ID] [-t KEY=VALUE]... " AWSOPT_USAGE "\n"
-	    "           [FILE...]\n");
-	exit(status);
+	    "           [--run-id ID] [-t KEY=VALUE]... [--dry-run] [--audit FILE]\n"
+	    "           [--region REGION] [--endpoint-url URL] [-P N] [--debug] [FILE ...]\n"
+	    "Launch one test instance per image, IMDSv2 required, idempotently.\n"
+	    "\n"
+	    "      --instance-type TYPE the instance type (t3.micro); required\n"
+	    "      --key-name NAME      the key pair to install\n"
+	    "      --subnet ID          the subnet to launch in\n"
+	    "      --security-group ID  a security group id, sg-... (repeatable)\n"
+	    "      --iam-profile NAME|ARN\n"
+	    "                           the instance profile\n"
+	    "      --user-data FILE     the user data: UTF-8 text, at most 16384 bytes\n"
+	    "      --run-id ID          the run id in client tokens and the TestRunId tag\n"
+	    "  -t KEY=VALUE             one more tag for the instances (repeatable)\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 static jv
@@ -108,10 +126,10 @@ parse_tag(const char *s)
 	jv t;
 
 	if (eq == NULL || eq == s)
-		errx(EXIT_USAGE, "-t '%s': expected KEY=VALUE", s);
+		usage_error("-t '%s': expected KEY=VALUE", s);
 	key = xstrndup(s, (size_t)(eq - s));
 	if (strmap_index(owntags, key) != -1)
-		errx(EXIT_USAGE, "-t %s: ec2-launch sets this tag itself", key);
+		usage_error("-t %s: ec2-launch sets this tag itself", key);
 	t = tag(key, eq + 1);
 	free(key);
 	return t;
@@ -125,7 +143,7 @@ add_tag(jv tags, jv t)
 
 	jv_array_foreach(tags, i, have) {
 		if (strcmp(rec_str(have, "Key"), key) == 0)
-			errx(EXIT_USAGE, "-t %s: given twice", key);
+			usage_error("-t %s: given twice", key);
 		jv_free(have);
 	}
 	return jv_array_append(tags, t);
@@ -141,21 +159,21 @@ read_user_data(const char *path)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		err(EXIT_USAGE, "--user-data %s", path);
+		usage_error("--user-data %s: %s", path, strerror(errno));
 	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			err(EXIT_USAGE, "--user-data %s", path);
+			usage_error("--user-data %s: %s", path, strerror(errno));
 		}
 		len += (size_t)n;
 	}
 	close(fd);
 	if (len > USER_DATA_MAX)
-		errx(EXIT_USAGE, "--user-data %s: more than %d bytes, EC2's limit", path,
+		usage_error("--user-data %s: more than %d bytes, EC2's limit", path,
 		    USER_DATA_MAX);
 	if (!utf8_valid(buf, len))
-		errx(EXIT_USAGE, "--user-data %s: not text (UTF-8); compressed user data is not "
+		usage_error("--user-data %s: not text (UTF-8); compressed user data is not "
 		    "supported", path);
 	return len > 0 ? jv_string_sized(buf, (int)len) : jv_null();
 }
@@ -462,16 +480,16 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.groups = jv_array();
 	o.tags = jv_array();
-	while ((ch = getopt_long(argc, argv, "hP:t:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:t:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_SECURITY_GROUP:
 			if (strncmp(optarg, "sg-", 3) != 0)
-				errx(EXIT_USAGE, "--security-group '%s': not a group id (sg-...)",
+				usage_error("--security-group '%s': not a group id (sg-...)",
 				    optarg);
 			o.groups = jv_array_append(o.groups, jv_string(optarg));
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_IAM_PROFILE:
 			o.profile = optarg;
 			break;
@@ -497,16 +515,15 @@ main(int argc, char *argv[])
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))
-				usage(EXIT_USAGE);
+				usage_error(NULL);
 		}
 	}
 	argv += optind;
 	if (o.type == NULL) {
-		warnx("--instance-type is required");
-		usage(EXIT_USAGE);
+		usage_error("--instance-type is required");
 	}
 	if (runid != NULL && *runid == '\0')
-		errx(EXIT_USAGE, "--run-id: empty");
+		usage_error("--run-id: empty");
 	o.userdata = userdata != NULL ? read_user_data(userdata) : jv_null();
 	o.runid = run_id(runid);
 

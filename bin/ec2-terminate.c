@@ -50,12 +50,21 @@ struct item {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: ec2-terminate " AWSOPT_USAGE "\n"
-	    "           [FILE...]\n");
-	exit(status);
+	print_help(
+	    "usage: ec2-terminate [--dry-run] [--audit FILE] [--region REGION]\n"
+	    "           [--endpoint-url URL] [-P N] [--debug] [FILE ...]\n"
+	    "Terminate instances; safe in a cleanup trap.\n"
+	    "\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* 1 if the current line, which ends its input without a newline, is a whole record. */
@@ -383,15 +392,15 @@ main(int argc, char *argv[])
 
 	out_init();
 	awsopt_init(&ao);
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_VERSION:
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))
-				usage(EXIT_USAGE);
+				usage_error(NULL);
 		}
 	}
 	argv += optind;

@@ -35,12 +35,25 @@ enum {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: ec2-wait --running [--private] | --available | --terminated\n"
-	    "           [--timeout DURATION] [--region REGION] [--endpoint-url URL] [-P N] [FILE ...]\n");
-	exit(status);
+	    "           [--timeout DURATION] [--region REGION] [--endpoint-url URL] [-P N]\n"
+	    "           [--debug] [FILE ...]\n"
+	    "Wait until images are available or instances running or terminated.\n"
+	    "\n"
+	    "      --running            until each instance runs and has a public IP address\n"
+	    "      --private            with --running: a private IP address instead\n"
+	    "      --available          until each image is available\n"
+	    "      --terminated         until each instance is terminated\n"
+	    "      --timeout DURATION   give up after DURATION (90s, 1h30m)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 static const char *
@@ -125,6 +138,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "available",		no_argument,		NULL,	OPT_AVAILABLE },
+		{ "debug",		no_argument,		NULL,	AWSOPT_DEBUG },
 		{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "private",		no_argument,		NULL,	OPT_PRIVATE },
@@ -148,14 +162,14 @@ main(int argc, char *argv[])
 
 	out_init();
 	awsopt_init(&o);
-	while ((ch = getopt_long(argc, argv, "hP:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_AVAILABLE:
 			st = EC2WAIT_AVAILABLE;
 			nstates++;
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_PRIVATE:
 			private = 1;
 			break;
@@ -175,18 +189,16 @@ main(int argc, char *argv[])
 		default:
 			if (awsopt_parse(&o, ch, optarg))
 				break;
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (nstates != 1) {
-		warnx("one of --running, --available or --terminated");
-		usage(EXIT_USAGE);
+		usage_error("one of --running, --available or --terminated");
 	}
 	if (private && st != EC2WAIT_RUNNING) {
-		warnx("--private: only with --running");
-		usage(EXIT_USAGE);
+		usage_error("--private: only with --running");
 	}
 	if (private)
 		st = EC2WAIT_RUNNING_PRIVATE;

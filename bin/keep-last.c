@@ -60,12 +60,23 @@ struct policy {
 enum verdict { KEEP_NEWEST, KEEP_YOUNG, DROP };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: keep-last [-n N] [-g EXPR] [-k EXPR] [--min-age DURATION] [--now TIME]\n"
-	    "                 [--allow-zero] [--kept | --explain] [FILE ...]\n");
-	exit(status);
+	    "                 [--allow-zero] [--kept | --explain] [FILE ...]\n"
+	    "Print the records past the newest N of each group (input sorted, oldest first).\n"
+	    "\n"
+	    "  -n, --count=N            keep the newest N of each group (default 5)\n"
+	    "  -g, --group=EXPR         group records by this jq expression\n"
+	    "  -k, --key=EXPR           the date of a record (default .CreationDate)\n"
+	    "      --min-age DURATION   also keep every record younger than DURATION (7d)\n"
+	    "      --now TIME           measure ages from TIME, not the clock\n"
+	    "      --allow-zero         accept -n 0\n"
+	    "      --kept               print the kept records instead\n"
+	    "      --explain            print every record with the reason for its verdict\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 static uint64_t
@@ -242,13 +253,12 @@ main(int argc, char *argv[])
 	size_t i, nkeys;
 
 	out_init();
-	while ((ch = getopt_long(argc, argv, "g:hk:n:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "g:hk:n:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_MIN_AGE:
 			if (duration_parse(optarg, &min_age) == -1) {
-				warnx("--min-age: bad value '%s' (expected a duration such as 7d, 12h or 1h30m)",
+				usage_error("--min-age: bad value '%s' (expected a duration such as 7d, 12h or 1h30m)",
 				    optarg);
-				usage(EXIT_USAGE);
 			}
 			p.min_age = optarg;
 			break;
@@ -259,7 +269,7 @@ main(int argc, char *argv[])
 			groupexpr = optarg;
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_KEPT:
 			kept = 1;
 			break;
@@ -268,9 +278,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_NOW:
 			if (rfc3339_parse(optarg, strlen(optarg), &now) == -1) {
-				warnx("--now: bad value '%s' (expected an RFC 3339 time such as "
+				usage_error("--now: bad value '%s' (expected an RFC 3339 time such as "
 				    "2024-05-01T12:00:00Z)", optarg);
-				usage(EXIT_USAGE);
 			}
 			nowarg = optarg;
 			break;
@@ -283,17 +292,15 @@ main(int argc, char *argv[])
 			allow_zero = 1;
 			break;
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	if (p.count == 0 && !allow_zero) {
-		warnx("-n 0: no record is kept by count (only --min-age keeps any); "
+		usage_error("-n 0: no record is kept by count (only --min-age keeps any); "
 		    "add --allow-zero if that is meant");
-		usage(EXIT_USAGE);
 	}
 	if (kept && explaining) {
-		warnx("--kept and --explain cannot be used together");
-		usage(EXIT_USAGE);
+		usage_error("--kept and --explain cannot be used together");
 	}
 	if (nowarg == NULL) {
 		clock_gettime(CLOCK_REALTIME, &ts);

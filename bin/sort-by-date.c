@@ -33,11 +33,18 @@ struct order {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: sort-by-date [-r] [-k EXPR] [--undated=error|first|last] [FILE ...]\n");
-	exit(status);
+	print_help(
+	    "usage: sort-by-date [-r] [-k EXPR] [--undated=error|first|last] [FILE ...]\n"
+	    "Sort JSON-lines records by an RFC 3339 time, oldest first; stable.\n"
+	    "\n"
+	    "  -k, --key=EXPR           the date of a record (default .CreationDate)\n"
+	    "  -r, --reverse            newest first\n"
+	    "      --undated=error|first|last\n"
+	    "                           where records without a date go (default error)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* A total order: undated place, then date, then input position (so the sort is stable). */
@@ -95,10 +102,10 @@ main(int argc, char *argv[])
 	int ch, u;
 
 	out_init();
-	while ((ch = getopt_long(argc, argv, "hk:r", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hk:r", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case 'k':
 			expr = optarg;
 			break;
@@ -107,15 +114,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_UNDATED:
 			if ((u = strmap_index(undated_names, optarg)) == -1) {
-				warnx("--undated: bad value '%s' (expected error, first or last)", optarg);
-				usage(EXIT_USAGE);
+				usage_error("--undated: bad value '%s' (expected error, first or last)", optarg);
 			}
 			undated = u;
 			break;
 		case OPT_VERSION:
 			print_version();
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	o.undated_rank = undated == UNDATED_FIRST ? -1 : 1;

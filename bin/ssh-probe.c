@@ -139,15 +139,38 @@ static pthread_mutex_t	 errlock = PTHREAD_MUTEX_INITIALIZER;	/* stderr, the prog
 static int		 progress;	/* a progress line is showing */
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status == EXIT_OK ? stdout : stderr,
+	print_help(
 	    "usage: ssh-probe -u USER -i KEYFILE [-c COMMAND]... [--checks FILE]...\n"
 	    "                 [--known-hosts FILE [--accept-new] | --accept-new | --console]\n"
-	    "                 [--region REGION] [--endpoint-url URL] [--private] [--port PORT]\n"
-	    "                 [--timeout DURATION] [--command-timeout DURATION]\n"
-	    "                 [--max-output BYTES] [-P N] [--tap] [--junit FILE] [FILE ...]\n");
-	exit(status);
+	    "                 [--region REGION] [--endpoint-url URL] [--debug] [--private]\n"
+	    "                 [--port PORT] [--timeout DURATION]\n"
+	    "                 [--command-timeout DURATION] [--max-output BYTES] [-P N]\n"
+	    "                 [--tap] [--junit FILE] [FILE ...]\n"
+	    "Check fresh instances over SSH, with their host keys verified.\n"
+	    "\n"
+	    "  -u, --user USER          the account to log in as\n"
+	    "  -i, --identity KEYFILE   the private key to log in with\n"
+	    "  -c, --command COMMAND    a check: COMMAND exits 0 (repeatable)\n"
+	    "      --checks FILE        checks as JSON lines (repeatable)\n"
+	    "      --known-hosts FILE   verify host keys against FILE\n"
+	    "      --accept-new         trust a host key on first use\n"
+	    "      --console            verify host keys against the console output\n"
+	    "      --region REGION      with --console: the region of records without Region\n"
+	    "      --endpoint-url URL   with --console: send EC2 requests to URL\n"
+	    "      --debug              with --console: one line on stderr per HTTP request\n"
+	    "      --private            connect to the private IP address\n"
+	    "      --port PORT          connect to PORT (default 22)\n"
+	    "      --timeout DURATION   how long to wait for each SSH server\n"
+	    "      --command-timeout DURATION\n"
+	    "                           the timeout of checks that set none (default 60s)\n"
+	    "      --max-output BYTES   keep at most BYTES of each check's output\n"
+	    "  -P, --parallel N         probe at most N instances at once (default 8)\n"
+	    "      --tap                print TAP instead of JSON lines\n"
+	    "      --junit FILE         also write the results to FILE as JUnit XML\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 static void
@@ -571,7 +594,7 @@ duration_ms(const char *s, const char *what)
 	int64_t sec;
 
 	if (duration_parse(s, &sec) != 0 || sec <= 0 || sec > DURATION_MAX)
-		errx(EXIT_USAGE, "%s: bad duration '%s' (expected e.g. 30s, 5m, 1h)", what, s);
+		usage_error("%s: bad duration '%s' (expected e.g. 30s, 5m, 1h)", what, s);
 	return sec * 1000;
 }
 
@@ -908,6 +931,7 @@ main(int argc, char *argv[])
 		{ "command",		required_argument,	NULL,	'c' },
 		{ "command-timeout",	required_argument,	NULL,	OPT_COMMAND_TIMEOUT },
 		{ "console",		no_argument,		NULL,	OPT_CONSOLE },
+		{ "debug",		no_argument,		NULL,	AWSOPT_DEBUG },
 		{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "identity",		required_argument,	NULL,	'i' },
@@ -940,7 +964,7 @@ main(int argc, char *argv[])
 	opt.maxout = MAX_OUTPUT_DEFAULT;
 	commands = xcalloc((size_t)argc, sizeof(*commands));
 	checkfiles = xcalloc((size_t)argc, sizeof(*checkfiles));
-	while ((ch = getopt_long(argc, argv, "c:hi:P:u:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "c:hi:P:u:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_ACCEPT_NEW:
 			acceptnew = 1;
@@ -957,12 +981,13 @@ main(int argc, char *argv[])
 		case OPT_CONSOLE:
 			console = 1;
 			break;
+		case AWSOPT_DEBUG:
 		case AWSOPT_ENDPOINT:
 		case AWSOPT_REGION:
 			awsopt_parse(&aws, ch, optarg);
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case 'i':
 			opt.keyfile = optarg;
 			break;
@@ -996,17 +1021,14 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			print_version();
 		default:
-			usage(EXIT_USAGE);
+			usage_error(NULL);
 		}
 	}
 	argv += optind;
-	if (opt.user == NULL || opt.keyfile == NULL || (console && (opt.knownhosts || acceptnew))) {
-		if (console && (opt.knownhosts || acceptnew))
-			warnx("--console verifies keys on its own: no --known-hosts or --accept-new");
-		else
-			warnx("-u USER and -i KEYFILE are required");
-		usage(EXIT_USAGE);
-	}
+	if (console && (opt.knownhosts || acceptnew))
+		usage_error("--console verifies keys on its own: no --known-hosts or --accept-new");
+	if (opt.user == NULL || opt.keyfile == NULL)
+		usage_error("-u USER and -i KEYFILE are required");
 	opt.timeout_ms = duration_ms(opt.timeout, "--timeout");
 	(void)duration_ms(command_timeout, "--command-timeout");
 	if (acceptnew)

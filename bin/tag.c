@@ -60,12 +60,25 @@ struct batch {
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	fprintf(status ? stderr : stdout,
+	print_help(
 	    "usage: tag [-t KEY=VALUE]... [--delete KEY[=VALUE]]... [--snapshots]\n"
-	    "           " AWSOPT_USAGE " [FILE...]\n");
-	exit(status);
+	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
+	    "           [-P N] [--debug] [FILE ...]\n"
+	    "Set or delete tags on images (and their snapshots).\n"
+	    "\n"
+	    "  -t, --tag KEY=VALUE      set this tag (repeatable)\n"
+	    "      --delete KEY[=VALUE] delete this tag (repeatable)\n"
+	    "      --snapshots          tag the images' snapshots too\n"
+	    "      --dry-run            send each call with DryRun=true; change nothing\n"
+	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
+	    "      --region REGION      the region of records without Region\n"
+	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n");
 }
 
 /* The characters of a valid UTF-8 string: its bytes that do not continue a sequence. */
@@ -92,17 +105,17 @@ parse_tag(const char *opt, const char *arg, int need_value)
 	jv t;
 
 	if (!utf8_valid(arg, strlen(arg)))
-		errx(EXIT_USAGE, "%s: not valid UTF-8", opt);
+		usage_error("%s: not valid UTF-8", opt);
 	if (eq == NULL && need_value)
-		errx(EXIT_USAGE, "%s '%s': expected KEY=VALUE", opt, arg);
+		usage_error("%s '%s': expected KEY=VALUE", opt, arg);
 	if (klen == 0)
-		errx(EXIT_USAGE, "%s '%s': empty key", opt, arg);
+		usage_error("%s '%s': empty key", opt, arg);
 	if (nchars(arg, klen) > MAX_KEY)
-		errx(EXIT_USAGE, "%s: key longer than %d characters", opt, MAX_KEY);
+		usage_error("%s: key longer than %d characters", opt, MAX_KEY);
 	if (strncasecmp(arg, "aws:", 4) == 0)
-		errx(EXIT_USAGE, "%s '%.*s': keys starting aws: are reserved", opt, (int)klen, arg);
+		usage_error("%s '%.*s': keys starting aws: are reserved", opt, (int)klen, arg);
 	if (eq != NULL && nchars(eq + 1, strlen(eq + 1)) > MAX_VALUE)
-		errx(EXIT_USAGE, "%s '%.*s': value longer than %d characters", opt, (int)klen, arg,
+		usage_error("%s '%.*s': value longer than %d characters", opt, (int)klen, arg,
 		    MAX_VALUE);
 	t = JV_OBJECT(jv_string("Key"), jv_string_sized(arg, (int)klen));
 	if (eq == NULL)
@@ -141,17 +154,16 @@ check_opts(struct opts *o)
 	jv t;
 
 	if (nset == 0 && jv_array_length(jv_copy(o->del)) == 0) {
-		warnx("nothing to do: give -t KEY=VALUE or --delete KEY");
-		usage(EXIT_USAGE);
+		usage_error("nothing to do: give -t KEY=VALUE or --delete KEY");
 	}
 	if (nset > MAX_TAGS)
-		errx(EXIT_USAGE, "-t: %d tags; EC2 allows %d on a resource", nset, MAX_TAGS);
+		usage_error("-t: %d tags; EC2 allows %d on a resource", nset, MAX_TAGS);
 	for (i = 0; i < nset; i++) {
 		t = jv_array_get(jv_copy(o->set), i);
 		if (find_key(o->set, str(t, "Key")) != i)
-			errx(EXIT_USAGE, "-t: key '%s' given twice", str(t, "Key"));
+			usage_error("-t: key '%s' given twice", str(t, "Key"));
 		if (find_key(o->del, str(t, "Key")) != -1)
-			errx(EXIT_USAGE, "key '%s' both set (-t) and deleted (--delete)",
+			usage_error("key '%s' both set (-t) and deleted (--delete)",
 			    str(t, "Key"));
 		jv_free(t);
 	}
@@ -494,13 +506,13 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.set = jv_array();
 	o.del = jv_array();
-	while ((ch = getopt_long(argc, argv, "hP:t:", longopts, NULL)) != -1) {
+	while ((ch = getopt_cli(argc, argv, "hP:t:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_DELETE:
 			o.del = jv_array_append(o.del, parse_tag("--delete", optarg, 0));
 			break;
 		case 'h':
-			usage(EXIT_OK);
+			usage();
 		case OPT_SNAPSHOTS:
 			o.snapshots = 1;
 			break;
@@ -511,7 +523,7 @@ main(int argc, char *argv[])
 			print_version();
 		default:
 			if (!awsopt_parse(&ao, ch, optarg))
-				usage(EXIT_USAGE);
+				usage_error(NULL);
 		}
 	}
 	argv += optind;

@@ -1,8 +1,9 @@
 # lib-mutate.sh: checks the tests of every mutating filter share. Source it after lib-ec2.sh:
 #
 #   ec2_total                         the number of requests the endpoint received since the last reset
-#   expect_usage_error PATTERN CMD... CMD exits 2 with PATTERN on stderr, prints nothing on stdout
-#                                     (left in out and err) and sends no request at all
+#   expect_usage_error PATTERN CMD... CMD exits 2 with PATTERN on stderr and "Try 'NAME --help'"
+#                                     last, prints nothing on stdout (left in out and err) and
+#                                     sends no request at all
 #   bad_line_at_50 GOOD LINE          writes in.jsonl: the first 100 records of GOOD with line 50
 #                                     replaced by LINE
 
@@ -17,6 +18,8 @@ expect_usage_error () {
 	test_expect_code 2 "$@" >out 2>err &&
 	test_line_count = 0 out &&
 	test_grep "$mutate_pattern_" err &&
+	tail -n 1 err >err.last &&
+	test_grep "^Try '[a-z0-9-]* --help'\$" err.last &&
 	test "$(ec2_total)" = 0
 }
 

@@ -31,13 +31,15 @@ test_expect_success '--version' '
 	test_grep "^ami-from-manifest (amicycle) [0-9]" out
 '
 
-test_expect_success 'usage errors exit 2 with the usage on stderr, nothing on stdout' '
+test_expect_success 'usage errors exit 2, say why and how to get help on stderr, nothing on stdout' '
 	test_expect_code 2 ami-from-manifest --no-such-option "$P/multi-run.json" >out 2>err &&
 	test_cmp /dev/null out &&
-	test_grep "^usage: ami-from-manifest" err &&
+	test_grep "^ami-from-manifest: unrecognized option '\''--no-such-option'\''$" err &&
+	test_grep "^Try '\''ami-from-manifest --help'\''$" err &&
 	test_expect_code 2 ami-from-manifest "$P/multi-run.json" "$P/multi-run.json" >out 2>err &&
 	test_cmp /dev/null out &&
-	test_grep "^usage: ami-from-manifest" err &&
+	test_grep "^ami-from-manifest: one manifest at most (2 files given)$" err &&
+	test_grep "^Try '\''ami-from-manifest --help'\''$" err &&
 	test_expect_code 2 ami-from-manifest "$P/multi-run.json" --build >out 2>err &&
 	test_grep "requires an argument" err
 '

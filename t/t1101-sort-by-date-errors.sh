@@ -25,12 +25,13 @@ test_expect_success '-h prints usage on stdout and succeeds; --version' '
 	test_grep "^sort-by-date (amicycle) [0-9]" out
 '
 
-test_expect_success 'usage errors exit 2 with usage on stderr' '
+test_expect_success 'usage errors exit 2, say why and how to get help on stderr' '
 	test_expect_code 2 sort-by-date --bogus </dev/null >out 2>err &&
 	test_line_count = 0 out &&
-	test_grep "^usage: sort-by-date " err &&
+	test_grep "^Try '\''sort-by-date --help'\''$" err &&
 	test_expect_code 2 sort-by-date -k </dev/null >out 2>err &&
-	test_grep "^usage: " err &&
+	test_grep "^sort-by-date: option requires an argument -- '\''k'\''$" err &&
+	test_grep "^Try '\''sort-by-date --help'\''$" err &&
 	test_expect_code 2 sort-by-date --undated=sometimes </dev/null >out 2>err &&
 	test_grep "^sort-by-date: --undated: bad value .sometimes." err &&
 	test_line_count = 0 out
@@ -169,6 +170,35 @@ test_expect_success 'a write error on stdout exits 1 with a message' '
 	printf "%s\n" "$good" >small &&
 	test_expect_code 1 sort-by-date small >/dev/full 2>err &&
 	test_grep "^sort-by-date: stdout: No space left on device$" err
+'
+
+test_expect_success 'a whole AWS CLI document, not lines: the error says how to get lines' '
+	jq -n "{Images: [{ImageId: \"ami-1\", CreationDate: \"2024-05-01T00:00:00Z\"}]}" >images.json &&
+	test_expect_code 3 sort-by-date images.json >out 2>err &&
+	test_line_count = 0 out &&
+	test_line_count = 1 err &&
+	test_grep "^sort-by-date: images.json:1: not valid JSON: .*; this is one whole JSON document, not JSON lines: pipe it through jq -c '\''\.Images\[\]'\''$" err &&
+	jq -n "{Reservations: [{Instances: []}]}" >res.json &&
+	test_expect_code 3 sort-by-date <res.json 2>err &&
+	test_grep "^sort-by-date: stdin:1: .*pipe it through jq -c '\''\.Reservations\[\]\.Instances\[\]'\''$" err &&
+	jq -n "{Snapshots: []}" | test_expect_code 3 sort-by-date 2>err &&
+	test_grep "pipe it through jq -c '\''\.Snapshots\[\]'\''$" err &&
+	jq -n "{Other: []}" >other.json &&
+	test_expect_code 3 sort-by-date other.json 2>err &&
+	test_grep "one whole JSON document, not JSON lines: pipe it through jq -c with the path to its records" err &&
+	jq -n "[{}]" >array.json &&
+	test_expect_code 3 sort-by-date array.json 2>err &&
+	test_grep "such as '\''\.\[\]'\''$" err
+'
+
+test_expect_success 'a leading UTF-8 byte-order mark (of each input) is stripped, not passed on' '
+	printf "\357\273\277%s\n" "$good" >bom.jsonl &&
+	sort-by-date bom.jsonl >out &&
+	printf "%s\n" "$good" >expect &&
+	test_cmp expect out &&
+	sort-by-date bom.jsonl - <bom.jsonl >out &&
+	printf "%s\n%s\n" "$good" "$good" >expect &&
+	test_cmp expect out
 '
 
 test_done

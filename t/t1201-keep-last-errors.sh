@@ -17,11 +17,14 @@ refuses () {
 	test_grep "^keep-last: in2:2: $msg_" err
 }
 
-# usage_error ARG...: keep-last ARG... exits 2, says why on stderr and prints nothing on stdout.
+# usage_error ARG...: keep-last ARG... exits 2, says why on stderr, then how to get help, and
+# prints nothing on stdout.
 usage_error () {
 	test_expect_code 2 keep-last "$@" <"$TRASH/sorted" >out 2>err &&
 	test_line_count = 0 out &&
-	test_grep "^keep-last: \|^usage: keep-last " err
+	test_grep "^keep-last: " err &&
+	tail -n 1 err >last &&
+	test_grep "^Try 'keep-last --help'\$" last
 }
 
 test_expect_success 'setup' '
@@ -40,9 +43,9 @@ test_expect_success '-h prints usage on stdout and succeeds; --version' '
 
 test_expect_success 'unknown options and missing arguments' '
 	usage_error --bogus &&
-	test_grep "^usage: keep-last " err &&
+	test_grep "^keep-last: unrecognized option '\''--bogus'\''$" err &&
 	usage_error -n &&
-	test_grep "^usage: keep-last " err &&
+	test_grep "^keep-last: option requires an argument -- '\''n'\''$" err &&
 	usage_error -x
 '
 

@@ -15,10 +15,11 @@ test_expect_success 'EC2: http:// to a host that is not loopback is a usage erro
 	AWS_ENDPOINT_URL_EC2=http://ec2.example.invalid:8080/ test_expect_code 2 images &&
 	test_line_count = 0 out &&
 	echo "ec2-describe: endpoint URL: http:// to ec2.example.invalid:8080: plain http is only allowed to a loopback address (127.0.0.0/8, ::1, localhost); use https://" >expect &&
+	echo "Try '"'"'ec2-describe --help'"'"'" >>expect &&
 	test_cmp expect err &&
 	test_expect_code 2 images --endpoint-url http://10.1.2.3/ &&
 	test_grep "^ec2-describe: endpoint URL: http:// to 10.1.2.3: plain http is only allowed" err &&
-	test_line_count = 1 err &&
+	test_line_count = 2 err &&
 	(unset AWS_ENDPOINT_URL_EC2 && AWS_ENDPOINT_URL=http://192.168.0.1:80 test_expect_code 2 images) &&
 	test_grep "http:// to 192.168.0.1:80: " err &&
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
@@ -40,6 +41,7 @@ test_expect_success 'STS: http:// to a host that is not loopback is a usage erro
 	AWS_ENDPOINT_URL_STS=http://sts.example.invalid webid test_expect_code 2 images &&
 	test_line_count = 0 out &&
 	echo "ec2-describe: sts: endpoint URL: http:// to sts.example.invalid: plain http is only allowed to a loopback address (127.0.0.0/8, ::1, localhost); use https://" >expect &&
+	echo "Try '"'"'ec2-describe --help'"'"'" >>expect &&
 	test_cmp expect err &&
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
 '
@@ -122,6 +124,7 @@ test_expect_success 'one that closes its output but does not exit is killed afte
 test_expect_success 'the timeout hook takes whole seconds, 1..3600' '
 	AWS_PROFILE=shut AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT=0 nokeys test_expect_code 2 "$PROBE" >bad.out 2>bad.err &&
 	echo "creds-probe: AMICYCLE_CREDENTIAL_PROCESS_TIMEOUT: bad value '"'"'0'"'"' (expected 1..3600)" >expect &&
+	echo "Try '"'"'creds-probe --help'"'"'" >>expect &&
 	test_cmp expect bad.err
 '
 

@@ -21,9 +21,9 @@ test_expect_success 'start the local EC2 endpoint' '
 	ec2_start
 '
 
-test_expect_success 'neither -t nor --delete: nothing to do, with the usage' '
+test_expect_success 'neither -t nor --delete: nothing to do, and how to get help' '
 	usage_error "^tag: nothing to do: give -t KEY=VALUE or --delete KEY$" --snapshots &&
-	test_grep "^usage: tag " err
+	test_grep "^Try '\''tag --help'\''$" err
 '
 
 test_expect_success '-t without "=" or with an empty key' '

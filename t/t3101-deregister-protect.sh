@@ -75,6 +75,20 @@ test_expect_success '--max counts what is left after the refusals: one more and 
 	test "$(ec2_count DeleteSnapshot)" = 0
 '
 
+test_expect_success '--max 0 and one image: the count agrees with its noun' '
+	grep "\"$ami8\"" all.jsonl >one &&
+	test_line_count = 1 one &&
+	ec2_reset_counts &&
+	test_expect_code 1 deregister --max 0 one >out 2>err &&
+	grep -v "^deregister: us-east-1: launch template lt-0a000000000000002" err >actual &&
+	echo "deregister: 1 image to deregister, more than --max 0: nothing deregistered" >expect &&
+	test_cmp expect actual &&
+	jq -r .Result.Reason out >actual &&
+	echo "not deregistered: 1 image to deregister, more than --max 0" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DeregisterImage)" = 0
+'
+
 test_expect_success 'every protection refuses, with every reason; the others go' '
 	ec2_reset_counts &&
 	deregister --protect-tag Keep --protect-tag Env=production --max 4 all.jsonl >out 2>err &&

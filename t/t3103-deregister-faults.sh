@@ -234,4 +234,16 @@ test_expect_success 'no secret in any output, error or log' '
 	test_line_count = 0 leaks
 '
 
+test_expect_success 'no credentials: the reason, which names every source tried, is said once' '
+	ec2_seed seed3.json &&
+	ec2_reset_counts &&
+	(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+	 test_expect_code 1 deregister --region us-east-1 in3 >out 2>err) &&
+	grep -c "NoCredentials: no credentials: tried env .*, imds " err >n &&
+	test "$(cat n)" = 1 &&
+	grep -c "NoCredentials: no credentials (the sources tried are listed once, in another error)$" err >n &&
+	test "$(cat n)" = 2 &&
+	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
+'
+
 test_done

@@ -21,7 +21,7 @@ test_expect_success 'start the local EC2 endpoint' '
 
 test_expect_success 'exactly one of --at, --in and --undo' '
 	usage_error "^deprecate: give one of --at, --in and --undo$" &&
-	test_grep "^usage: deprecate {--at TIME | --in DURATION | --undo}" err &&
+	test_grep "^Try '\''deprecate --help'\''$" err &&
 	usage_error "^deprecate: give one of --at, --in and --undo$" --undo --in 1d &&
 	usage_error "^deprecate: give one of --at, --in and --undo$" --at "$year-01-01T00:00:00Z" --in 1d
 '

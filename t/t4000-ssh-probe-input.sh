@@ -28,7 +28,7 @@ test_expect_success '--version' '
 
 test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 ssh-probe --no-such-option one.jsonl 2>err &&
-	test_grep "^usage:" err &&
+	test_grep "^Try '\''ssh-probe --help'\''$" err &&
 	test_expect_code 2 ssh-probe -i key --known-hosts known_hosts one.jsonl 2>err &&
 	test_grep "USER" err &&
 	test_expect_code 2 ssh-probe -u me --known-hosts known_hosts one.jsonl 2>err &&

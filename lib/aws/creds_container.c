@@ -72,7 +72,7 @@ creds_container(struct chain *ch, struct held *out, char **errmsg)
 	req.timeout_ms = CONTAINER_TIMEOUT_MS;
 	req.no_proxy = rel != NULL || strcasecmp(scheme, "https") != 0;
 	/* The URL is the credentials' address: messages name only its host. */
-	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1) == -1)
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1, "for container") == -1)
 		creds_fail(errmsg, "container: %s: %s", host, resp.error);
 	else if (resp.status != 200)
 		creds_fail(errmsg, "container: %s: HTTP %ld", host, resp.status);

@@ -64,7 +64,7 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	 * No answer at all is no IMDS (not on EC2, or IMDS off): not retried, so the chain ends here
 	 * at once without credentials. An IMDS that answers 5xx is busy, and gets the retries.
 	 */
-	if (retry_http_do(creds_retry(), &req, &resp, NULL, 0) == -1 || resp.status != 200 ||
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 0, "for imds") == -1 || resp.status != 200 ||
 	    resp.len == 0) {
 		if (resp.status == 0)
 			creds_tried(ch, "imds (%s: %s)", root, resp.error);
@@ -84,7 +84,7 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/", root);
 	req.url = url;
-	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1) == -1) {
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1, "for imds") == -1) {
 		creds_fail(errmsg, "imds: %s: %s", root, resp.error);
 		goto out;
 	}
@@ -107,7 +107,7 @@ creds_imds(struct chain *ch, struct held *out, char **errmsg)
 	free(url);
 	xasprintf(&url, "%s/latest/meta-data/iam/security-credentials/%s", root, role);
 	req.url = url;
-	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1) == -1)
+	if (retry_http_do(creds_retry(), &req, &resp, NULL, 1, "for imds") == -1)
 		creds_fail(errmsg, "imds: %s: %s", root, resp.error);
 	else if (resp.status != 200)
 		creds_fail(errmsg, "imds: %s: role %s: HTTP %ld", root, role, resp.status);

@@ -191,6 +191,7 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	const char *endpoint = awsconfig_endpoint("STS"), *region = ch->region;
 	const char *rid;
 	char *own = NULL, *why = NULL, *scheme = NULL, *host = NULL, *path = NULL, **lines = NULL;
+	char *forwhom = NULL;
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 	struct stsxml x;
@@ -220,7 +221,7 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	}
 	/* A configuration error, as with EC2's endpoint: no request is sent, and the exit is 2. */
 	if (own == NULL && http_url_private(endpoint, &why) == -1)
-		errx(EXIT_USAGE, "sts: endpoint URL: %s", why);
+		usage_error("sts: endpoint URL: %s", why);
 	lines = sigv4_query_lines(host, path, body, region, "sts", time(NULL),
 	    signer != NULL ? signer->access_key_id : NULL,
 	    signer != NULL ? signer->secret_access_key : NULL,
@@ -232,7 +233,10 @@ call(struct chain *ch, const char *action, const char *body, const struct aws_cr
 	req.body = body;
 	req.bodylen = strlen(body);
 	req.timeout_ms = STS_TIMEOUT_MS;
-	if (retry_http_do(creds_retry(), &req, &resp, error_code, 1) == -1) {
+	/* --debug: who signed (an AssumeRole's source credentials; none for web identity), for whom. */
+	xasprintf(&forwhom, "%s%sfor %s", signer != NULL ? signer->source : "",
+	    signer != NULL ? " " : "", source);
+	if (retry_http_do(creds_retry(), &req, &resp, error_code, 1, forwhom) == -1) {
 		creds_fail(errmsg, "sts: %s: %s: %s: %s", region, action, endpoint, resp.error);
 		goto out;
 	}
@@ -270,6 +274,7 @@ out:
 	creds_response_wipe(&resp);
 	sigv4_lines_free(lines);
 	free(own);
+	free(forwhom);
 	free(scheme);
 	free(host);
 	free(path);

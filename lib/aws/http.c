@@ -184,7 +184,11 @@ setup(CURL *easy, const struct http_request *req, struct http_response *resp)
 static int
 finish(CURL *easy, CURLcode rc, struct http_response *resp)
 {
+	curl_off_t us = 0;
 	long status = 0;
+
+	if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+		resp->ms = (int64_t)(us / 1000);
 
 	if (rc != CURLE_OK && resp->toolarge) {
 		resp->status = 0;

@@ -26,6 +26,7 @@ struct http_response {
 	int	 toolarge;	/* the transfer was stopped at HTTP_MAX_HELD: 1 by this body alone,
 				   2 with the others held at the time */
 	size_t	 cap;		/* bytes allocated for body, counted against HTTP_MAX_HELD */
+	int64_t	 ms;		/* how long the exchange took, in milliseconds */
 	char	 error[256];	/* what went wrong when status == 0 */
 };
 

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "http.h"
 #include "retry.h"
+#include "trace.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -39,7 +40,7 @@ retry_init(struct retry *r)
 		mode = awsconfig_get(NULL, "retry_mode");
 	if (mode != NULL && strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
 	    strcmp(mode, "legacy") != 0)
-		errx(EXIT_USAGE, "retry mode '%s': not standard, adaptive or legacy", mode);
+		usage_error("retry mode '%s': not standard, adaptive or legacy", mode);
 	/* legacy mode makes 5 attempts by default; standard and adaptive 3. */
 	r->max_attempts = mode != NULL && strcmp(mode, "legacy") == 0 ? 5 : 3;
 	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL)
@@ -94,7 +95,7 @@ retry_success(struct retry *r, int cost)
 
 int
 retry_http_do(struct retry *r, const struct http_request *req, struct http_response *resp,
-    char *(*code)(const struct http_response *), int network)
+    char *(*code)(const struct http_response *), int network, const char *creds)
 {
 	enum retry_kind kind;
 	int64_t delay;
@@ -105,8 +106,10 @@ retry_http_do(struct retry *r, const struct http_request *req, struct http_respo
 		rc = http_do(req, resp);
 		c = rc == 0 && code != NULL ? code(resp) : NULL;
 		kind = rc == -1 && !network ? RETRY_NO : retry_classify(rc, resp, c);
+		delay = kind == RETRY_NO ? -1 : retry_next(r, attempt, kind, &cost);
+		trace_attempt(req, resp, attempt, delay < 0 ? RETRY_NO : kind, c, NULL, creds);
 		free(c);
-		if (kind == RETRY_NO || (delay = retry_next(r, attempt, kind, &cost)) < 0)
+		if (delay < 0)
 			break;
 		if (resp->body != NULL)
 			explicit_bzero(resp->body, resp->len);

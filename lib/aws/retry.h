@@ -53,8 +53,9 @@ void	retry_success(struct retry *r, int cost);
  * IMDS, container credentials). code, if not NULL, returns the error code in a response
  * (malloc'ed), or NULL. With network 0 a request that gets no response at all is not retried.
  * Returns as http_do() does, for the last attempt; a retried response is wiped before it is freed.
+ * Each attempt gets its --debug line (trace.h), with creds for its credentials field.
  */
 int	retry_http_do(struct retry *r, const struct http_request *req, struct http_response *resp,
-	    char *(*code)(const struct http_response *), int network);
+	    char *(*code)(const struct http_response *), int network, const char *creds);
 
 #endif

@@ -1,4 +1,4 @@
-/* util.c: exit statuses, the bad-input exit, allocation, number parsing, env(), one-line text, --version. */
+/* util.c: exit statuses, the bad-input exit, usage errors and --help, allocation, number parsing, env(), one-line text, --version. */
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +32,51 @@ data_errx(const char *where, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vdata_errx(where, fmt, ap);
+}
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	fflush(stdout);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) < 0)
+			msg = NULL;
+		va_end(ap);
+		warnx("%s", msg != NULL ? one_line(msg) : fmt);
+		free(msg);
+	}
+	fprintf(stderr, "Try '%s --help'\n", program_invocation_short_name);
+	exit(EXIT_USAGE);
+}
+
+int
+getopt_cli(int argc, char *argv[], const char *shortopts, const struct option *longopts)
+{
+	int ch;
+
+	/* glibc's getopt names argv[0] in its messages; the filters' own name the program alone. */
+	if (argc > 0)
+		argv[0] = program_invocation_short_name;
+	if ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) == '?' || ch == ':')
+		usage_error(NULL);
+	return ch;
+}
+
+void
+print_help(const char *text)
+{
+	printf("%sSee %s(1).\n", text, program_invocation_short_name);
+	exit(EXIT_OK);
+}
+
+const char *
+plural(long long n)
+{
+	return n == 1 ? "" : "s";
 }
 
 void *
@@ -113,7 +158,7 @@ parse_num(const char *s, long long min, long long max, const char *option)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max)
-		errx(EXIT_USAGE, "%s: bad value '%s' (expected %lld..%lld)", option, s, min, max);
+		usage_error("%s: bad value '%s' (expected %lld..%lld)", option, s, min, max);
 	return v;
 }
 

@@ -1,7 +1,8 @@
-/* util.h: exit statuses, the bad-input exit, allocation, number parsing, env(), one-line text, --version. */
+/* util.h: exit statuses, the bad-input exit, usage errors and --help, allocation, number parsing, env(), one-line text, --version. */
 #ifndef AMICYCLE_UTIL_H
 #define AMICYCLE_UTIL_H
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,25 @@ void	 data_errx(const char *where, const char *fmt, ...)
 void	 vdata_errx(const char *where, const char *fmt, va_list)
 	    __attribute__((format(printf, 2, 0), noreturn));
 
+/*
+ * A usage error: "PROG: MESSAGE" (folded to one line; none when fmt is NULL), then
+ * "Try 'PROG --help'", on stderr, and exit EXIT_USAGE. Every exit 2 goes through here.
+ */
+void	 usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * getopt_long as every filter calls it: getopt's own messages name the program alone (not the
+ * path it was run by), and an unknown option or a missing argument is a usage_error(), so '?'
+ * never comes back.
+ */
+int	 getopt_cli(int argc, char *argv[], const char *shortopts, const struct option *longopts);
+
+/* --help: prints text on stdout, then "See PROG(1).", and exits 0. */
+void	 print_help(const char *text) __attribute__((noreturn));
+
+/* "s" unless n is 1: "%zu image%s", n, plural(n). */
+const char	*plural(long long n);
+
 /* getopt_long codes of a filter's long-only options start here, above letters and awsopt.h's. */
 enum { OPT_FIRST = 0x200 };
 
@@ -38,7 +58,7 @@ int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)))
 
 /*
  * Parse a decimal integer in [min, max] from an option argument; on anything else print
- * "PROG: OPTION: bad value 'S' (expected MIN..MAX)" and exit EXIT_USAGE.
+ * "PROG: OPTION: bad value 'S' (expected MIN..MAX)" as a usage_error().
  */
 long long parse_num(const char *s, long long min, long long max, const char *option);
 

@@ -1,9 +1,10 @@
-/* awsopt.c: the options every AWS filter takes: --region, --endpoint-url, -P, --dry-run, --audit. */
+/* awsopt.c: the options every AWS filter takes: --region, --endpoint-url, -P, --dry-run, --audit, --debug. */
 #include <stddef.h>
 
 #include "audit.h"
 #include "awsopt.h"
 #include "ec2.h"
+#include "trace.h"
 #include "util.h"
 
 _Static_assert((int)AWSOPT_REGION < (int)OPT_FIRST, "awsopt.h's codes must stay below a filter's own");
@@ -22,6 +23,9 @@ awsopt_parse(struct awsopt *o, int ch, const char *arg)
 	switch (ch) {
 	case AWSOPT_AUDIT:
 		o->audit = arg;
+		return 1;
+	case AWSOPT_DEBUG:
+		trace_enable();
 		return 1;
 	case AWSOPT_DRYRUN:
 		o->dryrun = 1;

@@ -1,4 +1,4 @@
-/* awsopt.h: the options every AWS filter takes: --region, --endpoint-url, -P, --dry-run, --audit. */
+/* awsopt.h: the options every AWS filter takes: --region, --endpoint-url, -P, --dry-run, --audit, --debug. */
 #ifndef AMICYCLE_AWSOPT_H
 #define AMICYCLE_AWSOPT_H
 
@@ -17,6 +17,7 @@ struct awsopt {
 /* getopt_long codes: above every letter, below a filter's own (OPT_FIRST, util.h). */
 enum {
 	AWSOPT_AUDIT = 0x100,
+	AWSOPT_DEBUG,
 	AWSOPT_DRYRUN,
 	AWSOPT_ENDPOINT,
 	AWSOPT_REGION
@@ -25,12 +26,11 @@ enum {
 /* Entries for a filter's getopt_long table (with "P:" in its short options). */
 #define AWSOPT_LONGOPTS \
 	{ "audit",		required_argument,	NULL,	AWSOPT_AUDIT }, \
+	{ "debug",		no_argument,		NULL,	AWSOPT_DEBUG }, \
 	{ "dry-run",		no_argument,		NULL,	AWSOPT_DRYRUN }, \
 	{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT }, \
 	{ "region",		required_argument,	NULL,	AWSOPT_REGION }
 
-/* The usage line's part for these options. */
-#define AWSOPT_USAGE	"[--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL] [-P N]"
 
 /* Defaults: no region or endpoint given, 8 calls at once, no dry run. */
 void		 awsopt_init(struct awsopt *);

@@ -21,6 +21,7 @@
 #include "retry.h"
 #include "runq.h"
 #include "sigv4.h"
+#include "trace.h"
 #include "util.h"
 
 /* The code of a call an interrupt kept in the queue. */
@@ -36,6 +37,7 @@ struct ec2 {
 	struct http_pool	*sync;		/* ec2_call, which may run inside a callback */
 	int			 insync;
 	char			*lastcode;
+	char			*nocreds;	/* why the credentials failed, as the first call said */
 };
 
 struct call {
@@ -53,6 +55,7 @@ struct call {
 	char			*path;
 	jv			 params;	/* kept for the audit log */
 	char			*akid;		/* who signed, for the audit log */
+	char			*source;	/* where the credentials came from, for --debug */
 	char			*body;
 	size_t			 bodylen;
 	char			**hdrs;		/* the signed headers of the attempt */
@@ -74,9 +77,9 @@ ec2_new(const char *region, const char *endpoint, int max)
 		endpoint = awsconfig_endpoint("EC2");
 	if (endpoint != NULL) {
 		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
-			errx(EXIT_USAGE, "endpoint URL '%s': not http:// or https://", endpoint);
+			usage_error("endpoint URL '%s': not http:// or https://", endpoint);
 		if (http_url_private(endpoint, &msg) == -1)
-			errx(EXIT_USAGE, "endpoint URL: %s", msg);
+			usage_error("endpoint URL: %s", msg);
 	}
 	c = xcalloc(1, sizeof(*c));
 	if (region == NULL)
@@ -102,6 +105,7 @@ ec2_free(struct ec2 *c)
 	free(c->region);
 	free(c->endpoint);
 	free(c->lastcode);
+	free(c->nocreds);
 	free(c);
 }
 
@@ -126,6 +130,7 @@ call_free(struct call *k)
 	free(k->path);
 	free(k->body);
 	free(k->akid);
+	free(k->source);
 	jv_free(k->params);
 	free(k);
 }
@@ -372,13 +377,31 @@ attempt(struct call *k)
 	char *errmsg = NULL;
 
 	if ((cr = creds_get(k->region, &errmsg)) == NULL) {
-		fail_early(k, "NoCredentials", errmsg != NULL ? errmsg : "no credentials");
-		free(errmsg);
+		/*
+		 * The reason names every source tried (a few hundred characters): one call says it,
+		 * the others that fail the same way say only that they did (they may end first).
+		 */
+		struct ec2 *c = k->ec2;	/* fail_early() frees k */
+
+		if (errmsg == NULL)
+			errmsg = xstrdup("no credentials");
+		if (c->nocreds != NULL && strcmp(c->nocreds, errmsg) == 0) {
+			free(errmsg);
+			fail_early(k, "NoCredentials",
+			    "no credentials (the sources tried are listed once, in another error)");
+		} else {
+			free(c->nocreds);
+			c->nocreds = xstrdup(errmsg);
+			fail_early(k, "NoCredentials", errmsg);
+			free(errmsg);
+		}
 		return;
 	}
 	k->attempt++;
 	free(k->akid);
 	k->akid = xstrdup(cr->access_key_id);
+	free(k->source);
+	k->source = xstrdup(cr->source);
 	sigv4_lines_free(k->hdrs);
 	k->hdrs = sigv4_query_lines(k->host, k->path, k->body, k->region, "ec2", time(NULL),
 	    cr->access_key_id, cr->secret_access_key, cr->session_token);
@@ -391,13 +414,19 @@ attempt(struct call *k)
 	http_pool_add(k->pool, &k->job);
 }
 
-/* Queues another attempt after the SDKs' back-off, if the outcome, attempts and quota allow. */
+/*
+ * Queues another attempt after the SDKs' back-off, if the outcome, attempts and quota allow.
+ * Either way the attempt that failed gets its --debug line (code and reqid as it answered).
+ */
 static int
-retry(struct call *k, enum retry_kind kind)
+retry(struct call *k, enum retry_kind kind, const char *code, const char *reqid)
 {
 	int64_t delay;
 
-	if ((delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost)) < 0)
+	delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost);
+	trace_attempt(&k->job.req, &k->job.resp, k->attempt, delay < 0 ? RETRY_NO : kind, code, reqid,
+	    k->source);
+	if (delay < 0)
 		return 0;
 	http_response_free(&k->job.resp);
 	k->job.start_ms = clock_ms() + delay;
@@ -417,12 +446,13 @@ finished(struct http_job *job, void *arg)
 
 	memset(&res, 0, sizeof(res));
 	if (job->rc == -1) {
-		if (retry(k, retry_classify(job->rc, r, NULL)))
+		if (retry(k, retry_classify(job->rc, r, NULL), NULL, NULL))
 			return;
 		code = xstrdup(r->toolarge ? "ResponseTooLarge" : "RequestError");
 		message = xstrdup(r->error);
 	} else if (r->status == 200) {
 		out = ec2xml_parse(k->op, r->body, r->len, &reqid);
+		trace_attempt(&job->req, r, k->attempt, RETRY_NO, NULL, reqid, k->source);
 		if (!jv_is_valid(out)) {
 			jv m = jv_invalid_get_msg(out);
 
@@ -438,7 +468,7 @@ finished(struct http_job *job, void *arg)
 			code = xstrdup(status);
 			xasprintf(&message, "HTTP status %ld without an EC2 error", r->status);
 		}
-		if (retry(k, retry_classify(job->rc, r, code))) {
+		if (retry(k, retry_classify(job->rc, r, code), code, reqid)) {
 			free(code);
 			free(message);
 			free(reqid);

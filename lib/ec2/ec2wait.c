@@ -36,7 +36,7 @@ ec2wait_timeout(const char *s)
 	int64_t sec;
 
 	if (duration_parse(s, &sec) == -1)
-		errx(EXIT_USAGE, "--timeout: bad duration '%s' (expected e.g. 90s, 10m, 1h30m)", s);
+		usage_error("--timeout: bad duration '%s' (expected e.g. 90s, 10m, 1h30m)", s);
 	return sec;
 }
 

@@ -59,7 +59,7 @@ jqexpr_compile(const char *expr, const char *option)
 	e->next = live;
 	live = e;
 	if (!jq_compile(e->jq, expr))
-		exit(EXIT_USAGE);
+		usage_error(NULL);
 	return e;
 }
 

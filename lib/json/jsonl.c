@@ -74,6 +74,11 @@ jsonl_getline(struct jsonl *r)
 			r->line[--n] = '\0';
 		if (n > 0 && r->line[n - 1] == '\r')
 			r->line[--n] = '\0';
+		/* A byte-order mark some editors write is no part of the first record. */
+		if (r->lineno == 1 && n >= 3 && memcmp(r->line, "\xef\xbb\xbf", 3) == 0) {
+			n -= 3;
+			memmove(r->line, r->line + 3, (size_t)n + 1);
+		}
 		r->len = n;
 		if (!blank(r->line, r->len))
 			return 1;
@@ -94,6 +99,45 @@ jsonl_parse_msg(jv v)
 	return s;
 }
 
+/* Keys of the AWS CLI's documents, and the jq path to their records. */
+static const struct {
+	const char	*key;
+	const char	*path;
+} documents[] = {
+	{ "\"Images\"", ".Images[]" },
+	{ "\"Reservations\"", ".Reservations[].Instances[]" },
+	{ "\"Snapshots\"", ".Snapshots[]" }
+};
+
+/*
+ * When the current line opens a whole JSON document ("{" or "[" alone, as `aws ec2
+ * describe-images` prints), what to do about it; else "". Reads ahead in the current input, which
+ * the caller is about to give up on. The caller frees the result.
+ */
+static char *
+document_hint(struct jsonl *r)
+{
+	char *line = NULL, *hint = NULL, *p = r->line + strspn(r->line, " \t");
+	size_t cap = 0, i, n;
+
+	n = strcspn(p, " \t");
+	if (n != 1 || p[1 + strspn(p + 1, " \t")] != '\0' || (*p != '{' && *p != '['))
+		return xstrdup("");
+	if (*p == '{')
+		for (n = 0; hint == NULL && n < 1000 && getline(&line, &cap, r->fp) != -1; n++)
+			for (i = 0; hint == NULL && i < sizeof(documents) / sizeof(*documents); i++)
+				if (strncmp(line + strspn(line, " \t"), documents[i].key,
+				    strlen(documents[i].key)) == 0)
+					xasprintf(&hint, "; this is one whole JSON document, not JSON lines: "
+					    "pipe it through jq -c '%s'", documents[i].path);
+	free(line);
+	if (hint == NULL)
+		xasprintf(&hint, "; this looks like one whole JSON document, not JSON lines: pipe it "
+		    "through jq -c with the path to its records, such as '%s'",
+		    *p == '[' ? ".[]" : ".Items[]");
+	return hint;
+}
+
 jv
 jsonl_parse(struct jsonl *r)
 {
@@ -105,7 +149,7 @@ jsonl_parse(struct jsonl *r)
 		jsonl_die(r, "NUL byte in line");
 	v = jv_parse_sized(r->line, r->len);
 	if (!jv_is_valid(v))
-		jsonl_die(r, "not valid JSON: %s", jsonl_parse_msg(v));
+		jsonl_die(r, "not valid JSON: %s%s", jsonl_parse_msg(v), document_hint(r));
 	if (jv_get_kind(v) != JV_KIND_OBJECT)
 		jsonl_die(r, "not a JSON object (a JSON %s)", jv_kind_name(jv_get_kind(v)));
 	return v;
