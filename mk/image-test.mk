@@ -10,8 +10,9 @@
 # tested.jsonl, so image-promote has nothing to promote.
 #
 # Knobs:
-#	AMICYCLE_SSH_KEY	the private key the test instances accept (required); with
-#				AMICYCLE_KEY_NAME, the EC2 key pair it belongs to
+#	AMICYCLE_SSH_KEY	the private key the test instances accept (required: a readable
+#				file, checked before anything is launched); with AMICYCLE_KEY_NAME,
+#				the EC2 key pair it belongs to
 #	AMICYCLE_KEY_NAME	the EC2 key pair to launch with (default: empty: the image or its
 #				user data has the key)
 #	AMICYCLE_SSH_USER	the user to log in as (default: ec2-user)
@@ -50,6 +51,10 @@ $(AMICYCLE_DIR)/images.jsonl: $(AMICYCLE_MANIFEST) | $(AMICYCLE_DIR)
 $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 	$(amicycle_q)if [ -z '$(AMICYCLE_SSH_KEY)' ]; then \
 		$(call amicycle_say,image-test: set AMICYCLE_SSH_KEY to the test instances' private key); \
+		exit 2; \
+	fi; \
+	if [ ! -f '$(AMICYCLE_SSH_KEY)' ] || [ ! -r '$(AMICYCLE_SSH_KEY)' ]; then \
+		$(call amicycle_say,image-test: AMICYCLE_SSH_KEY: cannot read $(AMICYCLE_SSH_KEY)) >&2; \
 		exit 2; \
 	fi
 	$(amicycle_q)d='$(AMICYCLE_DIR)'; \

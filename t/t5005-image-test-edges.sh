@@ -1,0 +1,42 @@
+#!/bin/bash
+# image-test's rough edges: a bad SSH key, no manifest, terminations that fail, temporaries left by
+# a failure, and manifest regions the project does not know.
+. "$(dirname "$0")"/test-lib.sh
+. "$TEST_DIR"/lib-ec2.sh
+. "$TEST_DIR"/lib-sshd.sh
+. "$TEST_DIR"/lib-pipeline.sh
+
+test_have_prereq SSHD || test_skip_all "no sshd"
+
+# running_instances REGION: the ids of the instances still pending or running there.
+running_instances () {
+	ec2_state "$1" | jq -r --arg r "$1" '.Regions[$r].Reservations[]?.Instances[]
+		| select(.State.Name == "pending" or .State.Name == "running") | .InstanceId'
+}
+
+test_expect_success 'a project on the fragments, the endpoint and sshd' '
+	pipeline_setup "$TRASH/project" us-east-1 &&
+	D=$TRASH/project/.amicycle &&
+	running_instances us-east-1 >seeded-instances
+'
+
+test_expect_success 'AMICYCLE_SSH_KEY names no file: one line, nothing launched' '
+	ec2_reset_counts &&
+	test_must_fail pipeline_make image-test AMICYCLE_SSH_KEY="$TRASH/nonesuch" >out 2>err &&
+	test_grep "image-test: AMICYCLE_SSH_KEY: cannot read $TRASH/nonesuch" err &&
+	grep "^amicycle:" err >lines &&
+	test_line_count = 1 lines &&
+	test "$(ec2_count RunInstances)" = 0 &&
+	! test -f "$D/tested.jsonl"
+'
+
+test_expect_success 'AMICYCLE_SSH_KEY unreadable: refused the same way' '
+	test "$(id -u)" != 0 || { echo "# root reads every file: skipped"; return 0; } &&
+	cp "$SSHD_USER_KEY" unreadable-key && chmod 000 unreadable-key &&
+	ec2_reset_counts &&
+	test_must_fail pipeline_make image-test AMICYCLE_SSH_KEY="$PWD/unreadable-key" >out 2>err &&
+	test_grep "AMICYCLE_SSH_KEY: cannot read $PWD/unreadable-key" err &&
+	test "$(ec2_count RunInstances)" = 0
+'
+
+test_done
