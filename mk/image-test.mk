@@ -43,6 +43,10 @@ AMICYCLE_RUN_ID ?=
 
 amicycle_regions_flags = $(foreach r,$(AMICYCLE_REGIONS),--region $(r))
 
+# No manifest: say what makes one, rather than make's "No rule to make target".
+$(AMICYCLE_MANIFEST):
+	$(amicycle_q)$(call amicycle_say,no Packer manifest at $@: run make image-build first) >&2; exit 2
+
 $(AMICYCLE_DIR)/images.jsonl: $(AMICYCLE_MANIFEST) | $(AMICYCLE_DIR)
 	$(amicycle_q)$(amicycle_ami_from_manifest) $< >$@
 	$(amicycle_q)$(call amicycle_say,images of the current run: $$(wc -l <$@))

@@ -39,4 +39,24 @@ test_expect_success 'AMICYCLE_SSH_KEY unreadable: refused the same way' '
 	test "$(ec2_count RunInstances)" = 0
 '
 
+test_expect_success 'no manifest: make image-test says to run make image-build first' '
+	rm -rf "$D" &&
+	mv "$TRASH/project/manifest.json" manifest.saved &&
+	ec2_reset_counts &&
+	test_must_fail pipeline_make image-test >out 2>err &&
+	mv manifest.saved "$TRASH/project/manifest.json" &&
+	test_grep "no Packer manifest at manifest.json: run make image-build first" err &&
+	test_grep -v "No rule to make target" err &&
+	test "$(ec2_count RunInstances)" = 0 &&
+	! test -f "$D/images.jsonl"
+'
+
+test_expect_success 'no manifest: image-promote says the same' '
+	rm -rf "$D" &&
+	mv "$TRASH/project/manifest.json" manifest.saved &&
+	test_must_fail pipeline_make image-promote ENV=staging >out 2>err &&
+	mv manifest.saved "$TRASH/project/manifest.json" &&
+	test_grep "run make image-build first" err
+'
+
 test_done
