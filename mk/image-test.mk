@@ -6,8 +6,9 @@
 #
 # The test instances are terminated whatever happens: a failing check, an error, or make
 # interrupted (Ctrl-C). They are found twice over: from ec2-launch's output, and by their TestRunId
-# tag, so that even an instance whose launch answer was lost is terminated. A failed test leaves no
-# tested.jsonl, so image-promote has nothing to promote.
+# tag, so that even an instance whose launch answer was lost is terminated. Only instances EC2 says
+# it terminated (or found already terminated) are counted as such; a termination that fails fails
+# the target. A failed test leaves no tested.jsonl, so image-promote has nothing to promote.
 #
 # Knobs:
 #	AMICYCLE_SSH_KEY	the private key the test instances accept (required: a readable
@@ -75,7 +76,9 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		| $(amicycle_ec2_terminate) >"$$d/test-terminated.jsonl" || { \
 			$(call amicycle_say,image-test: could not terminate every test instance: see $$d/test-terminated.jsonl); \
 			[ $$rc != 0 ] || rc=1; }; \
-		$(call amicycle_say,image-test: test instances terminated: $$(grep -o '"InstanceId":"[^"]*"' "$$d/test-terminated.jsonl" | sort -u | wc -l)); \
+		n=$$(grep -E '"Result":\{"Action":"ec2-terminate","Status":"(done|skipped","Reason":"already [^"]*)"' \
+			"$$d/test-terminated.jsonl" | grep -o '"InstanceId":"[^"]*"' | sort -u | wc -l) || n=0; \
+		$(call amicycle_say,image-test: test instances terminated: $$n); \
 		exit $$rc; \
 	}; \
 	trap terminate EXIT; \

@@ -37,6 +37,7 @@ test_expect_success 'image-test: the new image passes its checks, its instance i
 	test_cmp expect.sorted actual &&
 	running_instances us-east-1 >actual &&
 	test_cmp seeded-instances actual &&
+	test_grep "image-test: test instances terminated: 1$" out &&
 	test_grep "image-test: passed: 1 image" out
 '
 

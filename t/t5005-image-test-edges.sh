@@ -59,4 +59,20 @@ test_expect_success 'no manifest: image-promote says the same' '
 	test_grep "run make image-build first" err
 '
 
+test_expect_success 'terminations that fail: not counted as terminated, the target fails' '
+	rm -rf "$D" &&
+	ec2_reset_counts &&
+	ec2_fault "{\"Action\":\"TerminateInstances\",\"Kind\":\"error\",\"Code\":\"UnauthorizedOperation\",\"Count\":20}" &&
+	test_must_fail pipeline_make image-test >out 2>err &&
+	cat out err >all &&
+	test_grep "could not terminate every test instance" all &&
+	test_grep "image-test: test instances terminated: 0$" all &&
+	test_grep -v "image-test: passed" all &&
+	! test -f "$D/tested.jsonl" &&
+	ec2_admin DELETE /_admin/faults >/dev/null &&
+	PATH=$AMICYCLE_BUILD/bin:$PATH ec2-terminate <"$D/test-instances.jsonl" >/dev/null &&
+	running_instances us-east-1 >actual &&
+	test_cmp seeded-instances actual
+'
+
 test_done
