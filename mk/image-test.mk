@@ -69,6 +69,7 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 	terminate() { \
 		rc=$$?; \
 		trap - EXIT INT TERM HUP; \
+		rm -f '$@.tmp'; \
 		{ cat "$$d/test-instances.jsonl" 2>/dev/null; \
 		  $(amicycle_ec2_describe) instances $(amicycle_regions_flags) \
 			--filter "Name=tag:TestRunId,Values=$$run" \

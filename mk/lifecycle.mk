@@ -44,17 +44,23 @@ DRY_RUN ?=
 amicycle_dry = $(if $(DRY_RUN),--dry-run)
 amicycle_mode = $(if $(DRY_RUN),plan (DRY_RUN: nothing changed),done)
 
-# The project's images in region $(1), oldest first, into $(2).
-amicycle_list = $(amicycle_ec2_describe) images --region $(1) --owner self \
+# Files a recipe line writes besides its target, which .DELETE_ON_ERROR does not remove: the line
+# removes them itself when it fails.
+amicycle_rm_on_error = trap 'rc=$$?; [ $$rc = 0 ] || rm -f $(1)' EXIT
+
+# The project's images in region $(1), oldest first, into $(2); $(2).all is gone however it ends.
+amicycle_list = trap 'rc=$$?; rm -f $(2).all; [ $$rc = 0 ] || rm -f $(2)' EXIT; \
+	$(amicycle_ec2_describe) images --region $(1) --owner self \
 	--filter 'Name=tag:Project,Values=$(AMICYCLE_PROJECT)' >$(2).all; \
-	$(amicycle_sort_by_date) $(2).all >$(2); rm -f $(2).all
+	$(amicycle_sort_by_date) $(2).all >$(2)
 
 image-cleanup: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/cleanup-$(r).jsonl)
 image-deprecate: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/deprecate-$(r).jsonl)
 
 $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
-	$(amicycle_q)$(amicycle_keep_last) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
+	$(amicycle_q)$(call amicycle_rm_on_error,$(AMICYCLE_DIR)/retire-$*.jsonl); \
+	$(amicycle_keep_last) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
 		$(if $(AMICYCLE_KEEP_GROUP),-g '$(AMICYCLE_KEEP_GROUP)') \
 		$(AMICYCLE_DIR)/images-$*.jsonl >$(AMICYCLE_DIR)/retire-$*.jsonl
 	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $$(wc -l <$(AMICYCLE_DIR)/images-$*.jsonl) image(s) of $(AMICYCLE_PROJECT)$(,) $$(wc -l <$(AMICYCLE_DIR)/retire-$*.jsonl) past the newest $(AMICYCLE_KEEP))
@@ -66,7 +72,8 @@ $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 
 $(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
-	$(amicycle_q)$(amicycle_keep_last) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
+	$(amicycle_q)$(call amicycle_rm_on_error,$(AMICYCLE_DIR)/old-$*.jsonl); \
+	$(amicycle_keep_last) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
 		$(AMICYCLE_DIR)/images-$*.jsonl \
 		| $(JQ) -c 'select(.DeprecationTime == null)' >$(AMICYCLE_DIR)/old-$*.jsonl
 	$(amicycle_q)$(amicycle_deprecate) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@

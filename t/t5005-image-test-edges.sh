@@ -75,4 +75,20 @@ test_expect_success 'terminations that fail: not counted as terminated, the targ
 	test_cmp seeded-instances actual
 '
 
+test_expect_success 'image-cleanup and image-deprecate failing: no temporary left behind' '
+	rm -rf "$D" &&
+	ec2_fault "{\"Action\":\"DescribeImages\",\"Kind\":\"error\",\"Code\":\"UnauthorizedOperation\",\"Count\":20}" &&
+	test_must_fail pipeline_make image-cleanup >out 2>err &&
+	test_must_fail pipeline_make image-deprecate >out 2>err &&
+	ec2_admin DELETE /_admin/faults >/dev/null &&
+	(cd "$D" && ls -A) >left &&
+	test_grep -v "\.all$" left &&
+	test_grep -v "\.tmp$" left &&
+	test_grep -v "^images-" left &&
+	pipeline_make image-cleanup DRY_RUN=1 >out 2>err &&
+	(cd "$D" && ls -A) >left &&
+	test_grep -v "\.all$" left &&
+	test_grep "^images-us-east-1.jsonl$" left
+'
+
 test_done
