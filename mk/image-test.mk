@@ -4,9 +4,11 @@
 #	image-test	images of the current run -> ec2-launch -> ec2-wait --running -> ssh-probe
 #			-> ec2-terminate; $(AMICYCLE_DIR)/tested.jsonl lists the images that passed
 #
-# The test instances are terminated whatever happens: a failing check, an error, or make
-# interrupted (Ctrl-C). They are found twice over: from ec2-launch's output, and by their TestRunId
-# tag, so that even an instance whose launch answer was lost is terminated. Only instances EC2 says
+# The images are tested in the manifest's regions, which must all be among AMICYCLE_REGIONS (else
+# the target refuses before launching anything). The test instances are terminated whatever
+# happens: a failing check, an error, or make interrupted (Ctrl-C). They are found twice over: from
+# ec2-launch's output, and by their TestRunId tag in every region they were launched in, so that
+# even an instance whose launch answer was lost is terminated. Only instances EC2 says
 # it terminated (or found already terminated) are counted as such; a termination that fails fails
 # the target. A failed test leaves no tested.jsonl, so image-promote has nothing to promote.
 #
@@ -42,7 +44,8 @@ AMICYCLE_WAIT_TIMEOUT ?= 10m
 AMICYCLE_PROBE_TIMEOUT ?= 5m
 AMICYCLE_RUN_ID ?=
 
-amicycle_regions_flags = $(foreach r,$(AMICYCLE_REGIONS),--region $(r))
+# The regions of the images in $(1), ami-from-manifest's records, one a line.
+amicycle_image_regions = sed -n 's/^{\("[A-Za-z]*":"[^"]*",\)*"Region":"\([^"]*\)".*/\2/p' $(1) | sort -u
 
 # No manifest: say what makes one, rather than make's "No rule to make target".
 $(AMICYCLE_MANIFEST):
@@ -61,17 +64,25 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 	if [ ! -f '$(AMICYCLE_SSH_KEY)' ] || [ ! -r '$(AMICYCLE_SSH_KEY)' ]; then \
 		$(call amicycle_say,image-test: AMICYCLE_SSH_KEY: cannot read $(AMICYCLE_SSH_KEY)) >&2; \
 		exit 2; \
-	fi
+	fi; \
+	for r in $$($(call amicycle_image_regions,$<)); do \
+		case ' $(strip $(AMICYCLE_REGIONS)) ' in *" $$r "*) ;; *) \
+			$(call amicycle_say,image-test: the manifest has images in $$r$(,) which is not among AMICYCLE_REGIONS ($(strip $(AMICYCLE_REGIONS)))) >&2; \
+			exit 2;; \
+		esac; \
+	done
 	$(amicycle_q)d='$(AMICYCLE_DIR)'; \
 	run='$(AMICYCLE_RUN_ID)'; \
 	[ -n "$$run" ] || run="$(AMICYCLE_PROJECT)-$$(date -u +%Y%m%dT%H%M%SZ)-$$$$"; \
+	regions=$$($(call amicycle_image_regions,$<)); \
 	rm -f "$$d"/test-*; \
 	terminate() { \
 		rc=$$?; \
 		trap - EXIT INT TERM HUP; \
 		rm -f '$@.tmp'; \
 		{ cat "$$d/test-instances.jsonl" 2>/dev/null; \
-		  $(amicycle_ec2_describe) instances $(amicycle_regions_flags) \
+		  [ -z "$$regions" ] || \
+		  $(amicycle_ec2_describe) instances $$(printf -- '--region %s ' $$regions) \
 			--filter "Name=tag:TestRunId,Values=$$run" \
 			--filter Name=instance-state-name,Values=pending,running,stopping,stopped || :; } \
 		| $(amicycle_ec2_terminate) >"$$d/test-terminated.jsonl" || { \

@@ -91,4 +91,26 @@ test_expect_success 'image-cleanup and image-deprecate failing: no temporary lef
 	test_grep "^images-us-east-1.jsonl$" left
 '
 
+test_expect_success 'a manifest region not among AMICYCLE_REGIONS: refused before launching' '
+	rm -rf "$D" &&
+	ec2_reset_counts &&
+	test_must_fail pipeline_make image-test AMICYCLE_REGIONS=eu-west-1 >out 2>err &&
+	test_grep "image-test: the manifest has images in us-east-1, which is not among AMICYCLE_REGIONS (eu-west-1)" err &&
+	grep "^amicycle:" err >lines &&
+	test_line_count = 1 lines &&
+	test "$(ec2_count RunInstances)" = 0
+'
+
+test_expect_success 'the sweep searches where the instances were launched, not the other regions' '
+	rm -rf "$D" &&
+	ec2_reset_counts &&
+	ec2_fault RunInstances drop-after &&
+	pipeline_make image-test AMICYCLE_REGIONS="eu-west-1 us-east-1" >out 2>err &&
+	test_grep "image-test: passed: 1 image" out &&
+	test "$(ec2_count DescribeInstances eu-west-1)" = 0 &&
+	test "$(ec2_count DescribeInstances us-east-1)" -ge 1 &&
+	running_instances us-east-1 >actual &&
+	test_cmp seeded-instances actual
+'
+
 test_done
