@@ -45,7 +45,7 @@ AMICYCLE_PROBE_TIMEOUT ?= 5m
 AMICYCLE_RUN_ID ?=
 
 # The regions of the images in $(1), ami-from-manifest's records, one a line.
-amicycle_image_regions = sed -n 's/^{\("[A-Za-z]*":"[^"]*",\)*"Region":"\([^"]*\)".*/\2/p' $(1) | sort -u
+amicycle_image_regions = $(JQ) -r '.Region // empty' $(1) | sort -u
 
 # No manifest: say what makes one, rather than make's "No rule to make target".
 $(AMICYCLE_MANIFEST):

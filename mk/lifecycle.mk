@@ -24,7 +24,7 @@
 #				AMICYCLE_PROMOTE_REGIONS)
 #	AMICYCLE_DEPRECATE_AFTER	deprecate images older than this (default: 90d)
 #	AMICYCLE_DEPRECATE_KEEP	the newest images never deprecated (default: 1)
-#	JQ			the jq command image-deprecate uses (default: jq)
+#	JQ			the jq command image-deprecate and image-test use (default: jq)
 
 ifndef AMICYCLE_LIFECYCLE_MK
 AMICYCLE_LIFECYCLE_MK := 1
