@@ -71,14 +71,7 @@ usage(void)
 	    "  -t, --tag KEY=VALUE      set this tag (repeatable)\n"
 	    "      --delete KEY[=VALUE] delete this tag (repeatable)\n"
 	    "      --snapshots          tag the images' snapshots too\n"
-	    "      --dry-run            send each call with DryRun=true; change nothing\n"
-	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
-	    "      --region REGION      the region of records without Region\n"
-	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
-	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    AWSOPT_HELP);
 }
 
 /* The characters of a valid UTF-8 string: its bytes that do not continue a sequence. */
@@ -424,7 +417,8 @@ batch_done(const struct ec2_result *res, void *arg)
 		o.reason = xstrdup(res->diag);
 	}
 	if (o.status == RESULT_INTERRUPTED && b->step > 0)
-		o.reason = xstrdup("interrupted after its first call: the second was not sent");
+		outcome_set_reason(&o, RESULT_INTERRUPTED,
+		    "interrupted after its first call: the second was not sent");
 	if (o.status == RESULT_FAILED)
 		warnx("%s", res->diag);
 	else if (o.status != RESULT_INTERRUPTED && ++b->step < b->opts->nactions) {

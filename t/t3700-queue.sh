@@ -67,6 +67,20 @@ test_expect_success 'tag interrupted: the held call finishes, the rest are inter
 	test_cmp expect actual
 '
 
+test_expect_success 'tag interrupted between its two calls: the second is not sent, and says so' '
+	grep us-west-2 all.jsonl >w2.jsonl &&
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"CreateTags\",\"DelayMs\":1500}" &&
+	{ tag -t Stage=two --delete Old -P 1 w2.jsonl >out 2>err & } &&
+	pid=$! &&
+	interrupt TERM $pid CreateTags &&
+	test $rc = 143 &&
+	test "$(ec2_count DeleteTags)" = 0 &&
+	jq -r "[.Result.Status, .Result.Reason] | @tsv" out >actual &&
+	printf "interrupted\tinterrupted after its first call: the second was not sent\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'deprecate interrupted: the held calls finish, the rest are interrupted, death by SIGHUP' '
 	grep us-east-1 all.jsonl >east.jsonl &&
 	ec2_reset_counts &&
