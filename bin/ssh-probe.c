@@ -25,7 +25,6 @@
 #include "awsopt.h"
 #include "clock.h"
 #include "ec2.h"
-#include "endpoint.h"
 #include "hostkey.h"
 #include "interrupt.h"
 #include "jsonl.h"
@@ -168,9 +167,7 @@ usage(void)
 	    "      --max-output BYTES   keep at most BYTES of each check's output\n"
 	    "  -P, --parallel N         probe at most N instances at once (default 8)\n"
 	    "      --tap                print TAP instead of JSON lines\n"
-	    "      --junit FILE         also write the results to FILE as JUnit XML\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    "      --junit FILE         also write the results to FILE as JUnit XML\n");
 }
 
 static void
@@ -566,16 +563,14 @@ read_targets(char **paths)
 		targets = xreallocarray(targets, ntargets + 1, sizeof(*targets));
 		t = &targets[ntargets++];
 		memset(t, 0, sizeof(*t));
-		/* --console asks EC2 for the instance: its id and region are checked as every filter does. */
-		if (ec2 != NULL)
-			rec = rec_require(&in, rec, "InstanceId", ec2_region(ec2));
-		else if ((region = field(&in, rec, "Region", 0, "")) != NULL &&
-		    !aws_region_valid(region))
-			jsonl_die(&in, "Region '%.100s' is not a region name", region);
+		/*
+		 * Its id, and its Region when it has one, are checked as every filter checks them;
+		 * --console asks EC2 for the instance, so it needs a region.
+		 */
+		if (ec2 != NULL || field(&in, rec, "Region", 0, "") != NULL)
+			rec = rec_require(&in, rec, "InstanceId", ec2 != NULL ? ec2_region(ec2) : NULL);
 		t->id = xstrdup(field(&in, rec, "InstanceId", 1, ""));
-		if (ec2 == NULL && !rec_id_valid("InstanceId", t->id))
-			jsonl_die(&in, "InstanceId '%.100s' is not an id: i- and 8 or 17 hex digits",
-			    t->id);
+		rec = rec_require_id(&in, rec, "InstanceId");
 		t->addr = xstrdup(field(&in, rec, addrkey, 1, opt.private ? "" :
 		    " (an instance without a public address needs --private)"));
 		if ((region = field(&in, rec, "Region", 0, "")) != NULL)

@@ -62,9 +62,9 @@ rec_id_valid(const char *idfield, const char *s)
 }
 
 jv
-rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion)
+rec_require_id(struct jsonl *in, jv rec, const char *idfield)
 {
-	const char *prefix = strmap_value(prefixes, idfield), *region;
+	const char *prefix = strmap_value(prefixes, idfield);
 	jv v;
 
 	v = jv_object_get(jv_copy(rec), jv_string(idfield));
@@ -77,7 +77,16 @@ rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion
 		jsonl_die(in, "%s '%.100s' is not an id: %s and 8 or 17 hex digits", idfield,
 		    jv_string_value(v), prefix != NULL ? prefix : "a prefix");
 	jv_free(v);
+	return rec;
+}
 
+jv
+rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion)
+{
+	const char *region;
+	jv v;
+
+	rec = rec_require_id(in, rec, idfield);
 	v = jv_object_get(jv_copy(rec), jv_string("Region"));
 	if (jv_get_kind(v) == JV_KIND_STRING)
 		region = jv_string_value(v);

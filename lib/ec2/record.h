@@ -26,6 +26,12 @@ int		 rec_id_valid(const char *idfield, const char *s);
 struct jsonl;
 
 /*
+ * Consumes rec, which the reader in has just read, and returns it: rec's idfield holds an id of
+ * its resource (rec_id_valid()). Bad input ends the program: "PROG: FILE:LINE: ..." and exit 3.
+ */
+jv		 rec_require_id(struct jsonl *in, jv rec, const char *idfield);
+
+/*
  * Consumes rec, which the reader in has just read. The check every filter that takes records makes
  * before any call: rec's idfield holds an id of its resource (rec_id_valid()), and rec is in a
  * region: its Region, else defregion, a region name either way (aws_region_valid()). Returns rec
