@@ -105,12 +105,6 @@ runq_finish_queued(struct runq *s)
 }
 
 int
-runq_running(const struct runq *s)
-{
-	return s->running;
-}
-
-int
 runq_queued(const struct runq *s)
 {
 	return s->queued;

@@ -57,8 +57,7 @@ void	runq_pump(struct runq *);
  */
 void	runq_finish_queued(struct runq *);
 
-/* Tasks started and not yet ended; tasks queued. */
-int	runq_running(const struct runq *);
+/* Tasks queued, not yet started. */
 int	runq_queued(const struct runq *);
 
 #endif
