@@ -41,9 +41,7 @@ usage(void)
 	    "Print the images of a Packer manifest's current run as JSON lines.\n"
 	    "\n"
 	    "      --all-runs           the images of every run, oldest first\n"
-	    "      --build NAME         only the builds called NAME (repeatable)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    "      --build NAME         only the builds called NAME (repeatable)\n");
 }
 
 /* "PROG: FILE: PATH: MESSAGE" and exit EXIT_DATA: the manifest is malformed. */

@@ -87,14 +87,7 @@ usage(void)
 	    "      --kms-key REGION=KEY with --encrypted: the KMS key of copies in REGION\n"
 	    "      --wait               wait until each copy is available before printing it\n"
 	    "      --timeout DURATION   with --wait: give up after DURATION (default 30m)\n"
-	    "      --dry-run            send each call with DryRun=true; change nothing\n"
-	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
-	    "      --region REGION      the region of records without Region\n"
-	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
-	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    AWSOPT_HELP);
 }
 
 /* Borrows to. 1 if region is one of to's. */

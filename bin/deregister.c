@@ -108,14 +108,7 @@ usage(void)
 	    "      --max N              do nothing if over N images are left (default 50)\n"
 	    "      --protect-tag KEY[=VALUE]\n"
 	    "                           refuse images with this tag (repeatable)\n"
-	    "      --dry-run            send each call with DryRun=true; change nothing\n"
-	    "      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n"
-	    "      --region REGION      the region of records without Region\n"
-	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
-	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    AWSOPT_HELP);
 }
 
 static void

@@ -56,9 +56,7 @@ usage(void)
 	    "      --region REGION      a region to list (repeatable; default: configured)\n"
 	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
 	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n");
 }
 
 /* Parses the AWS CLI's shorthand "Name=NAME,Values=V1,V2" into {"Name","Values"}. */

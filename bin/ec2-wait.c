@@ -48,12 +48,7 @@ usage(void)
 	    "      --available          until each image is available\n"
 	    "      --terminated         until each instance is terminated\n"
 	    "      --timeout DURATION   give up after DURATION (90s, 1h30m)\n"
-	    "      --region REGION      the region of records without Region\n"
-	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
-	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    AWSOPT_HELP_CALLS);
 }
 
 static const char *

@@ -74,9 +74,7 @@ usage(void)
 	    "      --now TIME           measure ages from TIME, not the clock\n"
 	    "      --allow-zero         accept -n 0\n"
 	    "      --kept               print the kept records instead\n"
-	    "      --explain            print every record with the reason for its verdict\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    "      --explain            print every record with the reason for its verdict\n");
 }
 
 static uint64_t

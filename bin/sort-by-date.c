@@ -42,9 +42,7 @@ usage(void)
 	    "  -k, --key=EXPR           the date of a record (default .CreationDate)\n"
 	    "  -r, --reverse            newest first\n"
 	    "      --undated=error|first|last\n"
-	    "                           where records without a date go (default error)\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n");
+	    "                           where records without a date go (default error)\n");
 }
 
 /* A total order: undated place, then date, then input position (so the sort is stable). */

@@ -69,7 +69,10 @@ getopt_cli(int argc, char *argv[], const char *shortopts, const struct option *l
 void
 print_help(const char *text)
 {
-	printf("%sSee %s(1).\n", text, program_invocation_short_name);
+	printf("%s"
+	    "  -h, --help               print this help and exit\n"
+	    "      --version            print the version and exit\n"
+	    "See %s(1).\n", text, program_invocation_short_name);
 	exit(EXIT_OK);
 }
 

@@ -39,7 +39,10 @@ void	 usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), nor
  */
 int	 getopt_cli(int argc, char *argv[], const char *shortopts, const struct option *longopts);
 
-/* --help: prints text on stdout, then "See PROG(1).", and exits 0. */
+/*
+ * --help: prints text on stdout, then the -h and --version lines every filter has and
+ * "See PROG(1).", and exits 0.
+ */
 void	 print_help(const char *text) __attribute__((noreturn));
 
 /* "s" unless n is 1: "%zu image%s", n, plural(n). */

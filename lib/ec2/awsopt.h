@@ -31,6 +31,18 @@ enum {
 	{ "endpoint-url",	required_argument,	NULL,	AWSOPT_ENDPOINT }, \
 	{ "region",		required_argument,	NULL,	AWSOPT_REGION }
 
+/* --help's lines for --region, --endpoint-url, -P and --debug, which every filter that calls EC2 takes. */
+#define AWSOPT_HELP_CALLS \
+	"      --region REGION      the region of records without Region\n" \
+	"      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n" \
+	"  -P N                     at most N calls in flight at once (1..64, default 8)\n" \
+	"      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+
+/* --help's lines for all of AWSOPT_LONGOPTS and -P: the filters that change something. */
+#define AWSOPT_HELP \
+	"      --dry-run            send each call with DryRun=true; change nothing\n" \
+	"      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n" \
+	AWSOPT_HELP_CALLS
 
 /* Defaults: no region or endpoint given, 8 calls at once, no dry run. */
 void		 awsopt_init(struct awsopt *);
