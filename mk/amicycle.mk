@@ -5,13 +5,15 @@
 #	include /usr/local/share/amicycle/mk/amicycle.mk
 #
 # It pulls in packer.mk (image-validate, image-build), image-test.mk (image-test), promote.mk
-# (image-promote) and lifecycle.mk (image-cleanup, image-deprecate); each documents its own knobs.
+# (image-promote), lifecycle.mk (image-cleanup, image-deprecate) and summary.mk (image-summary,
+# which the others end with); each documents its own knobs.
 # The knobs shared by all of them:
 #
 #	AMICYCLE_PROJECT	the value of the Project tag that marks this project's images
 #				(default: the directory's name)
 #	AMICYCLE_REGIONS	the regions images are built and tested in (default: $AWS_REGION, else
-#				$AWS_DEFAULT_REGION, else us-east-1)
+#				$AWS_DEFAULT_REGION, else us-east-1); image-test refuses, before
+#				launching anything, a manifest with images in a region not listed here
 #	AMICYCLE_DIR		where each stage leaves its JSON-lines records (default: .amicycle);
 #				upload it as a CI artifact
 #	AMICYCLE_BIN		the directory of the filters, or empty for $PATH (default: empty)
@@ -53,6 +55,7 @@ amicycle_ec2_launch = $(call amicycle_bin,ec2-launch) $(AMICYCLE_AWS_FLAGS)
 amicycle_ec2_wait = $(call amicycle_bin,ec2-wait) $(AMICYCLE_AWS_FLAGS)
 amicycle_ec2_terminate = $(call amicycle_bin,ec2-terminate) $(AMICYCLE_AWS_FLAGS)
 amicycle_ssh_probe = $(call amicycle_bin,ssh-probe) $(AMICYCLE_AWS_FLAGS)
+amicycle_amicycle_summary = $(call amicycle_bin,amicycle-summary)
 
 # Quiet by default; V=1 shows the commands. amicycle_say prints one line of the account.
 ifeq ($(V),1)
@@ -64,14 +67,16 @@ amicycle_say = printf 'amicycle: %s\n' "$(1)"
 , := ,
 
 # A recipe of ours runs in bash, stopping at the first failure, pipes included.
-amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate
+amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate \
+	image-summary
 $(amicycle_targets): SHELL := /bin/bash
 $(amicycle_targets): .SHELLFLAGS := -e -u -o pipefail -c
 $(AMICYCLE_DIR)/%: SHELL := /bin/bash
 $(AMICYCLE_DIR)/%: .SHELLFLAGS := -e -u -o pipefail -c
 
 .DELETE_ON_ERROR:
-.PHONY: image-validate image-build image-test image-promote image-cleanup image-deprecate amicycle-force
+.PHONY: image-validate image-build image-test image-promote image-cleanup image-deprecate image-summary \
+	amicycle-force
 
 $(AMICYCLE_DIR):
 	$(amicycle_q)mkdir -p $@
@@ -80,4 +85,5 @@ include $(amicycle_mkdir)/packer.mk
 include $(amicycle_mkdir)/image-test.mk
 include $(amicycle_mkdir)/promote.mk
 include $(amicycle_mkdir)/lifecycle.mk
+include $(amicycle_mkdir)/summary.mk
 endif

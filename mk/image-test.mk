@@ -11,6 +11,7 @@
 # even an instance whose launch answer was lost is terminated. Only instances EC2 says
 # it terminated (or found already terminated) are counted as such; a termination that fails fails
 # the target. A failed test leaves no tested.jsonl, so image-promote has nothing to promote.
+# Passed or failed, image-test ends by writing the summary (image-summary, summary.mk).
 #
 # Knobs:
 #	AMICYCLE_SSH_KEY	the private key the test instances accept (required: a readable
@@ -91,6 +92,7 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		n=$$(grep -E '"Result":\{"Action":"ec2-terminate","Status":"(done|skipped","Reason":"already [^"]*)"' \
 			"$$d/test-terminated.jsonl" | grep -o '"InstanceId":"[^"]*"' | sort -u | wc -l) || n=0; \
 		$(call amicycle_say,image-test: test instances terminated: $$n); \
+		[ $$rc = 0 ] || $(amicycle_summary); \
 		exit $$rc; \
 	}; \
 	trap terminate EXIT; \
@@ -116,4 +118,5 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 
 image-test: $(AMICYCLE_DIR)/tested.jsonl
 	$(amicycle_q)$(call amicycle_say,image-test: passed: $$(wc -l <$<) image(s) in $<)
+	$(amicycle_q)$(amicycle_summary)
 endif

@@ -54,8 +54,12 @@ amicycle_list = trap 'rc=$$?; rm -f $(2).all; [ $$rc = 0 ] || rm -f $(2)' EXIT; 
 	--filter 'Name=tag:Project,Values=$(AMICYCLE_PROJECT)' >$(2).all; \
 	$(amicycle_sort_by_date) $(2).all >$(2)
 
+# Each ends with the summary (image-summary, summary.mk), once for all regions; a region's failed
+# deregister or deprecate writes it at once.
 image-cleanup: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/cleanup-$(r).jsonl)
+	$(amicycle_q)$(amicycle_summary)
 image-deprecate: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/deprecate-$(r).jsonl)
+	$(amicycle_q)$(amicycle_summary)
 
 $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
@@ -67,7 +71,7 @@ $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(amicycle_deregister) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
 		$(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
 		$(if $(AMICYCLE_KEEP_SNAPSHOTS),--keep-snapshots) \
-		<$(AMICYCLE_DIR)/retire-$*.jsonl >$@
+		<$(AMICYCLE_DIR)/retire-$*.jsonl >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $(amicycle_mode): $$(grep -c '"Status":"done"' $@ || :) deregistered$(,) $$(grep -c '"Status":"dry-run"' $@ || :) planned$(,) $$(grep -c '"Status":"skipped"' $@ || :) skipped)
 
 $(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
@@ -76,7 +80,8 @@ $(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_keep_last) -n '$(AMICYCLE_DEPRECATE_KEEP)' --min-age '$(AMICYCLE_DEPRECATE_AFTER)' \
 		$(AMICYCLE_DIR)/images-$*.jsonl \
 		| $(JQ) -c 'select(.DeprecationTime == null)' >$(AMICYCLE_DIR)/old-$*.jsonl
-	$(amicycle_q)$(amicycle_deprecate) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@
+	$(amicycle_q)$(amicycle_deprecate) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@ \
+		$(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-deprecate: $*: $(amicycle_mode): $$(wc -l <$@) image(s) older than $(AMICYCLE_DEPRECATE_AFTER))
 
 amicycle-force:

@@ -38,16 +38,17 @@ $(amicycle_promoted): $(AMICYCLE_DIR)/tested.jsonl
 	$(amicycle_q)$(amicycle_tag) -t 'Environment=$(ENV)' -t Promoted=true \
 		-t "PromotedAt=$$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 		$(if $(AMICYCLE_GIT_SHA),-t 'GitSha=$(AMICYCLE_GIT_SHA)') $(AMICYCLE_PROMOTE_TAGS) \
-		<$< >$@
+		<$< >$@ $(amicycle_or_summary)
 
 # One target per destination region, so that make -j copies to them in parallel.
 $(AMICYCLE_DIR)/promoted-$(ENV)-%.jsonl: $(amicycle_promoted)
 	$(amicycle_q)$(call amicycle_say,image-promote: copying to $*)
 	$(amicycle_q)$(amicycle_copy_image) --to $* --wait --timeout '$(AMICYCLE_COPY_TIMEOUT)' \
-		$(AMICYCLE_COPY_FLAGS) <$< >$@
+		$(AMICYCLE_COPY_FLAGS) <$< >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-promote: $*: $$(grep -c '"State":"available"' $@ || :) image(s) available)
 
 image-promote: $(amicycle_promoted) \
 	$(foreach r,$(AMICYCLE_PROMOTE_REGIONS),$(AMICYCLE_DIR)/promoted-$(ENV)-$(r).jsonl)
 	$(amicycle_q)$(call amicycle_say,image-promote: $(ENV): done; records in $(AMICYCLE_DIR)/promoted-$(ENV)*.jsonl)
+	$(amicycle_q)$(amicycle_summary)
 endif

@@ -32,6 +32,8 @@ for v in $(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p; s/^\(AMICYCLE_[A-Za-z
 	case "$v" in AMICYCLE_BUILD|AMICYCLE_SHARED|AMICYCLE_VALGRIND) ;; *) unset "$v" ;; esac
 done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+# Under GitHub Actions the fragments would append their summaries to the real job's page.
+unset GITHUB_STEP_SUMMARY
 unset CDPATH GREP_OPTIONS MAKEFLAGS MFLAGS MAKELEVEL
 LC_ALL=C TZ=UTC LANG=C
 export LC_ALL TZ LANG
