@@ -9,6 +9,7 @@
  * inside its table cell or diagram label. Nothing is printed until every record has been read.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ struct calls {
 struct summary {
 	struct image	 *images;
 	size_t		  nimages;
+	size_t		 *slots;	/* hash table of images: index + 1, 0 for free */
+	size_t		  nslots;	/* a power of 2, over twice nimages */
 	struct instance	 *instances;
 	size_t		  ninstances;
 	struct check	 *checks;
@@ -120,32 +123,70 @@ streq(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
+/* FNV-1a over region, a NUL, and id. */
+static size_t
+image_hash(const char *region, const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
+
+	for (p = region; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h *= 1099511628211ULL;
+	for (p = id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of the image region/id in s's table: where it is, or the free slot it would go in. */
+static size_t *
+image_slot(const struct summary *s, const char *region, const char *id)
+{
+	size_t i = image_hash(region, id) & (s->nslots - 1);
+	const struct image *im;
+
+	for (; s->slots[i] != 0; i = (i + 1) & (s->nslots - 1)) {
+		im = &s->images[s->slots[i] - 1];
+		if (strcmp(im->region, region) == 0 && strcmp(im->id, id) == 0)
+			break;
+	}
+	return &s->slots[i];
+}
+
+static struct image *
+image_find(const struct summary *s, const char *region, const char *id)
+{
+	size_t *slot;
+
+	if (region == NULL || id == NULL || s->nslots == 0)
+		return NULL;
+	slot = image_slot(s, region, id);
+	return *slot != 0 ? &s->images[*slot - 1] : NULL;
+}
+
+/* The image region/id, added when it is new. A cleanup can list thousands: hashed, not searched. */
 static struct image *
 image_get(struct summary *s, const char *region, const char *id)
 {
 	struct image *im;
 	size_t i;
 
-	for (i = 0; i < s->nimages; i++)
-		if (streq(s->images[i].region, region) && streq(s->images[i].id, id))
-			return &s->images[i];
+	if ((im = image_find(s, region, id)) != NULL)
+		return im;
+	if (2 * (s->nimages + 1) >= s->nslots) {
+		free(s->slots);
+		s->nslots = s->nslots == 0 ? 64 : 2 * s->nslots;
+		s->slots = xcalloc(s->nslots, sizeof(*s->slots));
+		for (i = 0; i < s->nimages; i++)
+			*image_slot(s, s->images[i].region, s->images[i].id) = i + 1;
+	}
 	s->images = xreallocarray(s->images, s->nimages + 1, sizeof(*s->images));
 	im = &s->images[s->nimages++];
 	memset(im, 0, sizeof(*im));
 	im->region = xstrdup(region);
 	im->id = xstrdup(id);
+	*image_slot(s, region, id) = s->nimages;
 	return im;
-}
-
-static struct image *
-image_find(const struct summary *s, const char *region, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->nimages; i++)
-		if (streq(s->images[i].region, region) && streq(s->images[i].id, id))
-			return &s->images[i];
-	return NULL;
 }
 
 /*
@@ -854,7 +895,8 @@ summary_free(struct summary *s)
 	}
 	for (i = 0; i < s->ncalls; i++)
 		free(s->calls[i].program), free(s->calls[i].action), free(s->calls[i].region);
-	free(s->images), free(s->instances), free(s->checks), free(s->promotions), free(s->calls);
+	free(s->images), free(s->slots), free(s->instances), free(s->checks), free(s->promotions);
+	free(s->calls);
 }
 
 int
