@@ -4,6 +4,7 @@
 # python3-botocore (for its SigV4 signer); run it with /usr/bin/python3.
 #
 #   ec2-endpoint.py serve --port-file FILE [--pid-file FILE] [--log FILE] [--seed FILE] [--models DIR]
+#                         [--throttle] [--bucket ACTION=CAPACITY/RATE]... [--rtt MS]
 #   ec2-endpoint.py call URL ACTION [NAME=VALUE]... [--region R] [--service ec2|sts] [--unsigned]
 #   ec2-endpoint.py raw URL FILE
 #   ec2-endpoint.py protocol-tests DIR
@@ -14,6 +15,12 @@
 # port, writes the port number to --port-file once it accepts connections, writes --pid-file, logs one
 # line per request to --log (never a secret: no Authorization header, signature, session token, web
 # identity token or secret key), and exits 0 on SIGTERM or SIGINT.
+# --throttle turns on EC2's token buckets (REQUEST THROTTLING below) for every EC2 action, with EC2's
+# documented sizes; --bucket ACTION=CAPACITY/RATE (repeatable) sets one action's request bucket and
+# turns it on (alone, without --throttle, only the actions named are throttled). --rtt MS adds MS
+# milliseconds to every EC2/STS Query request, half before it is handled, half before it is answered;
+# each connection has its own thread, so the latency overlaps across concurrent requests as a network's
+# would. Neither applies to the admin API, IMDS or the container source.
 # `call` sends one EC2/STS Query request signed by botocore with the credentials in AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), and prints the HTTP status line, then the body.
 # `raw` sends a raw HTTP request file (a SigV4 test suite .sreq) byte for byte and prints the same.
@@ -107,12 +114,30 @@
 #   POST /_admin/credentials                {"AccessKeyId", "SecretAccessKey", ...}: one more known key
 #   POST /_admin/faults                     a fault or a list of faults (below); GET lists, DELETE clears
 #   GET  /_admin/counts[?action=A&region=R] with action: the number of requests, as text;
-#                                           without: {"Total", "Actions": {A: n}, "Regions": {R: {A: n}}}
+#                                           without: {"Total", "Actions": {A: n}, "Regions": {R: {A: n}},
+#                                             "Throttled": {A: n refused by a token bucket}}
 #   DELETE /_admin/counts                   reset the counts and the request record
-#   GET  /_admin/requests                   [{"Seq", "Service", "Region", "Action", "AccessKeyId",
-#                                             "Status", "Code", "Fault", "Params"}] (tokens redacted)
+#   GET  /_admin/requests                   [{"Seq", "Time", "Service", "Region", "Action", "AccessKeyId",
+#                                             "Throttled", "Bucket", "Status", "Code", "Fault", "Params"}]
+#                                           (tokens redacted). Time: seconds since the server started
+#                                           (monotonic clock) when the request arrived (after half of
+#                                           --rtt); Throttled: refused by a token bucket; Bucket: the
+#                                           request bucket it drew from (absent when not throttled)
+#   GET  /_admin/buckets                    {"Throttle", "Buckets": {ACTION: "CAP/RATE"}, "Levels":
+#                                             {ACCOUNT: {REGION: {BUCKET: {"Tokens", "Capacity",
+#                                             "Rate"}}}}} (the buckets requests have drawn from)
+#   POST /_admin/buckets                    {"Throttle"?: bool, "Buckets"?: {ACTION: "CAP/RATE"}}: merge,
+#                                           and refill every bucket; DELETE turns all buckets off
 # Counts include requests that failed authentication or met a fault. IMDS and container requests
-# count as actions IMDS.PutToken, IMDS.Get and Container.GetCredentials.
+# count as actions IMDS.PutToken, IMDS.Get and Container.GetCredentials. The log line of a request
+# that went through a token bucket ends "bucket=NAME throttled=0|1".
+#
+# REQUEST THROTTLING (off unless --throttle, --bucket or POST /_admin/buckets): one token bucket per
+# action, account (of the signing key: its Account, else its Arn's, else AccountId) and region, as EC2
+# keeps them; the sizes and their source are in the table above class Throttle. A request without a
+# token is refused before faults and before anything is done: RequestLimitExceeded, "Request limit
+# exceeded.", HTTP 503, with a request id, as EC2 answers. Checked after the signature, so an
+# AuthFailure is never hidden; DryRun requests draw tokens too.
 #
 # FAULTS: {"Kind", "Action": "*", "Region"?, "Count": 1, "Skip": 0, "DelayMs"?, "Code"?, "Message"?,
 # "Status"?}. A fault applies to the next Count requests for Action (or any) in Region (or any), after
@@ -728,6 +753,7 @@ class State:
 		self.seq = 0
 		self.idn = 0
 		self.counts = {}
+		self.throttled = {}	# action -> requests refused by its token bucket
 		self.requests = []
 		self.faults = []
 		self.imds_tokens = {}
@@ -876,6 +902,158 @@ STATE = State()
 HOSTILE = ("garbage", "cut", "oversized", "endless", "drip", "repeat-token", "fresh-token", "newlines",
 	   "bad-time")
 MODELS = {}
+
+
+# ---- request throttling ----
+
+# EC2's token buckets, from "Request throttling for the Amazon EC2 API"
+# (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html: "Request token bucket sizes
+# and refill rates" and "Resource token bucket sizes and refill rates"). EC2 keeps one bucket per API
+# action, account and region; an action's category gives its defaults:
+#
+#   category                                     actions here                          capacity  refill/s
+#   non-mutating (Describe*, List*, Search*, Get*) DescribeImages, DescribeImageAttribute,   100       20
+#                                                DescribeLaunchTemplates(Versions), GetConsoleOutput,
+#                                                DescribeInstances, DescribeSnapshots (with a filter
+#                                                or pagination)
+#   unfiltered and unpaginated non-mutating      DescribeInstances, DescribeSnapshots without
+#                                                Filter.N, MaxResults or NextToken (own bucket)   50       10
+#   mutating (the rest)                          EnableImageDeprecation, DisableImageDeprecation   50        5
+#   resource-intensive (AuthorizeSecurityGroupIngress, RequestSpotInstances...: none here)     50        5
+#   uncategorized, their own sizes               CopyImage                                       100        1
+#                                                CreateTags, DeleteTags                          100       10
+#                                                DeleteSnapshot, DeregisterImage                 100        5
+#                                                RunInstances                                      5        2
+#                                                TerminateInstances                              100        5
+#   resource buckets (tokens = instances)        RunInstances (MaxCount)                        1000        2
+#                                                TerminateInstances (InstanceId.N)              1000       20
+#
+# A request takes one token from its action's bucket (and, for the two resource-limited actions, one
+# per instance from the resource bucket); with too few, it is refused with RequestLimitExceeded (503)
+# and takes nothing. Buckets start full and refill continuously. STS, IMDS and the container source
+# are not throttled. Off by default; `serve --throttle` turns every action's bucket on,
+# `--bucket ACTION=CAPACITY/RATE` sets (and turns on) one action's request bucket.
+THROTTLE_CATEGORY = {"non-mutating": (100, 20), "unfiltered": (50, 10), "mutating": (50, 5)}
+THROTTLE_ACTION = {"CopyImage": (100, 1), "CreateTags": (100, 10), "DeleteTags": (100, 10),
+		   "DeleteSnapshot": (100, 5), "DeregisterImage": (100, 5), "RunInstances": (5, 2),
+		   "TerminateInstances": (100, 5)}
+THROTTLE_UNFILTERED = {"DescribeInstances", "DescribeSnapshots"}
+THROTTLE_RESOURCE = {"RunInstances": (1000, 2), "TerminateInstances": (1000, 20)}
+
+
+class Throttle:
+	"""EC2's token buckets, per account, region and bucket name."""
+
+	def __init__(self):
+		self.lock = threading.Lock()
+		self.all = False		# --throttle: every action has its documented bucket
+		self.sizes = {}			# action -> (capacity, rate), from --bucket
+		self.levels = {}		# (account, region, bucket) -> [tokens, monotonic time, capacity, rate]
+
+	def configure(self, all_actions=None, sizes=None, replace=False):
+		"""Turn the documented buckets on or off, set action sizes (merged, or replacing all with
+		replace), and refill every bucket."""
+		with self.lock:
+			if replace:
+				self.sizes.clear()
+			if all_actions is not None:
+				self.all = bool(all_actions)
+			for action, size in (sizes or {}).items():
+				self.sizes[action] = parse_bucket_size(size) if isinstance(size, str) else tuple(size)
+			self.levels.clear()
+
+	def enabled(self):
+		return self.all or bool(self.sizes)
+
+	def buckets(self, action, params):
+		"""[(bucket name, capacity, rate, tokens wanted)] for one request; empty when not throttled."""
+		if action in self.sizes:
+			out = [(action,) + self.sizes[action] + (1,)]
+		elif not self.all:
+			return []
+		elif action in THROTTLE_ACTION:
+			out = [(action,) + THROTTLE_ACTION[action] + (1,)]
+		elif action in THROTTLE_UNFILTERED and not any(
+				k.startswith("Filter.") or k in ("MaxResults", "NextToken") for k in params):
+			out = [(action + ".Unfiltered",) + THROTTLE_CATEGORY["unfiltered"] + (1,)]
+		elif re.match(r"(Describe|List|Search|Get)[A-Z]", action):
+			out = [(action,) + THROTTLE_CATEGORY["non-mutating"] + (1,)]
+		else:
+			out = [(action,) + THROTTLE_CATEGORY["mutating"] + (1,)]
+		if self.all and action in THROTTLE_RESOURCE:
+			if action == "RunInstances":
+				try:
+					n = max(1, int(params.get("MaxCount", "1")))
+				except ValueError:
+					n = 1
+			else:
+				n = max(1, sum(1 for k in params if re.fullmatch(r"InstanceId\.\d+", k)))
+			out.append((action + ".Resource",) + THROTTLE_RESOURCE[action] + (n,))
+		return out
+
+	def take(self, account, region, action, params):
+		"""The name of the request bucket charged (None when not throttled) and whether the request
+		is refused. A refused request takes no token from any bucket."""
+		wanted = self.buckets(action, params)
+		if not wanted:
+			return None, False
+		now = time.monotonic()
+		with self.lock:
+			levels = []
+			for name, cap, rate, n in wanted:
+				lv = self.levels.setdefault((account, region, name), [float(cap), now, cap, rate])
+				lv[0] = min(float(cap), lv[0] + (now - lv[1]) * rate)
+				lv[1] = now
+				levels.append((lv, n))
+			if any(lv[0] < n for lv, n in levels):
+				return wanted[0][0], True
+			for lv, n in levels:
+				lv[0] -= n
+		return wanted[0][0], False
+
+	def dump(self):
+		now = time.monotonic()
+		with self.lock:
+			out = {"Throttle": self.all, "Buckets": {a: "%g/%g" % s for a, s in self.sizes.items()},
+			       "Levels": {}}
+			for (account, region, name), (tokens, t, cap, rate) in sorted(self.levels.items()):
+				tokens = min(float(cap), tokens + (now - t) * rate)
+				out["Levels"].setdefault(account, {}).setdefault(region, {})[name] = {
+					"Tokens": round(tokens, 3), "Capacity": cap, "Rate": rate}
+			return out
+
+
+def parse_bucket_size(text):
+	"""CAPACITY/RATE (both positive numbers) -> (capacity, rate)."""
+	m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*/\s*([0-9]+(?:\.[0-9]*)?)\s*", text)
+	if not m or float(m.group(1)) < 1 or float(m.group(2)) <= 0:
+		raise ValueError("bucket size %r is not CAPACITY/RATE (capacity >= 1, rate > 0)" % text)
+	return float(m.group(1)), float(m.group(2))
+
+
+def bucket_option(text):
+	"""argparse type of --bucket ACTION=CAPACITY/RATE."""
+	action, sep, size = text.partition("=")
+	if not sep or not re.fullmatch(r"[A-Z][A-Za-z0-9]+", action):
+		raise argparse.ArgumentTypeError("%r is not ACTION=CAPACITY/RATE" % text)
+	try:
+		return action, parse_bucket_size(size)
+	except ValueError as e:
+		raise argparse.ArgumentTypeError(str(e)) from None
+
+
+THROTTLE = Throttle()
+START = time.monotonic()		# request records carry Time, seconds since then
+RTT = 0.0				# --rtt: seconds added to every API request, half before, half after
+
+
+def account_of(akid):
+	"""The account a key belongs to, for the throttling buckets."""
+	cred = STATE.credentials.get(akid) or {}
+	if cred.get("Account"):
+		return cred["Account"]
+	m = re.match(r"arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):", cred.get("Arn") or "")
+	return m.group(1) if m else STATE.account
 
 
 # ---- EC2 actions ----
@@ -1967,6 +2145,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			elif path == "/_admin/counts":
 				if cmd == "DELETE":
 					STATE.counts.clear()
+					STATE.throttled.clear()
 					STATE.requests.clear()
 					self.admin_json({"ok": True})
 				elif "action" in q:
@@ -1978,9 +2157,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 					for r in STATE.counts.values():
 						for a, n in r.items():
 							totals[a] = totals.get(a, 0) + n
-					self.admin_json({"Total": sum(totals.values()), "Actions": totals, "Regions": STATE.counts})
+					self.admin_json({"Total": sum(totals.values()), "Actions": totals, "Regions": STATE.counts,
+							 "Throttled": STATE.throttled})
 			elif path == "/_admin/requests":
 				self.admin_json(STATE.requests)
+			elif path == "/_admin/buckets":
+				if cmd == "POST":
+					try:
+						THROTTLE.configure((data or {}).get("Throttle"), (data or {}).get("Buckets"))
+					except (ValueError, TypeError, AttributeError) as e:
+						self.admin_json({"error": "bad buckets: %s" % e}, 400)
+						return
+				elif cmd == "DELETE":
+					THROTTLE.configure(False, None, replace=True)
+				self.admin_json(THROTTLE.dump())
 			else:
 				self.admin_json({"error": "no such admin call: %s %s" % (cmd, path)}, 404)
 
@@ -2010,11 +2200,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			service = "ec2"
 		region = auth["region"] if auth else STATE.settings.get("DefaultRegion", "us-east-1")
 		akid = auth["akid"] if auth else "-"
+		if RTT:
+			time.sleep(RTT / 2)
 		with STATE.lock:
 			STATE.count(region, action or "-")
-			record = {"Seq": len(STATE.requests) + 1, "Service": service, "Region": region, "Action": action,
-				  "AccessKeyId": akid, "Params": {k: ("(redacted)" if k.split(".")[0] in SECRET_PARAMS else v)
-								   for k, v in params.items()}}
+			record = {"Seq": len(STATE.requests) + 1, "Time": round(time.monotonic() - START, 4),
+				  "Service": service, "Region": region, "Action": action, "AccessKeyId": akid,
+				  "Throttled": False,
+				  "Params": {k: ("(redacted)" if k.split(".")[0] in SECRET_PARAMS else v)
+					     for k, v in params.items()}}
 			STATE.requests.append(record)
 		fault = None
 		status = 200
@@ -2034,6 +2228,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 				raise client_error("MissingParameter", "The request must contain the parameter Version")
 			if version != model.version:
 				raise client_error("InvalidParameterValue", "Invalid value '%s' for Version." % version)
+			if service == "ec2":
+				bucket, refused = THROTTLE.take(account_of(akid), region, action, params)
+				if bucket:
+					record["Bucket"] = bucket
+				if refused:
+					record["Throttled"] = True
+					with STATE.lock:
+						STATE.throttled[action] = STATE.throttled.get(action, 0) + 1
+					raise ApiError("RequestLimitExceeded", "Request limit exceeded.", 503)
 			fault = STATE.take_fault(action, region)
 			if fault:
 				record["Fault"] = fault["Kind"]
@@ -2071,6 +2274,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			traceback.print_exc()
 			out = ec2_error_xml("InternalError", "An internal error has occurred", rid)
 		self.finish_api(record, service, region, action, akid, status, record.get("Code", "-"))
+		if RTT:
+			time.sleep(RTT / 2)
 		if fault and fault["Kind"] == "drop-after":
 			self.drop()
 			return
@@ -2162,7 +2367,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		record["Status"] = status
 		log_line([sts_time(utcnow()), self.command, urllib.parse.urlsplit(self.path).path, service, region,
 			  action or "-", status, code, "%dms" % ((time.time() - self.t0) * 1000), "key=" + akid,
-			  "fault=" + record.get("Fault", "-")])
+			  "fault=" + record.get("Fault", "-")]
+			 + (["bucket=" + record["Bucket"], "throttled=%d" % record["Throttled"]] if "Bucket" in record else []))
 
 	# -- credential sources --
 
@@ -2275,8 +2481,13 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def serve(args):
-	global LOG
+	global LOG, RTT
 	ec2_path = load_models(args.models)
+	if args.rtt < 0 or args.rtt > 60000:
+		sys.stderr.write("ec2-endpoint.py: --rtt %g: not a latency in milliseconds (0..60000)\n" % args.rtt)
+		return 2
+	RTT = args.rtt / 1000
+	THROTTLE.configure(args.throttle, dict(args.bucket))
 	if args.seed:
 		with open(args.seed, encoding="utf-8") as f:
 			STATE.load(json.load(f))
@@ -2294,7 +2505,9 @@ def serve(args):
 		write_atomic(args.pid_file, "%d\n" % os.getpid())
 	# The port file appears only once the socket listens, so whoever waits for it can connect at once.
 	write_atomic(args.port_file, "%d\n" % port)
-	log_line([sts_time(utcnow()), "start", "port=%d" % port, "ec2-model=" + ec2_path])
+	log_line([sts_time(utcnow()), "start", "port=%d" % port, "ec2-model=" + ec2_path]
+		 + (["throttle=" + ("all" if THROTTLE.all else "some")] if THROTTLE.enabled() else [])
+		 + (["rtt=%gms" % args.rtt] if RTT else []))
 	try:
 		httpd.serve_forever(poll_interval=0.2)
 	finally:
@@ -2504,6 +2717,9 @@ def main():
 	s.add_argument("--models")
 	s.add_argument("--bind", default="127.0.0.1")
 	s.add_argument("--port", type=int, default=0)
+	s.add_argument("--throttle", action="store_true")
+	s.add_argument("--bucket", type=bucket_option, action="append", default=[])
+	s.add_argument("--rtt", type=float, default=0.0)
 	c = sub.add_parser("call")
 	c.add_argument("url")
 	c.add_argument("action")

@@ -4,6 +4,8 @@
 #   . "$(dirname "$0")"/test-lib.sh
 #   . "$TEST_DIR"/lib-ec2.sh
 #   ec2_start seed.json                    (or no seed: an empty account)
+#   ec2_start seed.json --bucket DeregisterImage=20/5 --rtt 40    (more `serve` options: EC2's token
+#                                          buckets, --throttle for all of them, added latency)
 #   ec2_fault DescribeImages throttle 2    (or a JSON fault: ec2_fault '{"Kind":"drop-after","Action":"CopyImage"}')
 #   ec2_count DescribeImages [REGION]      prints how many DescribeImages requests arrived
 #   ec2_await CopyImage [REGION]           waits for the first CopyImage request
@@ -20,13 +22,15 @@ EC2_ENDPOINT=${TEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}/ec2-endp
 EC2_TEST_ACCESS_KEY_ID=AKIAAMICYCLETEST0001
 EC2_TEST_SECRET_ACCESS_KEY=amicycle-secret-test-0001
 
-# ec2_start [SEEDFILE]
+# ec2_start [SEEDFILE [SERVE-OPTION]...]   (SEEDFILE may be "" for none)
 ec2_start () {
 	ec2_stop
 	EC2_DIR=${TRASH:-$(mktemp -d)}/.ec2-endpoint
 	rm -rf "$EC2_DIR" && mkdir -p "$EC2_DIR" || return 1
+	ec2_seed_=${1:-}
+	[ $# -gt 0 ] && shift
 	"${PYTHON:-/usr/bin/python3}" "$EC2_ENDPOINT" serve --port-file "$EC2_DIR/port" --pid-file "$EC2_DIR/pid" \
-		--log "$EC2_DIR/log" ${1:+--seed "$1"} </dev/null >"$EC2_DIR/stderr" 2>&1 &
+		--log "$EC2_DIR/log" ${ec2_seed_:+--seed "$ec2_seed_"} "$@" </dev/null >"$EC2_DIR/stderr" 2>&1 &
 	EC2_PID=$!
 	if command -v test_atexit >/dev/null; then
 		test_atexit ec2_stop
@@ -135,6 +139,21 @@ ec2_state () {
 # ec2_requests: the requests received so far, as a JSON array (secrets redacted).
 ec2_requests () {
 	ec2_admin GET /_admin/requests
+}
+
+# ec2_throttled [ACTION]: the number of requests (of ACTION) refused by the endpoint's token buckets.
+ec2_throttled () {
+	ec2_admin GET /_admin/requests | jq --arg a "${1:-}" '[.[] | select(.Throttled and ($a == "" or .Action == $a))] | length'
+}
+
+# ec2_buckets [JSON]: the token buckets' settings and levels; with JSON ({"Throttle": true|false,
+# "Buckets": {"ACTION": "CAPACITY/RATE"}}), change them first. Every change refills every bucket.
+ec2_buckets () {
+	if [ $# -ge 1 ]; then
+		ec2_admin POST /_admin/buckets "$1"
+	else
+		ec2_admin GET /_admin/buckets
+	fi
 }
 
 # ec2_console ID TEXT: console output for an instance id, an image id (its instances) or "default".
