@@ -1,4 +1,4 @@
-/* retry.c: the AWS SDKs' standard retry mode: what is retried, the retry quota, the back-off. */
+/* retry.c: the AWS SDKs' retry modes: what is retried, the retry quota, the back-off. */
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +38,18 @@ retry_init(struct retry *r)
 
 	if ((mode = env("AWS_RETRY_MODE")) == NULL)
 		mode = awsconfig_get(NULL, "retry_mode");
-	if (mode != NULL && strcmp(mode, "standard") != 0 && strcmp(mode, "adaptive") != 0 &&
-	    strcmp(mode, "legacy") != 0)
+	if (mode == NULL)
+		r->mode = RETRY_MODE_DEFAULT;
+	else if (strcmp(mode, "standard") == 0)
+		r->mode = RETRY_MODE_STANDARD;
+	else if (strcmp(mode, "adaptive") == 0)
+		r->mode = RETRY_MODE_ADAPTIVE;
+	else if (strcmp(mode, "legacy") == 0)
+		r->mode = RETRY_MODE_LEGACY;
+	else
 		usage_error("retry mode '%s': not standard, adaptive or legacy", mode);
 	/* legacy mode makes 5 attempts by default; standard and adaptive 3. */
-	r->max_attempts = mode != NULL && strcmp(mode, "legacy") == 0 ? 5 : 3;
+	r->max_attempts = r->mode == RETRY_MODE_LEGACY ? 5 : 3;
 	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL)
 		r->max_attempts = (int)parse_num(v, 1, 100, "AWS_MAX_ATTEMPTS");
 	else if ((v = awsconfig_get(NULL, "max_attempts")) != NULL)
@@ -68,21 +75,34 @@ retry_classify(int rc, const struct http_response *resp, const char *code)
 	return RETRY_NO;
 }
 
+/* The back-off before the attempt after attempt: random() * min(2^(attempt - 1), 20) seconds. */
+static int64_t
+backoff(int attempt)
+{
+	int64_t cap;
+
+	cap = attempt - 1 < 15 ? (int64_t)1000 << (attempt - 1) : BACKOFF_MAX_MS;
+	if (cap > BACKOFF_MAX_MS)
+		cap = BACKOFF_MAX_MS;
+	return (int64_t)((double)random() / ((double)RAND_MAX + 1) * (double)cap);
+}
+
 int64_t
 retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost)
 {
 	int take = kind == RETRY_TIMEOUT ? QUOTA_TIMEOUT_COST : QUOTA_COST;
-	int64_t cap;
 
 	if (kind == RETRY_NO || attempt >= r->max_attempts || r->quota < take)
 		return -1;
 	r->quota -= take;
 	*cost += take;
-	/* random() * min(2^(attempt - 1), 20) seconds */
-	cap = attempt - 1 < 15 ? (int64_t)1000 << (attempt - 1) : BACKOFF_MAX_MS;
-	if (cap > BACKOFF_MAX_MS)
-		cap = BACKOFF_MAX_MS;
-	return (int64_t)((double)random() / ((double)RAND_MAX + 1) * (double)cap);
+	return backoff(attempt);
+}
+
+int64_t
+retry_next_paced(struct retry *r, int attempt)
+{
+	return attempt >= r->max_attempts ? -1 : backoff(attempt);
 }
 
 void

@@ -1,4 +1,4 @@
-/* retry.h: the AWS SDKs' standard retry mode: what is retried, the retry quota, the back-off. */
+/* retry.h: the AWS SDKs' retry modes: what is retried, the retry quota, the back-off. */
 #ifndef AMICYCLE_RETRY_H
 #define AMICYCLE_RETRY_H
 
@@ -6,14 +6,23 @@
 
 #include "http.h"
 
+/* The retry mode: AWS_RETRY_MODE, else the profile's retry_mode. */
+enum retry_mode {
+	RETRY_MODE_DEFAULT = 0,	/* neither says: the caller picks (EC2 calls: adaptive) */
+	RETRY_MODE_STANDARD,
+	RETRY_MODE_ADAPTIVE,	/* standard, paced by a rate limiter (ratelimit.h) */
+	RETRY_MODE_LEGACY	/* standard, with 5 attempts by default */
+};
+
 /*
  * One client's retry state, as in the SDKs' standard mode: at most max_attempts attempts a call,
  * and a token bucket of 500 that a retry takes 5 from (10 after a timeout) and a success pays
  * back (what its retries took, or 1). An empty bucket stops retries until calls succeed again.
  */
 struct retry {
-	int	max_attempts;
-	int	quota;
+	enum retry_mode	mode;
+	int		max_attempts;
+	int		quota;
 };
 
 /* What an attempt's outcome calls for. */
@@ -25,9 +34,10 @@ enum retry_kind {
 };
 
 /*
- * Sets up r from the configuration: max attempts from AWS_MAX_ATTEMPTS, else the profile's
- * max_attempts, else 3 (5 with AWS_RETRY_MODE or retry_mode "legacy"); the quota full. A bad
- * value ends the program with a usage error (EXIT_USAGE) naming it.
+ * Sets up r from the configuration: the mode from AWS_RETRY_MODE, else the profile's retry_mode
+ * (standard, adaptive or legacy); max attempts from AWS_MAX_ATTEMPTS, else the profile's
+ * max_attempts, else 3 (5 in legacy mode); the quota full. A bad value ends the program with a
+ * usage error (EXIT_USAGE) naming it.
  */
 void	retry_init(struct retry *r);
 
@@ -44,6 +54,14 @@ enum retry_kind	retry_classify(int rc, const struct http_response *resp, const c
  * up what the call's retries took, for retry_success().
  */
 int64_t	retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost);
+
+/*
+ * As retry_next(), for a throttling error in adaptive mode: the attempts still count, but the
+ * quota is not touched. The rate limiter is what answers throttling there (it slows the calls
+ * down); the quota is kept for what it guards against, a service failing, so that a long run
+ * paced at the service's limit never runs out of retries while the limit's bucket refills.
+ */
+int64_t	retry_next_paced(struct retry *r, int attempt);
 
 /* A call succeeded after its retries took cost from the quota: pays it back (or 1). */
 void	retry_success(struct retry *r, int cost);

@@ -1,5 +1,6 @@
-/* ec2.c: calling EC2: signed Query requests, the SDKs' standard retries, bounded concurrency. */
+/* ec2.c: calling EC2: signed Query requests, the SDKs' retries and adaptive pacing, bounded concurrency. */
 #include <err.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ec2query.h"
 #include "ec2xml.h"
 #include "http.h"
+#include "ratelimit.h"
 #include "retry.h"
 #include "runq.h"
 #include "sigv4.h"
@@ -31,7 +33,8 @@ struct ec2 {
 	char			*region;
 	char			*endpoint;	/* NULL: https://ec2.REGION.amazonaws.com */
 	int			 max;
-	struct retry		 retry;		/* the SDKs' standard mode, for all calls */
+	struct retry		 retry;		/* the SDKs' retry mode, for all calls */
+	struct ratelimits	*limits;	/* adaptive mode: a limiter per region and action; or NULL */
 	struct runq		*runq;		/* the queue of ec2_submit's calls: -P at a time */
 	struct http_pool	*pool;		/* the requests of the calls started */
 	struct http_pool	*sync;		/* ec2_call, which may run inside a callback */
@@ -61,6 +64,7 @@ struct call {
 	char			**hdrs;		/* the signed headers of the attempt */
 	int			 attempt;	/* attempts made */
 	int			 cost;		/* quota taken by this call's retries */
+	struct ratelimit	*limit;		/* its region and action's, in adaptive mode; or NULL */
 	void			(*done)(const struct ec2_result *, void *);
 	void			*arg;
 };
@@ -89,6 +93,9 @@ ec2_new(const char *region, const char *endpoint, int max)
 	http_set_ca_bundle(awsconfig_ca_bundle());
 
 	retry_init(&c->retry);
+	/* Adaptive unless the configuration says otherwise: see ec2.h. */
+	if (c->retry.mode == RETRY_MODE_DEFAULT || c->retry.mode == RETRY_MODE_ADAPTIVE)
+		c->limits = ratelimits_new();
 	c->max = max > 0 ? max : 1;
 	c->runq = runq_new(c->max);
 	return c;
@@ -100,6 +107,7 @@ ec2_free(struct ec2 *c)
 	if (c == NULL)
 		return;
 	runq_free(c->runq);
+	ratelimits_free(c->limits);
 	http_pool_free(c->pool);
 	http_pool_free(c->sync);
 	free(c->region);
@@ -117,6 +125,13 @@ ec2_region(struct ec2 *c)
 
 static void	attempt(struct call *);
 static void	finished(struct http_job *, void *);
+
+/* The rate limiters' clock: seconds on the monotonic clock. */
+static double
+now_s(void)
+{
+	return (double)clock_ms() / 1000;
+}
 
 static void
 call_free(struct call *k)
@@ -269,6 +284,8 @@ call_new(struct ec2 *c, struct http_pool *pool, const char *region, const char *
 		return NULL;
 	}
 	free(url);
+	if (c->limits != NULL)
+		k->limit = ratelimits_get(c->limits, k->region, action, now_s());
 	k->job.done = finished;
 	k->job.arg = k;
 	return k;
@@ -369,6 +386,33 @@ ec2_open(struct ec2 *c, struct runq_gate *gate)
 	runq_open(c->runq, gate);
 }
 
+/*
+ * Adaptive mode: the attempt waits for its limiter's token, on the pool's timer (start_ms), after
+ * its back-off if it has one. It keeps its slot in the queue meanwhile, as an SDK's thread
+ * blocked in its limiter does; the event loop and the calls of other regions and actions go on.
+ */
+static void
+pace(struct call *k)
+{
+	double wait;
+	int64_t now, at;
+
+	if (k->limit == NULL || (wait = ratelimit_acquire(k->limit, now_s())) <= 0)
+		return;
+	now = clock_ms();
+	at = now + (int64_t)ceil(wait * 1000);
+	if (k->job.start_ms < at)
+		k->job.start_ms = at;
+}
+
+/* Adaptive mode: an attempt's outcome sets its limiter's rate. */
+static void
+paced(struct call *k, enum retry_kind kind)
+{
+	if (k->limit != NULL)
+		ratelimit_response(k->limit, kind == RETRY_THROTTLE, now_s());
+}
+
 /* Signs and queues the next attempt of k. */
 static void
 attempt(struct call *k)
@@ -411,6 +455,7 @@ attempt(struct call *k)
 	k->job.req.headers = (const char *const *)k->hdrs;
 	k->job.req.body = k->body;
 	k->job.req.bodylen = k->bodylen;
+	pace(k);
 	http_pool_add(k->pool, &k->job);
 }
 
@@ -423,7 +468,11 @@ retry(struct call *k, enum retry_kind kind, const char *code, const char *reqid)
 {
 	int64_t delay;
 
-	delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost);
+	paced(k, kind);
+	if (kind == RETRY_THROTTLE && k->limit != NULL)
+		delay = retry_next_paced(&k->ec2->retry, k->attempt);
+	else
+		delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost);
 	trace_attempt(&k->job.req, &k->job.resp, k->attempt, delay < 0 ? RETRY_NO : kind, code, reqid,
 	    k->source);
 	if (delay < 0)
@@ -451,6 +500,7 @@ finished(struct http_job *job, void *arg)
 		code = xstrdup(r->toolarge ? "ResponseTooLarge" : "RequestError");
 		message = xstrdup(r->error);
 	} else if (r->status == 200) {
+		paced(k, RETRY_NO);
 		out = ec2xml_parse(k->op, r->body, r->len, &reqid);
 		trace_attempt(&job->req, r, k->attempt, RETRY_NO, NULL, reqid, k->source);
 		if (!jv_is_valid(out)) {

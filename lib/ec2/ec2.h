@@ -1,4 +1,4 @@
-/* ec2.h: calling EC2: signed Query requests, the SDKs' standard retries, bounded concurrency. */
+/* ec2.h: calling EC2: signed Query requests, the SDKs' retries and adaptive pacing, bounded concurrency. */
 #ifndef AMICYCLE_EC2_H
 #define AMICYCLE_EC2_H
 
@@ -30,6 +30,15 @@ struct runq_gate;
  * AWS_REGION, AWS_DEFAULT_REGION, the profile's region; AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the
  * profile's endpoint_url, else https://ec2.REGION.amazonaws.com). max is the number of calls in
  * flight at once (-P). Configuration errors (a bad profile) end the program with a message.
+ *
+ * Retries are the SDKs' (retry.h), in adaptive mode unless AWS_RETRY_MODE or the profile's
+ * retry_mode says standard or legacy: every filter's calls may be many (a cleanup, a listing over
+ * regions, a wait that polls), and EC2 limits each action's rate per region with a token bucket.
+ * Adaptive mode keeps a limiter (ratelimit.h) per region and action; it is off until that action
+ * is first throttled there, then paces the calls to the rate CUBIC finds, each call waiting for
+ * its token in the event loop (on a timer, in its slot). A throttled attempt then takes nothing
+ * from the retry quota, but still counts among the call's max attempts. So -P only caps the calls
+ * in flight: past the limit, more of them wait for tokens instead of being refused.
  */
 struct ec2	*ec2_new(const char *region, const char *endpoint_url, int max);
 void		 ec2_free(struct ec2 *);

@@ -107,6 +107,23 @@ main(void)
 	for (n = 0; n < 1000; n++)
 		retry_success(&r, 5);
 	ok(r.quota == 500, "the quota never exceeds 500");
+	r.quota = 0;
+	r.max_attempts = 3;
+	ok(retry_next_paced(&r, 1) >= 0 && retry_next_paced(&r, 2) >= 0 && r.quota == 0,
+	    "adaptive mode: a throttle is retried with no quota left, and takes none");
+	ok(retry_next_paced(&r, 3) == -1, "adaptive mode: the attempts still count");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_RETRY_MODE");
+	awsconfig_free();
+	retry_init(&r);
+	ok(r.mode == RETRY_MODE_DEFAULT, "no retry mode configured: the caller's default");
+	setenv("AWS_RETRY_MODE", "adaptive", 1);
+	retry_init(&r);
+	ok(r.mode == RETRY_MODE_ADAPTIVE && r.max_attempts == 3, "AWS_RETRY_MODE=adaptive: 3 attempts");
+	setenv("AWS_RETRY_MODE", "standard", 1);
+	retry_init(&r);
+	ok(r.mode == RETRY_MODE_STANDARD, "AWS_RETRY_MODE=standard");
+	unsetenv("AWS_RETRY_MODE");
 	awsconfig_free();
 	return done_testing();
 }

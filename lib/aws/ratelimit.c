@@ -1,0 +1,194 @@
+/* ratelimit.c: the SDKs' adaptive retry mode: a client-side token bucket whose rate follows CUBIC on throttling. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ratelimit.h"
+#include "util.h"
+
+/* botocore's constants (and the SDKs' specification of adaptive mode). */
+#define CUBIC_SCALE		0.4	/* C: how fast the rate grows back */
+#define CUBIC_BETA		0.7	/* the rate kept after a throttle */
+#define CLOCK_SMOOTHING		0.8	/* weight of the newest measurement */
+#define CLOCK_BUCKET		0.5	/* seconds a measurement counts over */
+#define BUCKET_MIN_RATE		0.5	/* tokens a second, at least */
+#define MAX_RATE_SCALE		2.0	/* never above twice the measured rate */
+
+static double
+cubic_zero(const struct cubic *c)
+{
+	return cbrt(c->w_max * (1 - CUBIC_BETA) / CUBIC_SCALE);
+}
+
+void
+cubic_init(struct cubic *c, double start_rate, double now)
+{
+	c->w_max = start_rate;
+	c->k = cubic_zero(c);
+	c->last_fail = now;
+}
+
+double
+cubic_success(const struct cubic *c, double now)
+{
+	double d = now - c->last_fail - c->k;
+
+	return CUBIC_SCALE * d * d * d + c->w_max;
+}
+
+double
+cubic_throttle(struct cubic *c, double rate, double now)
+{
+	c->w_max = rate;
+	c->k = cubic_zero(c);
+	c->last_fail = now;
+	return rate * CUBIC_BETA;
+}
+
+void
+rate_clock_init(struct rate_clock *rc, double now)
+{
+	rc->rate = 0;
+	rc->last_bucket = floor(now);
+	rc->count = 0;
+}
+
+double
+rate_clock_record(struct rate_clock *rc, double now)
+{
+	double bucket = floor(now / CLOCK_BUCKET) * CLOCK_BUCKET;
+
+	rc->count++;
+	if (bucket > rc->last_bucket) {
+		rc->rate = rc->count / (bucket - rc->last_bucket) * CLOCK_SMOOTHING +
+		    rc->rate * (1 - CLOCK_SMOOTHING);
+		rc->count = 0;
+		rc->last_bucket = bucket;
+	}
+	return rc->rate;
+}
+
+static void
+refill(struct token_bucket *b, double now)
+{
+	if (b->last < 0) {
+		b->last = now;
+		return;
+	}
+	b->tokens += (now - b->last) * b->fill_rate;
+	if (b->tokens > b->capacity)
+		b->tokens = b->capacity;
+	b->last = now;
+}
+
+void
+token_bucket_init(struct token_bucket *b, double rate, double now)
+{
+	b->tokens = 0;
+	b->last = -1;
+	token_bucket_set_rate(b, rate, now);
+}
+
+void
+token_bucket_set_rate(struct token_bucket *b, double rate, double now)
+{
+	refill(b, now);
+	b->fill_rate = rate > BUCKET_MIN_RATE ? rate : BUCKET_MIN_RATE;
+	b->capacity = rate >= 1 ? rate : 1;
+	if (b->tokens > b->capacity)
+		b->tokens = b->capacity;
+}
+
+double
+token_bucket_take(struct token_bucket *b, double now)
+{
+	double wait;
+
+	refill(b, now);
+	wait = b->tokens >= 1 ? 0 : (1 - b->tokens) / b->fill_rate;
+	b->tokens -= 1;
+	return wait;
+}
+
+void
+ratelimit_init(struct ratelimit *l, double now)
+{
+	l->enabled = 0;
+	cubic_init(&l->cubic, 0, now);
+	rate_clock_init(&l->clock, now);
+	token_bucket_init(&l->bucket, 1, now);
+}
+
+double
+ratelimit_acquire(struct ratelimit *l, double now)
+{
+	return l->enabled ? token_bucket_take(&l->bucket, now) : 0;
+}
+
+void
+ratelimit_response(struct ratelimit *l, int throttled, double now)
+{
+	double measured = rate_clock_record(&l->clock, now), rate;
+
+	if (!throttled)
+		rate = cubic_success(&l->cubic, now);
+	else {
+		rate = !l->enabled || measured < l->bucket.fill_rate ? measured : l->bucket.fill_rate;
+		rate = cubic_throttle(&l->cubic, rate, now);
+		l->enabled = 1;
+	}
+	if (rate > MAX_RATE_SCALE * measured)
+		rate = MAX_RATE_SCALE * measured;
+	token_bucket_set_rate(&l->bucket, rate, now);
+}
+
+struct ratelimits {
+	struct entry {
+		char		*region;
+		char		*action;
+		struct ratelimit limit;
+	}	*v;
+	size_t	 n, cap;
+};
+
+struct ratelimits *
+ratelimits_new(void)
+{
+	return xcalloc(1, sizeof(struct ratelimits));
+}
+
+void
+ratelimits_free(struct ratelimits *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].region);
+		free(s->v[i].action);
+	}
+	free(s->v);
+	free(s);
+}
+
+struct ratelimit *
+ratelimits_get(struct ratelimits *s, const char *region, const char *action, double now)
+{
+	struct entry *e;
+	size_t i;
+
+	/* A few actions in a few regions: a list is enough. */
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].region, region) == 0 && strcmp(s->v[i].action, action) == 0)
+			return &s->v[i].limit;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	e = &s->v[s->n++];
+	e->region = xstrdup(region);
+	e->action = xstrdup(action);
+	ratelimit_init(&e->limit, now);
+	return &e->limit;
+}
