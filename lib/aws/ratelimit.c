@@ -110,10 +110,18 @@ token_bucket_take(struct token_bucket *b, double now)
 	return wait;
 }
 
+double
+token_bucket_level(struct token_bucket *b, double now)
+{
+	refill(b, now);
+	return b->tokens;
+}
+
 void
 ratelimit_init(struct ratelimit *l, double now)
 {
 	l->enabled = 0;
+	l->waiting = NULL;
 	cubic_init(&l->cubic, 0, now);
 	rate_clock_init(&l->clock, now);
 	token_bucket_init(&l->bucket, 1, now);

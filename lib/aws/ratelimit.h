@@ -37,7 +37,9 @@ double	rate_clock_record(struct rate_clock *, double now);
  * Unlike botocore's, which blocks the thread, token_bucket_take() never waits: it takes the
  * token at once, into debt if need be, and says how long the request must wait for it, so that
  * the caller can start it on a timer of its event loop. Requests that take tokens one after the
- * other wait their turns, one 1/rate after the other, as botocore's blocked threads would.
+ * other wait their turns, one 1/rate after the other, as botocore's blocked threads would; when
+ * the rate changes, the caller moves the timers of those still waiting (token_bucket_level()),
+ * as botocore's threads wake up to the new rate.
  */
 struct token_bucket {
 	double	fill_rate;
@@ -51,6 +53,8 @@ void	token_bucket_init(struct token_bucket *, double rate, double now);
 void	token_bucket_set_rate(struct token_bucket *, double rate, double now);
 /* Takes a token at now; returns the seconds to wait before using it (0: at once). */
 double	token_bucket_take(struct token_bucket *, double now);
+/* The tokens at now, after a refill: below 0 by the tokens taken by requests still waiting. */
+double	token_bucket_level(struct token_bucket *, double now);
 
 /*
  * One limiter: off until the first throttling response; then every request takes a token, and
@@ -62,6 +66,7 @@ struct ratelimit {
 	struct cubic		cubic;
 	struct rate_clock	clock;
 	struct token_bucket	bucket;
+	void			*waiting;	/* the caller's: its requests waiting for tokens */
 };
 
 void	ratelimit_init(struct ratelimit *, double now);

@@ -68,6 +68,24 @@ reason(enum retry_kind kind)
 }
 
 void
+trace_pace(const struct http_request *req, int attempt, int64_t ms, double rate)
+{
+	char *scheme = NULL, *host = NULL, *path = NULL, *action;
+
+	if (!trace_on())
+		return;
+	if (http_url_split(req->url, &scheme, &host, &path) == -1)
+		host = xstrdup("?");
+	action = action_of(req);
+	warnx("debug: %s %s %s: attempt %d paced: starts in %lld ms (adaptive retry mode, %.2f "
+	    "requests a second)", req->method, host, action, attempt, (long long)ms, rate);
+	free(action);
+	free(scheme);
+	free(host);
+	free(path);
+}
+
+void
 trace_attempt(const struct http_request *req, const struct http_response *resp, int attempt,
     enum retry_kind retrying, const char *code, const char *reqid, const char *creds)
 {

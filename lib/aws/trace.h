@@ -29,4 +29,11 @@ void	trace_attempt(const struct http_request *req, const struct http_response *r
 	    int attempt, enum retry_kind retrying, const char *code, const char *reqid,
 	    const char *creds);
 
+/*
+ * When the lines are on, one for an attempt that the adaptive retry mode holds back, as
+ *   PROG: debug: POST ec2.us-east-1.amazonaws.com DeregisterImage: attempt 1 paced: starts in
+ *   1200 ms (adaptive retry mode, 0.83 requests a second)
+ */
+void	trace_pace(const struct http_request *req, int attempt, int64_t ms, double rate);
+
 #endif

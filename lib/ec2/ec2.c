@@ -65,6 +65,9 @@ struct call {
 	int			 attempt;	/* attempts made */
 	int			 cost;		/* quota taken by this call's retries */
 	struct ratelimit	*limit;		/* its region and action's, in adaptive mode; or NULL */
+	int			 waiting;	/* its attempt waits for a token, on limit's list */
+	struct call		*waitnext;
+	int64_t			 not_before;	/* the attempt's start after its back-off */
 	void			(*done)(const struct ec2_result *, void *);
 	void			*arg;
 };
@@ -125,6 +128,7 @@ ec2_region(struct ec2 *c)
 
 static void	attempt(struct call *);
 static void	finished(struct http_job *, void *);
+static void	unwait(struct call *);
 
 /* The rate limiters' clock: seconds on the monotonic clock. */
 static double
@@ -136,6 +140,8 @@ now_s(void)
 static void
 call_free(struct call *k)
 {
+	if (k->waiting)
+		unwait(k);
 	sigv4_lines_free(k->hdrs);
 	http_response_free(&k->job.resp);
 	free(k->region);
@@ -394,23 +400,84 @@ ec2_open(struct ec2 *c, struct runq_gate *gate)
 static void
 pace(struct call *k)
 {
+	struct call **p;
 	double wait;
 	int64_t now, at;
 
-	if (k->limit == NULL || (wait = ratelimit_acquire(k->limit, now_s())) <= 0)
+	if (k->limit == NULL)
+		return;
+	k->not_before = k->job.start_ms;
+	if ((wait = ratelimit_acquire(k->limit, now_s())) <= 0)
 		return;
 	now = clock_ms();
 	at = now + (int64_t)ceil(wait * 1000);
 	if (k->job.start_ms < at)
 		k->job.start_ms = at;
+	for (p = (struct call **)&k->limit->waiting; *p != NULL; p = &(*p)->waitnext)
+		;
+	*p = k;
+	k->waitnext = NULL;
+	k->waiting = 1;
+	trace_pace(&k->job.req, k->attempt, k->job.start_ms - now, k->limit->bucket.fill_rate);
+}
+
+/* k's attempt no longer waits for a token: off its limiter's list. */
+static void
+unwait(struct call *k)
+{
+	struct call **p;
+
+	if (!k->waiting)
+		return;
+	for (p = (struct call **)&k->limit->waiting; *p != NULL; p = &(*p)->waitnext)
+		if (*p == k) {
+			*p = k->waitnext;
+			break;
+		}
+	k->waiting = 0;
+}
+
+/*
+ * The limiter l's rate has changed: the attempts still waiting for their tokens start when the
+ * tokens come at the new rate, each in its turn (the pool reads start_ms until it starts them).
+ */
+static void
+repace(struct ratelimit *l)
+{
+	struct call **p, *k;
+	double avail, need;
+	int64_t now = clock_ms(), at;
+	int n = 0;
+
+	for (p = (struct call **)&l->waiting; (k = *p) != NULL;)
+		if (k->job.start_ms <= now) {
+			*p = k->waitnext;
+			k->waiting = 0;
+		} else {
+			p = &k->waitnext;
+			n++;
+		}
+	if (n == 0)
+		return;
+	/* The tokens there are for the waiting attempts, which took theirs into debt. */
+	avail = token_bucket_level(&l->bucket, (double)now / 1000) + n;
+	n = 0;
+	for (k = l->waiting; k != NULL; k = k->waitnext) {
+		need = ++n - avail;
+		at = now + (need > 0 ? (int64_t)ceil(need / l->bucket.fill_rate * 1000) : 0);
+		k->job.start_ms = at > k->not_before ? at : k->not_before;
+	}
 }
 
 /* Adaptive mode: an attempt's outcome sets its limiter's rate. */
 static void
 paced(struct call *k, enum retry_kind kind)
 {
-	if (k->limit != NULL)
-		ratelimit_response(k->limit, kind == RETRY_THROTTLE, now_s());
+	if (k->limit == NULL)
+		return;
+	unwait(k);
+	ratelimit_response(k->limit, kind == RETRY_THROTTLE, now_s());
+	repace(k->limit);
 }
 
 /* Signs and queues the next attempt of k. */
