@@ -41,10 +41,10 @@ test_expect_success 'AWS_MAX_ATTEMPTS raises the number of attempts' '
 	test "$(ec2_count DescribeImages)" = 4
 '
 
-test_expect_success 'throttled past the attempts: exit 1, the error, and no output' '
+test_expect_success 'standard mode, throttled past the attempts: exit 1, the error, and no output' '
 	ec2_reset_counts &&
 	ec2_fault DescribeImages throttle 3 &&
-	test_expect_code 1 ec2-describe images --region eu-west-1 >out 2>err &&
+	AWS_RETRY_MODE=standard test_expect_code 1 ec2-describe images --region eu-west-1 >out 2>err &&
 	test_line_count = 0 out &&
 	test_grep "^ec2-describe: eu-west-1: DescribeImages: RequestLimitExceeded: .*(request id " err &&
 	test "$(ec2_count DescribeImages)" = 3

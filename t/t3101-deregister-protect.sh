@@ -227,12 +227,12 @@ for action in DescribeImages DescribeInstances DescribeLaunchTemplates DescribeL
 	'
 done
 
-test_expect_success 'a check read throttled past its attempts: nothing is deregistered' '
+test_expect_success 'standard mode, a check read throttled past its attempts: nothing is deregistered' '
 	ec2_seed seed.json &&
 	ec2_reset_counts &&
 	ec2_fault DescribeLaunchTemplates throttle 2 &&
 	printf "{\"ImageId\":\"%s\"}\n" $ami3 >in &&
-	AWS_MAX_ATTEMPTS=2 test_expect_code 1 deregister in >out 2>err &&
+	AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=2 test_expect_code 1 deregister in >out 2>err &&
 	test_grep "^deregister: us-east-1: DescribeLaunchTemplates: RequestLimitExceeded: " err &&
 	test "$(ec2_count DescribeLaunchTemplates)" = 2 &&
 	test "$(ec2_count DeregisterImage)" = 0

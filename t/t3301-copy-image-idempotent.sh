@@ -117,11 +117,11 @@ test_expect_success 'a throttling burst: every copy done once, one retry per thr
 	test_line_count = 4 throttle.log
 '
 
-test_expect_success 'throttled past the attempts: that copy fails, exit 1, the others are done' '
+test_expect_success 'standard mode, throttled past the attempts: that copy fails, exit 1, the others are done' '
 	ec2_reset_counts &&
 	ec2_fault "{\"Kind\":\"throttle\",\"Action\":\"CopyImage\",\"Region\":\"eu-west-1\",\"Count\":3}" &&
 	echo "{\"ImageId\":\"ami-0a000000000000001\",\"Region\":\"us-east-1\"}" >again.jsonl &&
-	test_expect_code 1 copy-image --to us-west-2,eu-west-1 --name "{name}-again" again.jsonl >out 2>err &&
+	AWS_RETRY_MODE=standard test_expect_code 1 copy-image --to us-west-2,eu-west-1 --name "{name}-again" again.jsonl >out 2>err &&
 	jq -r "[.Region, .Result.Status] | @tsv" out >actual &&
 	printf "us-west-2\tdone\neu-west-1\tfailed\n" >expect &&
 	test_cmp expect actual &&

@@ -131,4 +131,18 @@ test_expect_success 'the default paces after a throttle; AWS_RETRY_MODE=standard
 	done
 '
 
+test_expect_success 'a call throttled past its max attempts is still retried in adaptive mode' '
+	ec2_start seed6.json &&
+	ec2_fault DescribeImages throttle 3 &&
+	ec2-describe images --owner self >out 2>err &&
+	test_line_count = 0 err &&
+	test_line_count = 6 out &&
+	test "$(ec2_count DescribeImages)" = 4 &&
+	ec2_reset_counts &&
+	ec2_fault DescribeImages throttle 3 &&
+	AWS_RETRY_MODE=standard test_expect_code 1 ec2-describe images --owner self >out 2>err &&
+	test_grep "DescribeImages: RequestLimitExceeded: " err &&
+	test "$(ec2_count DescribeImages)" = 3
+'
+
 test_done

@@ -100,9 +100,10 @@ retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost)
 }
 
 int64_t
-retry_next_paced(struct retry *r, int attempt)
+retry_next_paced(struct retry *r, int n)
 {
-	return attempt >= r->max_attempts ? -1 : backoff(attempt);
+	(void)r;
+	return n >= RETRY_PACED_MAX ? -1 : backoff(n);
 }
 
 void

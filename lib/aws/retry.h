@@ -56,12 +56,15 @@ enum retry_kind	retry_classify(int rc, const struct http_response *resp, const c
 int64_t	retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost);
 
 /*
- * As retry_next(), for a throttling error in adaptive mode: the attempts still count, but the
- * quota is not touched. The rate limiter is what answers throttling there (it slows the calls
- * down); the quota is kept for what it guards against, a service failing, so that a long run
- * paced at the service's limit never runs out of retries while the limit's bucket refills.
+ * In adaptive mode, after a call's nth throttled attempt (n = 1, 2, ...): the delay before
+ * another attempt, as retry_next() computes it after attempt n, or -1 when n is RETRY_PACED_MAX. Neither the quota nor max attempts are touched: the rate limiter is
+ * what answers throttling there (it slows the calls down, so throttles are rare), the quota and
+ * the attempts are kept for what they guard against, a service failing; so a long run paced at
+ * the service's limit never gives up a call, or runs out of retries, while the bucket refills.
  */
-int64_t	retry_next_paced(struct retry *r, int attempt);
+int64_t	retry_next_paced(struct retry *r, int n);
+
+#define RETRY_PACED_MAX	10
 
 /* A call succeeded after its retries took cost from the quota: pays it back (or 1). */
 void	retry_success(struct retry *r, int cost);

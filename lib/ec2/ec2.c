@@ -64,6 +64,7 @@ struct call {
 	char			**hdrs;		/* the signed headers of the attempt */
 	int			 attempt;	/* attempts made */
 	int			 cost;		/* quota taken by this call's retries */
+	int			 throttles;	/* attempts throttled in adaptive mode (not counted) */
 	struct ratelimit	*limit;		/* its region and action's, in adaptive mode; or NULL */
 	int			 waiting;	/* its attempt waits for a token, on limit's list */
 	struct call		*waitnext;
@@ -537,9 +538,9 @@ retry(struct call *k, enum retry_kind kind, const char *code, const char *reqid)
 
 	paced(k, kind);
 	if (kind == RETRY_THROTTLE && k->limit != NULL)
-		delay = retry_next_paced(&k->ec2->retry, k->attempt);
+		delay = retry_next_paced(&k->ec2->retry, ++k->throttles);
 	else
-		delay = retry_next(&k->ec2->retry, k->attempt, kind, &k->cost);
+		delay = retry_next(&k->ec2->retry, k->attempt - k->throttles, kind, &k->cost);
 	trace_attempt(&k->job.req, &k->job.resp, k->attempt, delay < 0 ? RETRY_NO : kind, code, reqid,
 	    k->source);
 	if (delay < 0)

@@ -37,8 +37,9 @@ struct runq_gate;
  * Adaptive mode keeps a limiter (ratelimit.h) per region and action; it is off until that action
  * is first throttled there, then paces the calls to the rate CUBIC finds, each call waiting for
  * its token in the event loop (on a timer, in its slot). A throttled attempt then takes nothing
- * from the retry quota, but still counts among the call's max attempts. So -P only caps the calls
- * in flight: past the limit, more of them wait for tokens instead of being refused.
+ * from the retry quota and does not count among the call's max attempts (up to RETRY_PACED_MAX
+ * throttles a call). So -P only caps the calls in flight: past the limit, more of them wait for
+ * tokens instead of being refused.
  */
 struct ec2	*ec2_new(const char *region, const char *endpoint_url, int max);
 void		 ec2_free(struct ec2 *);

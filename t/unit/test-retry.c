@@ -109,9 +109,10 @@ main(void)
 	ok(r.quota == 500, "the quota never exceeds 500");
 	r.quota = 0;
 	r.max_attempts = 3;
-	ok(retry_next_paced(&r, 1) >= 0 && retry_next_paced(&r, 2) >= 0 && r.quota == 0,
-	    "adaptive mode: a throttle is retried with no quota left, and takes none");
-	ok(retry_next_paced(&r, 3) == -1, "adaptive mode: the attempts still count");
+	ok(retry_next_paced(&r, 1) >= 0 && retry_next_paced(&r, 5) >= 0 && r.quota == 0,
+	    "adaptive mode: throttles are retried past max attempts, with no quota left, taking none");
+	ok(retry_next_paced(&r, RETRY_PACED_MAX - 1) >= 0 && retry_next_paced(&r, RETRY_PACED_MAX) == -1,
+	    "adaptive mode: a call gives up at its RETRY_PACED_MAXth throttle");
 	unsetenv("AWS_MAX_ATTEMPTS");
 	unsetenv("AWS_RETRY_MODE");
 	awsconfig_free();
