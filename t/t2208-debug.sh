@@ -48,13 +48,15 @@ test_expect_success 'AMICYCLE_DEBUG=1 does the same; AMICYCLE_DEBUG=0 does not' 
 	test_line_count = 0 err
 '
 
-test_expect_success 'a throttled call: attempt 1 says why it is retried, attempt 2 follows' '
+test_expect_success 'a throttled call: attempt 1 says why it is retried, attempt 2 is paced, then follows' '
 	ec2_fault DescribeImages throttle 1 &&
 	ec2-describe images --owner self --debug >out 2>err &&
 	test_line_count = 3 out &&
-	test_line_count = 2 err &&
+	test_line_count = 3 err &&
 	head -n 1 err >first &&
 	test_grep "^ec2-describe: debug: POST $host DescribeImages: status 503, request id [0-9a-f-]*, attempt 1, retrying: throttled (RequestLimitExceeded), [0-9]* ms, credentials env$" first &&
+	sed -n 2p err >paced &&
+	test_grep "^ec2-describe: debug: POST $host DescribeImages: attempt 2 paced: starts in [0-9]* ms (adaptive retry mode, [0-9.]* requests a second)$" paced &&
 	tail -n 1 err >second &&
 	test_grep "DescribeImages: status 200, .*attempt 2, [0-9]* ms, credentials env$" second &&
 	no_secrets err
