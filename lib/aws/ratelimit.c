@@ -150,13 +150,14 @@ ratelimit_response(struct ratelimit *l, int throttled, double now)
 	token_bucket_set_rate(&l->bucket, rate, now);
 }
 
+/* Each limiter has its own allocation: callers keep pointers to it while the set grows. */
 struct ratelimits {
 	struct entry {
+		struct entry	*next;
 		char		*region;
 		char		*action;
 		struct ratelimit limit;
-	}	*v;
-	size_t	 n, cap;
+	}	*head;
 };
 
 struct ratelimits *
@@ -168,15 +169,16 @@ ratelimits_new(void)
 void
 ratelimits_free(struct ratelimits *s)
 {
-	size_t i;
+	struct entry *e, *next;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].region);
-		free(s->v[i].action);
+	for (e = s->head; e != NULL; e = next) {
+		next = e->next;
+		free(e->region);
+		free(e->action);
+		free(e);
 	}
-	free(s->v);
 	free(s);
 }
 
@@ -184,19 +186,16 @@ struct ratelimit *
 ratelimits_get(struct ratelimits *s, const char *region, const char *action, double now)
 {
 	struct entry *e;
-	size_t i;
 
 	/* A few actions in a few regions: a list is enough. */
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].region, region) == 0 && strcmp(s->v[i].action, action) == 0)
-			return &s->v[i].limit;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 8;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	e = &s->v[s->n++];
+	for (e = s->head; e != NULL; e = e->next)
+		if (strcmp(e->region, region) == 0 && strcmp(e->action, action) == 0)
+			return &e->limit;
+	e = xcalloc(1, sizeof(*e));
 	e->region = xstrdup(region);
 	e->action = xstrdup(action);
 	ratelimit_init(&e->limit, now);
+	e->next = s->head;
+	s->head = e;
 	return &e->limit;
 }
