@@ -81,7 +81,7 @@ main(int argc, char **argv)
 	ok(a1 != a2 && a1 != a3 && a2 != a3, "a limiter per region and action");
 	ratelimit_response(a1, 1, 0.1);
 	for (int i = 0; i < 40; i++) {
-		char region[16];
+		char region[32];
 
 		snprintf(region, sizeof(region), "test-%d", i);
 		(void)ratelimits_get(set, region, "CreateTags", 0);
