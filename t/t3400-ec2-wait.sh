@@ -143,7 +143,7 @@ test_expect_success SCRIPT 'on a terminal, a progress line rewritten in place, t
 	(unset AMICYCLE_PROGRESS && script -qec "ec2-wait --running two >out" /dev/null >typescript) &&
 	test_line_count = 2 out &&
 	first=$(jq -r .InstanceId two | head -n 1) &&
-	test_grep "ec2-wait: 0 of 2 running, 2 pending (us-east-1 $first) 0s / 10m" typescript &&
+	test_grep "ec2-wait: 0 of 2 running, 2 pending (us-east-1 $first) [0-9hms]* / 10m" typescript &&
 	esc=$(printf "\033") &&
 	test_grep "$(printf "\r")${esc}\[K\$" typescript
 '

@@ -32,10 +32,10 @@ test_expect_success 'start the local EC2 endpoint' '
 	ec2_start seed.json
 '
 
-# The one long wait of the suite: a copy pending for 31 s, so that the wait outlasts the plain
+# The one long wait of the suite: a copy pending for 35 s, so that the wait outlasts the plain
 # line's 30 s cadence; the lines are asserted, never how long anything took.
 test_expect_success 'no terminal: a line at the start, every 30 s, and when the state changes' '
-	ec2_settings "{\"PendingSeconds\":31}" &&
+	ec2_settings "{\"PendingSeconds\":35}" &&
 	copy_to eu-west-1 web-1-copy >copy.jsonl &&
 	ec2_settings "{\"PendingSeconds\":null}" &&
 	copy=$(jq -r .ImageId copy.jsonl) &&
@@ -110,8 +110,8 @@ test_expect_success SCRIPT 'on a terminal: one line rewritten in place, erased a
 	esc=$(printf "\033") &&
 	test "$(tr -cd "\n" <typescript | wc -c)" = 0 &&
 	tr "\r" "\n" <typescript | sed "/^\$/d" >updates &&
-	head -n 1 updates >actual &&
-	echo "${esc}[Kec2-wait: 0 of 1 available, 1 pending (eu-west-1 $id) 0s / 30m" >expect &&
+	elapsed updates | head -n 1 >actual &&
+	echo "${esc}[Kec2-wait: 0 of 1 available, 1 pending (eu-west-1 $id) T / 30m" >expect &&
 	test_cmp expect actual &&
 	# It ends with the line erased: CR, ESC [ K, and nothing after.
 	tail -c 4 typescript | od -An -c | tr -s " " >actual &&
