@@ -76,7 +76,8 @@ progress_count(struct progress *p, const char *state, const char *region, const 
 	one_line(name);
 	for (i = 0; i < p->nstates && strcmp(p->state[i], name) != 0; i++)
 		;
-	if (i == p->nstates && i == PROGRESS_STATES - 1) {
+	/* The last place is kept for "other": what the line has no room to name. */
+	if (i == p->nstates && p->nstates >= PROGRESS_STATES - 1) {
 		snprintf(name, sizeof(name), "other");
 		for (i = 0; i < p->nstates && strcmp(p->state[i], name) != 0; i++)
 			;
