@@ -29,6 +29,7 @@
 #include "interrupt.h"
 #include "jsonl.h"
 #include "out.h"
+#include "progress.h"
 #include "record.h"
 #include "runq.h"
 #include "report.h"
@@ -134,8 +135,6 @@ static struct ec2	*ec2;		/* --console */
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;	/* states */
 static pthread_cond_t	 changed = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t	 errlock = PTHREAD_MUTEX_INITIALIZER;	/* stderr, the progress line */
-static int		 progress;	/* a progress line is showing */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -170,27 +169,15 @@ usage(void)
 	    "      --junit FILE         also write the results to FILE as JUnit XML\n");
 }
 
-static void
-clear_progress(void)
-{
-	if (progress) {
-		fputs("\r\033[K", stderr);
-		progress = 0;
-	}
-}
-
 /* A warning from any thread, clear of the progress line. */
 static void __attribute__((format(printf, 1, 2)))
 say(const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&errlock);
-	clear_progress();
 	va_start(ap, fmt);
-	vwarnx(fmt, ap);
+	progress_vwarnx(fmt, ap);
 	va_end(ap);
-	pthread_mutex_unlock(&errlock);
 }
 
 static void
@@ -766,8 +753,7 @@ emit(struct target *t, size_t *n, int *status)
 	size_t i;
 
 	cases = jv_array();
-	pthread_mutex_lock(&errlock);
-	clear_progress();
+	progress_hide();
 	for (i = 0; i <= nchecks; i++) {
 		r = &t->res[i];
 		if (!r->passed)
@@ -783,7 +769,6 @@ emit(struct target *t, size_t *n, int *status)
 		if (opt.junit != NULL)
 			cases = jv_array_append(cases, junit_case(t, r));
 	}
-	pthread_mutex_unlock(&errlock);
 	t->emitted = 1;
 	where = hostport(t->addr, opt.port);
 	cases = jv_object_set(jv_object_set(jv_object_set(jv_object(), jv_string("name"),
@@ -792,32 +777,19 @@ emit(struct target *t, size_t *n, int *status)
 	return cases;
 }
 
+/* The instances by state, on the progress line; the first not done is named. */
 static void
-show_progress(int64_t start)
+show_progress(struct progress *p)
 {
 	static const char *const names[] = { "queued", "waiting for the console",
 	    "waiting for SSH", "checking", "done" };
-	size_t count[5] = { 0 }, i;
-	char line[256];
-	int len;
+	size_t i;
 
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < ntargets; i++)
-		count[targets[i].state]++;
+		progress_count(p, names[targets[i].state], targets[i].region, targets[i].id);
 	pthread_mutex_unlock(&lock);
-	len = snprintf(line, sizeof(line), "ssh-probe: %zu instance%s:", ntargets,
-	    ntargets == 1 ? "" : "s");
-	for (i = 0; i < 5; i++)
-		if (count[i] > 0 && len < (int)sizeof(line))
-			len += snprintf(line + len, sizeof(line) - (size_t)len, " %zu %s,", count[i],
-			    names[i]);
-	if (len < (int)sizeof(line))
-		snprintf(line + len - 1, sizeof(line) - (size_t)len + 1, " (%llds)",
-		    (long long)(clock_ms() - start) / 1000);
-	pthread_mutex_lock(&errlock);
-	fprintf(stderr, "\r\033[K%s", line);
-	progress = 1;
-	pthread_mutex_unlock(&errlock);
+	progress_show(p);
 }
 
 /* An instance done and not yet printed; ntargets if none. Called with the lock held. */
@@ -841,13 +813,12 @@ static int
 run_all(jv *suites)
 {
 	struct runq *q;
+	struct progress p;
 	struct timespec ts;
 	size_t i, left, n = 0;
-	int64_t start;
-	int status = EXIT_OK, tty;
+	int status = EXIT_OK;
 
-	tty = isatty(STDERR_FILENO);
-	start = clock_ms();
+	progress_begin(&p, "done", ntargets, opt.timeout_ms);
 	if (opt.tap)
 		tap_plan(ntargets * (1 + nchecks));
 	q = runq_new(opt.parallel);
@@ -859,8 +830,8 @@ run_all(jv *suites)
 	for (left = ntargets; left > 0;) {
 		/* After a signal, this hands the queued probes back at once. */
 		runq_pump(q);
-		if (tty)
-			show_progress(start);
+		show_progress(&p);
+		progress_tick(&p);
 		pthread_mutex_lock(&lock);
 		if ((i = finished()) == ntargets) {
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -879,9 +850,8 @@ run_all(jv *suites)
 		}
 	}
 	runq_free(q);
-	pthread_mutex_lock(&errlock);
-	clear_progress();
-	pthread_mutex_unlock(&errlock);
+	show_progress(&p);
+	progress_end(&p);
 	return status;
 }
 

@@ -102,9 +102,10 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		$(if $(AMICYCLE_KEY_NAME),--key-name '$(AMICYCLE_KEY_NAME)') \
 		-t 'Project=$(AMICYCLE_PROJECT)' $(AMICYCLE_LAUNCH_FLAGS) \
 		<$< >"$$d/test-instances.jsonl"; \
+	$(call amicycle_say,image-test: waiting up to $(AMICYCLE_WAIT_TIMEOUT) for the instances to run); \
 	$(amicycle_ec2_wait) --running --timeout '$(AMICYCLE_WAIT_TIMEOUT)' \
 		<"$$d/test-instances.jsonl" >"$$d/test-running.jsonl"; \
-	$(call amicycle_say,image-test: probing over SSH); \
+	$(call amicycle_say,image-test: probing over SSH$(,) waiting up to $(AMICYCLE_PROBE_TIMEOUT) for each SSH server); \
 	status=0; \
 	$(amicycle_ssh_probe) -u '$(AMICYCLE_SSH_USER)' -i '$(AMICYCLE_SSH_KEY)' --checks '$(AMICYCLE_CHECKS)' \
 		--timeout '$(AMICYCLE_PROBE_TIMEOUT)' --junit "$$d/test-results.xml" $(AMICYCLE_PROBE_FLAGS) \

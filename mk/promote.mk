@@ -42,7 +42,7 @@ $(amicycle_promoted): $(AMICYCLE_DIR)/tested.jsonl
 
 # One target per destination region, so that make -j copies to them in parallel.
 $(AMICYCLE_DIR)/promoted-$(ENV)-%.jsonl: $(amicycle_promoted)
-	$(amicycle_q)$(call amicycle_say,image-promote: copying to $*)
+	$(amicycle_q)$(call amicycle_say,image-promote: copying to $*$(,) waiting up to $(AMICYCLE_COPY_TIMEOUT) for the copies to become available)
 	$(amicycle_q)$(amicycle_copy_image) --to $* --wait --timeout '$(AMICYCLE_COPY_TIMEOUT)' \
 		$(AMICYCLE_COPY_FLAGS) <$< >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-promote: $*: $$(grep -c '"State":"available"' $@ || :) image(s) available)

@@ -124,20 +124,26 @@ test_expect_success 'no input: no output, no request' '
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
 '
 
-test_expect_success 'without a terminal, no progress line' '
+test_expect_success 'without a terminal, a plain line at each change (progress.h)' '
 	launch us-east-1 ami-0a000000000000001 1 >one &&
-	ec2-wait --running one >out 2>err &&
-	test_line_count = 0 err
+	(unset AMICYCLE_PROGRESS && ec2-wait --running one >out 2>err) &&
+	id=$(jq -r .InstanceId one) &&
+	sed "s/ [0-9hms]* \/ / T \/ /" err >actual &&
+	cat >expect <<-EOF &&
+	ec2-wait: 0 of 1 running, 1 pending (us-east-1 $id) T / 10m
+	ec2-wait: 1 of 1 running T / 10m
+	EOF
+	test_cmp expect actual
 '
 
 command -v script >/dev/null 2>&1 && test_set_prereq SCRIPT
 
 test_expect_success SCRIPT 'on a terminal, a progress line rewritten in place, then cleared' '
 	launch us-east-1 ami-0a000000000000001 2 >two &&
-	script -qec "ec2-wait --running two >out" typescript >/dev/null &&
+	(unset AMICYCLE_PROGRESS && script -qec "ec2-wait --running two >out" /dev/null >typescript) &&
 	test_line_count = 2 out &&
-	ids=$(jq -r .InstanceId two | tr "\n" " " | sed "s/ $//") &&
-	test_grep "waiting for 2 of 2 instances: $ids" typescript &&
+	first=$(jq -r .InstanceId two | head -n 1) &&
+	test_grep "ec2-wait: 0 of 2 running, 2 pending (us-east-1 $first) [0-9hms]* / 10m" typescript &&
 	esc=$(printf "\033") &&
 	test_grep "$(printf "\r")${esc}\[K\$" typescript
 '

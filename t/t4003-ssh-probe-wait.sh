@@ -27,19 +27,27 @@ test_expect_success 'never up: gives up at --timeout, exit 1, fails closed' '
 	test_cmp expect err
 '
 
-test_expect_success 'the progress line shows on stderr only when it is a terminal' '
-	test_expect_code 1 script -qec "ssh-probe -u $SSHD_USER -i $SSHD_USER_KEY --port $SSHD_PORT --known-hosts $SSHD_KNOWN_HOSTS --timeout 2s inst.jsonl 2>&1" /dev/null >tty &&
-	test_grep "ssh-probe: 1 instance: 1 waiting for SSH ([0-9]*s)" tty &&
+test_expect_success 'on a terminal, the progress line is rewritten in place' '
+	(unset AMICYCLE_PROGRESS &&
+	 test_expect_code 1 script -qec "ssh-probe -u $SSHD_USER -i $SSHD_USER_KEY --port $SSHD_PORT --known-hosts $SSHD_KNOWN_HOSTS --timeout 2s inst.jsonl 2>&1" /dev/null >tty) &&
+	test_grep "$(printf "\r\033")\[Kssh-probe: 0 of 1 done, 1 waiting for SSH (i-0a1b2c3d) [0-9]s / 2s" tty &&
 	test_grep "ssh-probe: i-0a1b2c3d: no SSH" tty
 '
 
-test_expect_success 'SSH not up yet, then up: it waits, then checks' '
+test_expect_success 'SSH not up yet, then up: it waits, then checks; plain progress lines' '
 	sshd_start_later 2 &&
-	probe --timeout 30s inst.jsonl >out 2>err &&
+	(unset AMICYCLE_PROGRESS && probe --timeout 30s inst.jsonl >out 2>err) &&
 	jq -c "[.Check, .Passed]" out >actual &&
 	printf "[\"ssh\",true]\n[\"echo up\",true]\n" >expect &&
 	test_cmp expect actual &&
-	test_line_count = 0 err
+	# Not a terminal: a line at each change (the instance queued, waiting, done).
+	sed "s/ [0-9hms]* \/ / T \/ /" err >lines &&
+	grep -x -F "ssh-probe: 0 of 1 done, 1 waiting for SSH (i-0a1b2c3d) T / 30s" lines &&
+	tail -n 1 lines >actual &&
+	echo "ssh-probe: 1 of 1 done T / 30s" >expect &&
+	test_cmp expect actual &&
+	{ grep -v "^ssh-probe: [01] of 1 done" lines >other || :; } &&
+	test_line_count = 0 other
 '
 
 test_expect_success 'one instance up (the sshd started above), one not: both reported, exit 1' '

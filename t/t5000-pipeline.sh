@@ -27,7 +27,7 @@ test_expect_success 'a project on the fragments, the endpoint and sshd' '
 '
 
 test_expect_success 'image-test: the new image passes its checks, its instance is gone' '
-	pipeline_make image-test >out 2>err &&
+	(unset AMICYCLE_PROGRESS && pipeline_make image-test >out 2>err) &&
 	jq -r .ImageId "$D/tested.jsonl" >actual &&
 	echo "$new" >expect &&
 	test_cmp expect actual &&
@@ -38,7 +38,12 @@ test_expect_success 'image-test: the new image passes its checks, its instance i
 	running_instances us-east-1 >actual &&
 	test_cmp seeded-instances actual &&
 	test_grep "image-test: test instances terminated: 1$" out &&
-	test_grep "image-test: passed: 1 image" out
+	test_grep "image-test: passed: 1 image" out &&
+	# Each wait says what it waits for, and its progress reaches the stderr of make.
+	test_grep "^amicycle: image-test: waiting up to 2m for the instances to run$" out &&
+	test_grep "^amicycle: image-test: probing over SSH, waiting up to 30s for each SSH server$" out &&
+	test_grep "^ec2-wait: 1 of 1 running [0-9hms]* / 2m$" err &&
+	test_grep "^ssh-probe: 1 of 1 done [0-9hms]* / 30s$" err
 '
 
 test_expect_success 'image-test is done: a second make launches nothing' '
@@ -48,7 +53,10 @@ test_expect_success 'image-test is done: a second make launches nothing' '
 '
 
 test_expect_success 'image-promote ENV=staging: tagged, copied to eu-west-1 with the tags' '
-	pipeline_make image-promote ENV=staging >out 2>err &&
+	(unset AMICYCLE_PROGRESS && pipeline_make image-promote ENV=staging >out 2>err) &&
+	test_grep "^amicycle: image-promote: copying to eu-west-1, waiting up to 45m for the copies to become available$" out &&
+	test_grep "^copy-image: 0 of 1 available, 1 pending (eu-west-1 ami-[0-9a-f]*) [0-9hms]* / 45m$" err &&
+	test_grep "^copy-image: 1 of 1 available [0-9hms]* / 45m$" err &&
 	ec2_state us-east-1 | jq -c --arg id "$new" ".Regions[\"us-east-1\"].Images[] | select(.ImageId == \$id)
 		| [.Tags[] | select(.Key == \"Environment\" or .Key == \"Promoted\") | .Value]" >actual &&
 	echo "[\"staging\",\"true\"]" >expect &&

@@ -37,6 +37,10 @@ unset GITHUB_STEP_SUMMARY
 unset CDPATH GREP_OPTIONS MAKEFLAGS MFLAGS MAKELEVEL
 LC_ALL=C TZ=UTC LANG=C
 export LC_ALL TZ LANG
+# The waits' progress lines (progress.h) off, so that stderr holds the diagnostics the tests
+# compare; the tests of the progress lines turn them on (unset AMICYCLE_PROGRESS).
+AMICYCLE_PROGRESS=0
+export AMICYCLE_PROGRESS
 PATH=$AMICYCLE_BUILD/bin:$PATH
 export PATH
 

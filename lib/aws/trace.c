@@ -1,10 +1,10 @@
 /* trace.c: --debug and AMICYCLE_DEBUG=1: one line on stderr per HTTP request, never a secret. */
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
+#include "progress.h"
 #include "retry.h"
 #include "trace.h"
 #include "util.h"
@@ -109,7 +109,7 @@ trace_attempt(const struct http_request *req, const struct http_response *resp, 
 	xasprintf(&line, "debug: %s %s %s: %s, attempt %d%s, %lld ms, credentials %s", req->method,
 	    host, action, status, attempt, retry != NULL ? retry : "", (long long)resp->ms,
 	    creds != NULL ? creds : "none");
-	warnx("%s", one_line(line));
+	progress_warnx("%s", one_line(line));
 	free(line);
 	free(retry);
 	free(status);

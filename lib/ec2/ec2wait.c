@@ -1,19 +1,16 @@
 /* ec2wait.c: waiting for EC2 images and instances to reach a state, polling with back-off. */
-#include <sys/ioctl.h>
-
-#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "ec2.h"
 #include "ec2res.h"
 #include "ec2wait.h"
 #include "interrupt.h"
+#include "progress.h"
 #include "record.h"
 #include "strmap.h"
 #include "timefmt.h"
@@ -29,6 +26,8 @@
 #define PAUSE_MAX_MS		15000
 /* EC2 is eventually consistent: a resource made a moment ago may not be described yet. */
 #define NOTFOUND_GRACE_MS	30000
+/* Why a resource not described yet is waited for, and how the progress line counts it. */
+static const char NOT_FOUND_YET[] = "not found yet";
 
 int64_t
 ec2wait_timeout(const char *s)
@@ -44,6 +43,19 @@ const char *
 ec2wait_kind(enum ec2wait_state st)
 {
 	return st == EC2WAIT_AVAILABLE ? "images" : "instances";
+}
+
+const char *
+ec2wait_goal(enum ec2wait_state st)
+{
+	switch (st) {
+	case EC2WAIT_AVAILABLE:
+		return "available";
+	case EC2WAIT_TERMINATED:
+		return "terminated";
+	default:
+		return "running";
+	}
 }
 
 static const struct ec2res *
@@ -94,7 +106,7 @@ classify(enum ec2wait_state st, jv rec, int grace, char **reason)
 	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
 		if (st == EC2WAIT_TERMINATED)
 			return EC2WAIT_REACHED;
-		*reason = xstrdup(grace ? "not found yet" : "no longer exists");
+		*reason = xstrdup(grace ? NOT_FOUND_YET : "no longer exists");
 		return grace ? EC2WAIT_WAITING : EC2WAIT_STUCK;
 	}
 	if ((s = state_of(st, rec)) == NULL) {
@@ -136,38 +148,47 @@ stuck:
 	return EC2WAIT_STUCK;
 }
 
-/* The progress line: rewritten in place while stderr is a terminal. */
-static void
-progress(const struct ec2wait *w, const struct ec2res *k, int waiting)
+/*
+ * Borrows rec. Its state on the progress line: the state waited for once it is there, else EC2's
+ * state name, or what keeps it from the state.
+ */
+static const char *
+label(enum ec2wait_state st, int outcome, jv rec, const char *reason)
 {
-	struct winsize ws;
-	char *line = NULL, *more;
-	size_t width = 80, i;
-	jv id;
+	const char *s;
 
-	if (waiting == 0) {
-		fputs("\r\033[K", stderr);
-		return;
+	switch (outcome) {
+	case EC2WAIT_REACHED:
+		return ec2wait_goal(st);
+	case EC2WAIT_ERROR:
+		return "not described";
+	case EC2WAIT_STUCK:
+		return (s = state_of(st, rec)) != NULL ? s : "gone";
 	}
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		width = ws.ws_col;
-	xasprintf(&line, "waiting for %d of %zu %s:", waiting, w->n,
-	    w->n == 1 ? k->noun : k->name);
-	for (i = 0; i < w->n && strlen(line) < width; i++) {
-		if (w->outcome[i] != EC2WAIT_WAITING)
-			continue;
-		id = jv_object_get(jv_array_get(jv_copy(w->recs), (int)i), jv_string(k->id));
-		xasprintf(&more, "%s %s", line, jv_string_value(id));
-		jv_free(id);
-		free(line);
-		line = more;
+	if (reason != NULL && strcmp(reason, NOT_FOUND_YET) == 0)
+		return NOT_FOUND_YET;
+	if ((s = state_of(st, rec)) == NULL)
+		return "no state yet";
+	/* Running, but waited for with an address. */
+	if (strcmp(s, ec2wait_goal(st)) == 0)
+		return "no address yet";
+	return s;
+}
+
+/* Counts the records of w by state, for the progress line. */
+static void
+progress(struct progress *p, const struct ec2wait *w, const struct ec2res *k)
+{
+	size_t i;
+	jv rec;
+
+	for (i = 0; i < w->n; i++) {
+		rec = jv_array_get(jv_copy(w->recs), (int)i);
+		progress_count(p, label(w->state, w->outcome[i], rec, w->reason[i]),
+		    rec_str(rec, "Region"), rec_str(rec, k->id));
+		jv_free(rec);
 	}
-	/* One column short of the width, so that the terminal does not wrap. */
-	if (strlen(line) >= width)
-		line[width > 1 ? width - 1 : 0] = '\0';
-	fprintf(stderr, "\r\033[K%s", line);
-	fflush(stderr);
-	free(line);
+	progress_show(p);
 }
 
 /* Describes the records still waiting and sorts them out; returns how many still wait. */
@@ -218,8 +239,9 @@ void
 ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, struct ec2wait *w)
 {
 	const struct ec2res *k = kind_of(st);
-	int64_t start = clock_ms(), deadline, now, pause = PAUSE_FIRST_MS, p;
-	int tty = isatty(STDERR_FILENO), shown = 0, waiting;
+	struct progress p;
+	int64_t start = clock_ms(), deadline, now, pause = PAUSE_FIRST_MS, ms;
+	int waiting;
 	size_t i;
 
 	deadline = timeout_s > (INT64_MAX - start) / 1000 ? INT64_MAX : start + timeout_s * 1000;
@@ -234,33 +256,31 @@ ec2wait(struct ec2 *ec2, jv recs, enum ec2wait_state st, int64_t timeout_s, stru
 		w->outcome[i] = EC2WAIT_WAITING;
 	if (w->n == 0)
 		return;
+	progress_begin(&p, ec2wait_goal(st), w->n, timeout_s > INT64_MAX / 1000 ? 0 :
+	    timeout_s * 1000);
 	for (;;) {
 		now = clock_ms();
 		waiting = poll_once(ec2, k, st, now - start < NOTFOUND_GRACE_MS, w);
+		progress(&p, w, k);
 		if (waiting == 0 || w->stopped)
 			break;
 		if (intr_signal()) {
 			w->stopped = w->interrupted = 1;
 			break;
 		}
-		if (tty) {
-			progress(w, k, waiting);
-			shown = 1;
-		}
 		if ((now = clock_ms()) >= deadline)
 			break;
 		/* pause * [0.75, 1.25), never past the deadline */
-		p = pause * 3 / 4 + (int64_t)((double)random() / ((double)RAND_MAX + 1) *
+		ms = pause * 3 / 4 + (int64_t)((double)random() / ((double)RAND_MAX + 1) *
 		    (double)(pause / 2));
-		clock_sleep_ms(p < deadline - now ? p : deadline - now);
+		progress_sleep(&p, ms < deadline - now ? ms : deadline - now);
 		if (intr_signal()) {
 			w->stopped = w->interrupted = 1;
 			break;
 		}
 		pause = pause * 3 / 2 < PAUSE_MAX_MS ? pause * 3 / 2 : PAUSE_MAX_MS;
 	}
-	if (shown)
-		progress(w, k, 0);
+	progress_end(&p);
 }
 
 char *
@@ -283,7 +303,7 @@ ec2wait_why(struct ec2wait *w, size_t i, const char *timeout)
 		break;
 	case EC2WAIT_ERROR:
 		if (!w->told)
-			warnx("%s", w->reason[i]);
+			progress_warnx("%s", w->reason[i]);
 		w->told = 1;
 		return xstrdup(w->reason[i]);
 	default:
@@ -292,7 +312,7 @@ ec2wait_why(struct ec2wait *w, size_t i, const char *timeout)
 	}
 	if (!w->stopped || w->outcome[i] == EC2WAIT_STUCK) {
 		rec = jv_array_get(jv_copy(w->recs), (int)i);
-		warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), why);
+		progress_warnx("%s %s: %s", rec_str(rec, "Region"), rec_str(rec, k->id), why);
 		jv_free(rec);
 	}
 	return why;

@@ -51,6 +51,9 @@ int64_t		 ec2wait_timeout(const char *);
 /* The kind of resource ("images", "instances") state applies to. */
 const char	*ec2wait_kind(enum ec2wait_state);
 
+/* The state's name on the progress line: "available", "running", "terminated". */
+const char	*ec2wait_goal(enum ec2wait_state);
+
 /*
  * Consumes recs, an array of records of the kind state applies to, each with its id and a
  * Region. Describes them by id (batched per region, as ec2res_refresh() does) at once, then
@@ -59,9 +62,9 @@ const char	*ec2wait_kind(enum ec2wait_state);
  * describe follows), or one is stuck or a describe fails (then it stops at once). Resources not
  * found are given 30 s to appear (EC2 is eventually consistent), except when waiting for
  * terminated, which they then are. A signal that intr_catch() (interrupt.h) handles stops the
- * wait after the describe in flight. While stderr is a terminal a progress line is kept there
- * ("waiting for 3 of 5 images: ami-..."), cleared at the end. Fills w; free it with
- * ec2wait_free().
+ * wait after the describe in flight. The wait's progress goes to stderr after each describe and
+ * as its cadence asks (progress.h: "ec2-wait: 2 of 3 available, 1 pending (eu-west-1 ami-...)
+ * 4m10s / 30m"). Fills w; free it with ec2wait_free().
  */
 void	ec2wait(struct ec2 *, jv recs, enum ec2wait_state, int64_t timeout_s, struct ec2wait *w);
 
