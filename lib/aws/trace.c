@@ -77,7 +77,7 @@ trace_pace(const struct http_request *req, int attempt, int64_t ms, double rate)
 	if (http_url_split(req->url, &scheme, &host, &path) == -1)
 		host = xstrdup("?");
 	action = action_of(req);
-	warnx("debug: %s %s %s: attempt %d paced: starts in %lld ms (adaptive retry mode, %.2f "
+	progress_warnx("debug: %s %s %s: attempt %d paced: starts in %lld ms (adaptive retry mode, %.2f "
 	    "requests a second)", req->method, host, action, attempt, (long long)ms, rate);
 	free(action);
 	free(scheme);
