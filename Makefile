@@ -120,7 +120,7 @@ $(B)/t/%: $(B)/t/%.o $(LIBARS)
 OS_ID	:= $(shell . /etc/os-release 2>/dev/null && echo "$$ID")
 BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libexpat1-dev libinih-dev jq ca-certificates
-TEST_DEPS = perl curl python3 python3-botocore python3-yaml python3-markdown openssh-server openssh-client time valgrind
+TEST_DEPS = perl curl procps python3 python3-botocore python3-yaml python3-markdown openssh-server openssh-client time valgrind
 TEST_OPTIONAL = packer $(if $(filter debian,$(OS_ID)),awscli)
 DEMO_DEPS = curl python3 python3-botocore openssh-server openssh-client
 APT_GET	= DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600

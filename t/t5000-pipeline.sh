@@ -156,7 +156,7 @@ test_expect_success 'make interrupted during image-test: the instance is still t
 		sleep 0.1
 	done &&
 	test -s "$D/test-running.jsonl" &&
-	sleep 1 &&
+	wait_catching "$(cat make.pgid)" ssh-probe INT &&
 	running_instances us-east-1 >during &&
 	! test_cmp seeded-instances during &&
 	kill -INT -- -$(cat make.pgid) &&

@@ -86,6 +86,30 @@ if [ $(( 0x$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null || e
 	HUP_SIG=TERM HUP_RC=143
 fi
 
+# wait_catching PGID NAME SIG: waits (up to 30 s) until the program NAME (run directly or under
+# valgrind), in process group PGID, catches SIG: a signal sent to the group then is one it acts on,
+# not one lost before its handler was installed. A shell whose command line names NAME does not count.
+wait_catching () {
+	local bit cmd i=0 p
+	bit=$(( 1 << ($(kill -l "$3") - 1) ))
+	while [ $i -lt 300 ]; do
+		for p in $(pgrep -g "$1"); do
+			cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+			case ${cmd%% *} in
+			"$2"|*/"$2") ;;
+			valgrind|*/valgrind) case $cmd in *"/$2 "*) ;; *) continue ;; esac ;;
+			*) continue ;;
+			esac
+			[ $(( 0x$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null || echo 0) & bit )) = 0 ] ||
+				return 0
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "wait_catching: no $2 catching SIG$3 in process group $1" >&2
+	return 1
+}
+
 test_log=$TRASH/.test-log
 test_cleanup_cmds=
 
