@@ -70,6 +70,7 @@ PROGS	= $(patsubst bin/%.c,%,$(wildcard bin/*.c))
 UNITS	= $(patsubst t/unit/%.c,%,$(wildcard t/unit/*.c))
 BINS	= $(addprefix $(B)/bin/,$(PROGS))
 UNITBINS = $(addprefix $(B)/t/,$(UNITS))
+SHIMS	= $(patsubst t/preload/%.c,$(B)/t/%.so,$(wildcard t/preload/*.c))
 LIBOBJ	= $(patsubst lib/%.c,$(B)/lib/%.o,$(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 MAN1	= $(wildcard share/man/man1/*.1)
 MAN7	= $(wildcard share/man/man7/*.7)
@@ -82,7 +83,7 @@ PROVE_FLAGS ?= -j2
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS) $(UNITBINS)
+all: $(BINS) $(UNITBINS) $(SHIMS)
 
 # lib/LAYER/NAME.c: the layer is the first part of the stem.
 $(B)/lib/%.o: lib/%.c
@@ -108,7 +109,14 @@ $(B)/bin/%: $(B)/bin/%.o $(LIBARS)
 $(B)/t/%: $(B)/t/%.o $(LIBARS)
 	$(QLD)$(CC) $(CFLAGS) $(AM_CFLAGS) $(LDFLAGS) $(AM_LDFLAGS) -o $@ $< $(LIBARS) $(LDLIBS)
 
--include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d)
+# t/preload/NAME.c: LD_PRELOAD shims a test puts between a filter and its libraries. Never
+# sanitized (AM_CFLAGS is left out): they load ahead of the sanitizers' runtime.
+$(B)/t/%.so: t/preload/%.c
+	@mkdir -p $(@D)
+	$(QLD)$(CC) $(AM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -fPIC -shared \
+	    $(LDFLAGS) -o $@ $< -ldl
+
+-include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d) $(SHIMS:.so=.d)
 
 # deps: the packages the build and the tests need; deps-build: only what building and using the
 # filters needs (what a CI job that installs amicycle wants); demo's: what make demo needs. As root
