@@ -6,7 +6,7 @@
 #   make check VALGRIND=1  the same with every filter run under valgrind (slow; not part of CI)
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
-#   make bench           the benchmarks in bench/ (slow; never part of check)
+#   make bench           the benchmarks in bench/ (slow; never part of check; make deps-bench first)
 #   make fuzz FUZZ_SECONDS=60  the libFuzzer harnesses in t/fuzz/ (clang; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
@@ -79,7 +79,7 @@ TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
 PROVE	?= prove
 PROVE_FLAGS ?= -j2
 
-.PHONY: all check test deps deps-build deps-demo demo install uninstall bench clean
+.PHONY: all check test deps deps-build deps-demo deps-bench demo install uninstall bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -119,7 +119,8 @@ $(B)/t/%.so: t/preload/%.c
 -include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d) $(SHIMS:.so=.d)
 
 # deps: the packages the build and the tests need; deps-build: only what building and using the
-# filters needs (what a CI job that installs amicycle wants); demo's: what make demo needs. As root
+# filters needs (what a CI job that installs amicycle wants); demo's and bench's: what make demo
+# and make bench need (bench takes the AWS CLI where the archive has it, as the tests do). As root
 # they install the missing ones with apt-get, waiting up to 10 minutes for the dpkg lock (a fresh
 # machine's unattended-upgrades holds it); otherwise they print the apt-get command to run and stop.
 # Debian 12, Ubuntu 22.04 and Ubuntu 24.04 have every package below under these names, except the
@@ -131,6 +132,8 @@ BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl
 TEST_DEPS = perl curl python3 python3-botocore python3-yaml openssh-server openssh-client time valgrind
 TEST_OPTIONAL = packer $(if $(filter debian,$(OS_ID)),awscli)
 DEMO_DEPS = curl python3 python3-botocore openssh-server openssh-client
+# make bench's tools (bench/startup.sh times with hyperfine); never needed by check.
+BENCH_DEPS = time hyperfine
 APT_GET	= DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 # $(call deps_install,REQUIRED,OPTIONAL)
 deps_missing = $$(for p in $(1); do \
@@ -158,6 +161,8 @@ deps-build:
 	$(Q)$(call deps_install,$(BUILD_DEPS))
 deps-demo:
 	$(Q)$(call deps_install,$(BUILD_DEPS) $(DEMO_DEPS))
+deps-bench:
+	$(Q)$(call deps_install,$(BUILD_DEPS) $(BENCH_DEPS),$(filter awscli,$(TEST_OPTIONAL)))
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
