@@ -14,26 +14,10 @@
 
 set -eu -o pipefail
 
-: "${AMICYCLE_BUILD:=$(cd "$(dirname "$0")/.." && pwd)/build}"
-SRC=$(cd "$(dirname "$0")" && pwd)
-export LC_ALL=C TZ=UTC
-
-if ! command -v hyperfine >/dev/null; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "startup.sh: installing Debian's hyperfine package" >&2
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
-	else
-		echo "startup.sh: needs hyperfine: run: sudo apt-get install hyperfine (or make deps-bench)" >&2
-		exit 1
-	fi
-fi
-for prog in sort-by-date keep-last ami-from-manifest; do
-	[ -x "$AMICYCLE_BUILD/bin/$prog" ] || { echo "startup.sh: no $AMICYCLE_BUILD/bin/$prog: run make" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/amicycle-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+. "$(dirname "$0")"/lib-bench.sh
+bench_tool hyperfine hyperfine
+bench_built sort-by-date keep-last ami-from-manifest
+bench_scratch
 
 # One EC2 image record as describe-images gives it (about 1.2 KB), and a one-image Packer manifest.
 ${CC:-cc} -O2 -o gen-images "$SRC/gen-images.c"
@@ -61,11 +45,11 @@ aws=
 
 # What each prints, before it is timed: the record back, or the manifest's one image.
 "$bin/sort-by-date" one.jsonl >out && cmp -s one.jsonl out ||
-	{ echo "startup.sh: sort-by-date did not print its record" >&2; exit 1; }
+	{ echo "$BENCH: sort-by-date did not print its record" >&2; exit 1; }
 "$bin/keep-last" -n 5 --kept one.jsonl >out && cmp -s one.jsonl out ||
-	{ echo "startup.sh: keep-last did not keep its record" >&2; exit 1; }
+	{ echo "$BENCH: keep-last did not keep its record" >&2; exit 1; }
 "$bin/ami-from-manifest" manifest.json >out && grep -q '"ImageId":"ami-0123456789abcdef0"' out ||
-	{ echo "startup.sh: ami-from-manifest did not print the image" >&2; exit 1; }
+	{ echo "$BENCH: ami-from-manifest did not print the image" >&2; exit 1; }
 
 args=()
 for c in "${cmds[@]}"; do
@@ -79,16 +63,18 @@ hyperfine -N --style none --warmup 3 --min-runs 10 --export-json times.json "${a
 	>/dev/null 2>hyperfine.err || { cat hyperfine.err >&2; exit 1; }
 
 # The table: mean, standard deviation and median; the ratios are of medians, which other jobs on
-# the machine move less than means.
+# the machine move less than means, and of user+system CPU time, which they move less still.
 ratios='.results as $r
 	| ($r[] | select(.command == "/bin/true") | .median) as $true
 	| (if $aws == "" then null else ($r[] | select(.command == $aws) | .median) end) as $awst'
 ms='* 1000 * 100 | round / 100'
 jq -r --arg aws "${aws:+aws --version}" "$ratios"'
-	| "| command | mean ± σ | median | / true | aws --version / this |",
-	  "| --- | --- | --- | --- | --- |",
+	| ($r[] | select(.command == "/bin/true") | .user + .system) as $truecpu
+	| "| command | mean ± σ | median | / true | CPU / true'"'"'s | aws --version / this |",
+	  "| --- | --- | --- | --- | --- | --- |",
 	  ($r[] | "| `\(.command)` | \(.mean '"$ms"') ± \(.stddev '"$ms"') ms | \(.median '"$ms"') ms"
 	    + " | \(.median / $true * 100 | round / 100)x"
+	    + " | \((.user + .system) / $truecpu * 100 | round / 100)x"
 	    + " | \(if $awst then "\($awst / .median | round)x" else "n/a" end) |")' times.json
 echo
 jq -r --arg aws "${aws:+aws --version}" "$ratios"'
