@@ -6,7 +6,7 @@
 #   make check VALGRIND=1  the same with every filter run under valgrind (slow; not part of CI)
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
-#   make bench           the benchmarks in bench/ (slow; never part of check)
+#   make bench           the benchmarks in bench/ (slow; never part of check; make deps-bench first)
 #   make fuzz FUZZ_SECONDS=60  the libFuzzer harnesses in t/fuzz/ (clang; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
@@ -70,6 +70,7 @@ PROGS	= $(patsubst bin/%.c,%,$(wildcard bin/*.c))
 UNITS	= $(patsubst t/unit/%.c,%,$(wildcard t/unit/*.c))
 BINS	= $(addprefix $(B)/bin/,$(PROGS))
 UNITBINS = $(addprefix $(B)/t/,$(UNITS))
+SHIMS	= $(patsubst t/preload/%.c,$(B)/t/%.so,$(wildcard t/preload/*.c))
 LIBOBJ	= $(patsubst lib/%.c,$(B)/lib/%.o,$(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 MAN1	= $(wildcard share/man/man1/*.1)
 MAN7	= $(wildcard share/man/man7/*.7)
@@ -78,11 +79,11 @@ TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
 PROVE	?= prove
 PROVE_FLAGS ?= -j2
 
-.PHONY: all check test deps deps-build deps-demo demo install uninstall bench clean
+.PHONY: all check test deps deps-build deps-demo deps-bench demo install uninstall bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS) $(UNITBINS)
+all: $(BINS) $(UNITBINS) $(SHIMS)
 
 # lib/LAYER/NAME.c: the layer is the first part of the stem.
 $(B)/lib/%.o: lib/%.c
@@ -108,10 +109,18 @@ $(B)/bin/%: $(B)/bin/%.o $(LIBARS)
 $(B)/t/%: $(B)/t/%.o $(LIBARS)
 	$(QLD)$(CC) $(CFLAGS) $(AM_CFLAGS) $(LDFLAGS) $(AM_LDFLAGS) -o $@ $< $(LIBARS) $(LDLIBS)
 
--include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d)
+# t/preload/NAME.c: LD_PRELOAD shims a test puts between a filter and its libraries. Never
+# sanitized (AM_CFLAGS is left out): they load ahead of the sanitizers' runtime.
+$(B)/t/%.so: t/preload/%.c
+	@mkdir -p $(@D)
+	$(QLD)$(CC) $(AM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -fPIC -shared \
+	    $(LDFLAGS) -o $@ $< -ldl
+
+-include $(LIBOBJ:.o=.d) $(BINS:=.d) $(UNITBINS:=.d) $(SHIMS:.so=.d)
 
 # deps: the packages the build and the tests need; deps-build: only what building and using the
-# filters needs (what a CI job that installs amicycle wants); demo's: what make demo needs. As root
+# filters needs (what a CI job that installs amicycle wants); demo's and bench's: what make demo
+# and make bench need (bench takes the AWS CLI where the archive has it, as the tests do). As root
 # they install the missing ones with apt-get, waiting up to 10 minutes for the dpkg lock (a fresh
 # machine's unattended-upgrades holds it); otherwise they print the apt-get command to run and stop.
 # Debian 12, Ubuntu 22.04 and Ubuntu 24.04 have every package below under these names, except the
@@ -123,6 +132,8 @@ BUILD_DEPS = gcc make pkg-config libc6-dev libjq-dev libcurl4-openssl-dev libssl
 TEST_DEPS = perl curl procps python3 python3-botocore python3-yaml python3-markdown openssh-server openssh-client time valgrind
 TEST_OPTIONAL = packer $(if $(filter debian,$(OS_ID)),awscli)
 DEMO_DEPS = curl python3 python3-botocore openssh-server openssh-client
+# make bench's tools (bench/startup.sh times with hyperfine); never needed by check.
+BENCH_DEPS = time hyperfine
 APT_GET	= DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 # $(call deps_install,REQUIRED,OPTIONAL)
 deps_missing = $$(for p in $(1); do \
@@ -150,6 +161,8 @@ deps-build:
 	$(Q)$(call deps_install,$(BUILD_DEPS))
 deps-demo:
 	$(Q)$(call deps_install,$(BUILD_DEPS) $(DEMO_DEPS))
+deps-bench:
+	$(Q)$(call deps_install,$(BUILD_DEPS) $(BENCH_DEPS),$(filter awscli,$(TEST_OPTIONAL)))
 
 check test:
 	$(Q)$(MAKE) --no-print-directory deps
@@ -173,7 +186,8 @@ demo:
 	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' share/demo/run
 
 bench: all
-	$(Q)for s in bench/*.sh; do AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash $$s || exit 1; done
+	$(Q)for s in $(filter-out bench/lib-%,$(wildcard bench/*.sh)); do \
+	  AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash $$s || exit 1; done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MKDIR)

@@ -13,27 +13,11 @@
 
 set -eu -o pipefail
 
-: "${AMICYCLE_BUILD:=$(cd "$(dirname "$0")/.." && pwd)/build}"
 RECORDS=${BENCH_RECORDS:-200000}
-SRC=$(cd "$(dirname "$0")" && pwd)
-export LC_ALL=C TZ=UTC
-
-if [ ! -x /usr/bin/time ]; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "offline.sh: installing Debian's time package for /usr/bin/time" >&2
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-	else
-		echo "offline.sh: needs /usr/bin/time: run: sudo apt-get install time" >&2
-		exit 1
-	fi
-fi
-for prog in sort-by-date keep-last; do
-	[ -x "$AMICYCLE_BUILD/bin/$prog" ] || { echo "offline.sh: no $AMICYCLE_BUILD/bin/$prog: run make" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/amicycle-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
+. "$(dirname "$0")"/lib-bench.sh
+bench_tool /usr/bin/time time
+bench_built sort-by-date keep-last
+bench_scratch
 
 ${CC:-cc} -O2 -o gen-images "$SRC/gen-images.c"
 ./gen-images "$RECORDS" >images.jsonl

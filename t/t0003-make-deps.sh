@@ -76,12 +76,15 @@ test_expect_success 'not root: the command to run, and a failure; optional tools
 	! test -e apt.log
 '
 
-test_expect_success 'deps-build and deps-demo ask only for their own packages' '
+test_expect_success 'deps-build, deps-demo and deps-bench ask only for their own packages' '
 	MISSING="gcc valgrind packer openssh-server" deps deps-build >out 2>err &&
 	test_grep "install -y -qq --no-install-recommends gcc$" apt.log &&
 	rm -f apt.log &&
 	MISSING="gcc valgrind packer openssh-server" deps deps-demo >out 2>err &&
-	test_grep "install -y -qq --no-install-recommends gcc openssh-server$" apt.log
+	test_grep "install -y -qq --no-install-recommends gcc openssh-server$" apt.log &&
+	rm -f apt.log &&
+	MISSING="gcc valgrind hyperfine awscli" deps deps-bench OS_ID=debian >out 2>err &&
+	test_grep "install -y -qq --no-install-recommends gcc hyperfine awscli$" apt.log
 '
 
 test_done

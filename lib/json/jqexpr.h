@@ -8,7 +8,9 @@ struct jqexpr;
 
 /*
  * Compiles expr; option names it in diagnostics. A compile error is a usage error:
- * "PROG: OPTION: EXPR: jq's message" and exit EXIT_USAGE.
+ * "PROG: OPTION: EXPR: jq's message" and exit EXIT_USAGE. A plain path (".F", ".F.G.H") needs
+ * no compiling and is run without libjq's interpreter, so a filter whose expressions are all
+ * paths never calls jq_init.
  */
 struct jqexpr	*jqexpr_compile(const char *expr, const char *option);
 
@@ -19,5 +21,8 @@ struct jqexpr	*jqexpr_compile(const char *expr, const char *option);
 jv		 jqexpr_first(struct jqexpr *, jv input);
 
 void		 jqexpr_free(struct jqexpr *);
+
+/* jq's FIELD token, "." [a-zA-Z_][a-zA-Z_0-9]*, at p: returns its end, or NULL. */
+const char	*jqexpr_field(const char *p);
 
 #endif

@@ -11,10 +11,10 @@
  * Parsing a 1 KB EC2 record into jv values costs far more than reading it: jv_parse allocates every
  * member and converts every number. So the line is only checked (jsonscan), and a key that starts
  * with a member, ".F", ".F.G.H" or ".F | REST", is read from that member's bytes: a plain string as
- * it is, anything else parsed alone, and the rest of the expression (".G.H", REST) run by libjq on
- * it. Since "|" binds loosest in jq, ".F | REST" is REST applied to .F, which on an object is the
- * member or null, so the answers are jq's. The whole record is parsed only when the scan cannot
- * vouch for the line, or for any other expression.
+ * it is, anything else parsed alone, and the rest of the expression (".G.H", REST) run on it by
+ * jqexpr (which runs a plain path without libjq). Since "|" binds loosest in jq, ".F | REST" is
+ * REST applied to .F, which on an object is the member or null, so the answers are jq's. The whole
+ * record is parsed only when the scan cannot vouch for the line, or for any other expression.
  */
 
 struct reckey {
@@ -29,23 +29,6 @@ struct reckey {
 
 /* The longest value quoted in a message: a 10 MB date is no diagnostic. */
 #define QUOTE_MAX	64
-
-static int
-identchar(char c, int first)
-{
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9');
-}
-
-/* jq's FIELD token, "." [a-zA-Z_][a-zA-Z_0-9]*, at p: returns its end, or NULL. */
-static const char *
-fieldtok(const char *p)
-{
-	if (p[0] != '.' || !identchar(p[1], 1))
-		return NULL;
-	for (p += 2; identchar(*p, 0); p++)
-		;
-	return p;
-}
 
 static const char *
 skipws(const char *p)
@@ -62,7 +45,7 @@ splitrest(const char *after)
 	const char *p;
 
 	/* ".F.G.H" and nothing else: ".F.G as $x | ." or ".F.G // .X" would not be .G.H of .F. */
-	for (p = after; p != NULL && *p != '\0'; p = fieldtok(p))
+	for (p = after; p != NULL && *p != '\0'; p = jqexpr_field(p))
 		;
 	if (p != NULL)
 		return after;
@@ -82,7 +65,7 @@ reckey_compile(const char *expr, const char *option)
 	k->jq = jqexpr_compile(expr, option);
 	k->expr = expr;
 	k->option = option;
-	if ((p = fieldtok(expr)) == NULL)
+	if ((p = jqexpr_field(expr)) == NULL)
 		return k;
 	if (*p == '\0' || (k->resttext = splitrest(p)) != NULL) {
 		k->field = expr + 1;

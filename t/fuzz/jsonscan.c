@@ -6,6 +6,7 @@
  * duplicates), and a "plain string" must be the text jq prints for it. Then each key expression,
  * evaluated by reckey on the raw line, must give what libjq gives on the parsed record.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jv.h>
@@ -15,6 +16,7 @@
 #include "jsonl.h"
 #include "jsonscan.h"
 #include "reckey.h"
+#include "util.h"
 
 static const char *names[] = { "Name", "CreationDate", "Tags", "a" };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
@@ -25,6 +27,7 @@ static const char *exprs[] = { ".CreationDate", ".a.b", ".Tags | length", "(.Nam
 
 static struct reckey *keys[NEXPRS];
 static struct jqexpr *whole[NEXPRS];
+static char *paren[NEXPRS];
 
 static char *
 dump(jv v)
@@ -109,6 +112,7 @@ teardown(void)
 	for (i = 0; i < NEXPRS; i++) {
 		reckey_free(keys[i]);
 		jqexpr_free(whole[i]);
+		free(paren[i]);
 	}
 }
 
@@ -124,7 +128,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (keys[0] == NULL) {
 		for (i = 0; i < NEXPRS; i++) {
 			keys[i] = reckey_compile(exprs[i], "-k");
-			whole[i] = jqexpr_compile(exprs[i], "-k");
+			/* In parentheses no expression is a plain path: libjq runs them all. */
+			xasprintf(&paren[i], "(%s)", exprs[i]);
+			whole[i] = jqexpr_compile(paren[i], "-k");
 		}
 		atexit(teardown);
 	}

@@ -10,17 +10,27 @@
 #include "tap.h"
 #include "util.h"
 
-/* What libjq says of expr on line, in the form keyval_dump gives: JSON text, or "ERR: message". */
+/*
+ * What libjq says of expr on line, in the form keyval_dump gives: JSON text, or "ERR: message".
+ * jq is expr compiled in parentheses (paren), which no plain path is, so libjq runs it all; its
+ * messages name paren, and are given back naming expr.
+ */
 static char *
-reference(struct jqexpr *jq, const char *option, const char *line)
+reference(struct jqexpr *jq, const char *paren, const char *option, const char *line)
 {
+	const char *m;
+	size_t n = strlen(paren);
 	jv v, msg, dump;
 	char *s;
 
 	v = jqexpr_first(jq, jv_parse(line));
 	if (!jv_is_valid(v)) {
 		msg = jv_invalid_get_msg(v);
-		xasprintf(&s, "ERR: %s %s", option, jv_string_value(msg));
+		m = jv_string_value(msg);
+		if (strncmp(m, paren, n) == 0)
+			xasprintf(&s, "ERR: %s %.*s%s", option, (int)(n - 2), paren + 1, m + n);
+		else
+			xasprintf(&s, "ERR: %s %s", option, m);
 		jv_free(msg);
 		return s;
 	}
@@ -60,7 +70,7 @@ main(void)
 		".a.b // .Name", ".a.b as $x | .Name", ".a | .b as $x | .Name", ".a | .b, .c", ".a.b, .Name",
 		".a[0]", ".a.\"b\"", ".a.b?", ".a | length", ".Tags | from_entries | .Role",
 		".Tags[] | select(.Key == \"Role\") | .Value", ".a | def f: .b; f", ".a | empty", ".a | error",
-		".and", ".a | tostring", ".a | ascii_downcase", ".a|=1", "(.a.b)", "[.a]", ".a\t|  .b",
+		".and", ".if", ".a.b.c.d", ".a.c", ".a | tostring", ".a | ascii_downcase", ".a|=1", "(.a.b)", "[.a]", ".a\t|  .b",
 	};
 	static const char *lines[] = {
 		"{}",
@@ -78,22 +88,25 @@ main(void)
 		"{\"CreationDate\":\"2024-05-01T00:00:00Z\",\"Tags\":[{\"Key\":\"Role\",\"Value\":\"web\"}]}",
 		"{\"Tags\":\"none\"}",
 		"{\"a\":{\"b\":null},\"Name\":\"top\"}",
+		"{\"a\":{\"b\":true,\"c\":{}},\"if\":[1]}",
+		"{\"a\":{\"b\":{\"c\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}}",
 	};
 	struct instant t;
 	struct keyval kv;
 	struct jsonl r;
 	struct reckey *k;
 	struct jqexpr *jq;
-	char *want, *got, *msg;
+	char *want, *got, *msg, *paren;
 	size_t i, j;
 	int bad;
 
 	for (i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
 		k = reckey_compile(exprs[i], "-g");
-		jq = jqexpr_compile(exprs[i], "-g");
+		xasprintf(&paren, "(%s)", exprs[i]);
+		jq = jqexpr_compile(paren, "-g");
 		bad = 0;
 		for (j = 0; j < sizeof(lines) / sizeof(lines[0]); j++) {
-			want = reference(jq, "-g", lines[j]);
+			want = reference(jq, paren, "-g", lines[j]);
 			got = ours(k, lines[j]);
 			if (strcmp(want, got) != 0 && bad++ == 0)
 				printf("# %s on %s:\n#   got:  %s\n#   want: %s\n", exprs[i], lines[j], got, want);
@@ -103,6 +116,7 @@ main(void)
 		ok(bad == 0, "%s: as libjq on all %zu records", exprs[i], sizeof(lines) / sizeof(lines[0]));
 		reckey_free(k);
 		jqexpr_free(jq);
+		free(paren);
 	}
 
 	k = reckey_compile(".Packer.BuildTime", "-k");
