@@ -7,6 +7,7 @@
 #   make demo            the whole pipeline against the local EC2 endpoint and a local sshd
 #   make install PREFIX=/usr/local DESTDIR=   filters, man pages, mk/ fragments, examples
 #   make bench           the benchmarks in bench/ (slow; never part of check; make deps-bench first)
+#   make bench-scale     bench/scale.sh alone: cleanups of 50 to 10,000 images at EC2's rate limits
 #   make fuzz FUZZ_SECONDS=60  the libFuzzer harnesses in t/fuzz/ (clang; never part of check)
 #
 # Quiet by default; V=1 shows the full commands.
@@ -79,7 +80,7 @@ TESTS	?= $(sort $(wildcard t/t[0-9]*.sh))
 PROVE	?= prove
 PROVE_FLAGS ?= -j2
 
-.PHONY: all check test deps deps-build deps-demo deps-bench demo install uninstall bench clean
+.PHONY: all check test deps deps-build deps-demo deps-bench demo install uninstall bench bench-scale clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -185,9 +186,18 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' share/demo/run
 
-bench: all
-	$(Q)for s in $(filter-out bench/lib-%,$(wildcard bench/*.sh)); do \
-	  AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash $$s || exit 1; done
+# bench/gen-images: EC2-image records for the benchmarks' inputs and seeds (not installed).
+$(B)/bench/gen-images: bench/gen-images.c
+	@mkdir -p $(@D)
+	$(QLD)$(CC) -D_GNU_SOURCE $(CFLAGS) $(AM_CFLAGS) $(LDFLAGS) -o $@ $<
+
+BENCHES	= $(filter-out bench/lib-%,$(wildcard bench/*.sh))
+bench: all $(B)/bench/gen-images
+	$(Q)for s in $(BENCHES); do AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash $$s || exit 1; done
+
+# bench/scale.sh alone; BENCH_FLAGS=--quick for a smaller run, --cli-full for the AWS CLI at full size.
+bench-scale: all $(B)/bench/gen-images
+	$(Q)AMICYCLE_BUILD='$(CURDIR)/$(B)' /bin/bash bench/scale.sh $(BENCH_FLAGS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MKDIR)

@@ -1,7 +1,8 @@
 /*
  * gen-images: print N EC2-image-shaped JSON lines (about 1.1 KB each, as `aws ec2 describe-images`
- * returns them plus Region) with creation dates in random order, for bench/offline.sh.
- * usage: gen-images N [SEED]. Deterministic for a seed; not part of the build.
+ * returns them plus Region) with creation dates in random order, for bench/offline.sh and the
+ * endpoint seeds of bench/lib-bench.sh.
+ * usage: gen-images N [SEED]. Deterministic for a seed; built by make bench, not installed.
  */
 #include <inttypes.h>
 #include <stdio.h>

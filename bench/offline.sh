@@ -19,8 +19,9 @@ bench_tool /usr/bin/time time
 bench_built sort-by-date keep-last
 bench_scratch
 
-${CC:-cc} -O2 -o gen-images "$SRC/gen-images.c"
-./gen-images "$RECORDS" >images.jsonl
+[ -x "$AMICYCLE_BUILD/bench/gen-images" ] ||
+	{ echo "$BENCH: no $AMICYCLE_BUILD/bench/gen-images: run make bench" >&2; exit 1; }
+"$AMICYCLE_BUILD/bench/gen-images" "$RECORDS" >images.jsonl
 "$AMICYCLE_BUILD/bin/sort-by-date" images.jsonl >sorted.jsonl
 bytes=$(wc -c <images.jsonl)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
