@@ -29,7 +29,7 @@ ec2_start seed.json || exit 1
 run () {
 	: >"$1.times"
 	for i in $(seq "$2"); do
-		bench_run "$1" seed.json expect.left $KEEP 1 "$1"
+		bench_run "$1" seed.json expect.left $KEEP 1 "$1" || exit 1
 		cat "$1.time" >>"$1.times"
 	done
 	sort -n "$1.times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }' >"$1.time"

@@ -43,10 +43,10 @@ bench_scratch () {
 #   BENCH=scale.sh
 #   . "$(dirname "$0")"/lib-bench.sh
 #   bench_setup                            exits 0 with "skipped: ..." when a program is missing
-#   ec2_start || exit 1                    (with EC2_SERVE_ARGS, if t/lib-ec2.sh takes them)
-#   bench_seed 50 5 >seed.json             50 images of project bench, 20 of project other
+#   ec2_start "" --rtt 40 || exit 1        (t/lib-ec2.sh: any serve options after the seed)
+#   bench_seed 50 >seed.json               50 images of project bench, 20 of project other
 #   bench_expect seed.json 5 1 >expect     the ids left after keeping 5 (1: with snapshots, 0: without)
-#   bench_run amicycle seed.json expect 5 1 NAME   reseed, run, check; NAME.{time,counts,mem}
+#   bench_run amicycle seed.json expect 5 1 NAME || exit 1   reseed, run, check: NAME.{time,mem,counts}
 #
 # The images are bench/gen-images's records ($AMICYCLE_BUILD/bench/gen-images, built by make bench),
 # about 1.1 KB each as `aws ec2 describe-images` prints them, with random creation dates. The account
@@ -152,27 +152,36 @@ awscli () {
 	done <old.tsv
 }
 
-# bench_run WAY SEED EXPECT KEEP SNAPS NAME: reseed (which also refills the endpoint's buckets when
-# bench_buckets is called after it), run WAY (amicycle or awscli) under GNU time, and check that it
-# left exactly EXPECT in us-east-1; exits loudly if not. Writes NAME.time (wall seconds), NAME.mem
-# (the peak RSS of its largest process, KB) and NAME.counts (the endpoint's counts).
+# bench_run WAY SEED EXPECT KEEP SNAPS NAME: reseed, set the endpoint's token buckets to
+# $BENCH_BUCKETS (when set: {"Throttle": true|false}; full again for every run), run WAY (amicycle or
+# awscli) under GNU time, and check that it left exactly EXPECT in us-east-1. Writes NAME.time (wall
+# seconds), NAME.mem (the peak RSS of its largest process, KB) and NAME.counts (the endpoint's counts).
+# Returns 1, saying why on stderr, when WAY failed or left anything else than EXPECT.
 bench_run () {
 	ec2_seed "$2" && ec2_reset_counts || bench_die "cannot reseed the endpoint"
-	[ -z "$BENCH_BEFORE_RUN" ] || $BENCH_BEFORE_RUN || bench_die "cannot prepare the endpoint"
+	if [ -n "$BENCH_BUCKETS" ]; then
+		ec2_buckets "$BENCH_BUCKETS" >/dev/null || bench_die "cannot set the endpoint's buckets"
+	fi
 	KEEP=$4 SNAPS=$5 MAX=$(jq '[.Regions[].Images[]] | length' "$2")
 	export KEEP SNAPS MAX
 	export -f amicycle awscli ec2_aws
+	bench_status=0
 	start=$(date +%s.%N)
-	/usr/bin/time -f %M -o "$6.mem" /bin/bash -c "$1" 2>"$6.err" ||
-		{ cat "$6.err" >&2; bench_die "the $1 run ($6) failed"; }
+	if ! /usr/bin/time -f %M -o "$6.mem" /bin/bash -c "$1" 2>"$6.err"; then
+		tail -5 "$6.err" >&2
+		echo "bench/$BENCH: FAILED: the $1 run ($6) exited $(sed -n 's/^Command exited with non-zero status //p' "$6.mem")" >&2
+		bench_status=1
+	fi
 	end=$(date +%s.%N)
 	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }' >"$6.time"
 	ec2_admin GET /_admin/counts >"$6.counts" || bench_die "cannot read the endpoint's counts"
 	ec2_state us-east-1 | jq -r '.Regions["us-east-1"] | (.Images[].ImageId), (.Snapshots[].SnapshotId)' |
 		sort >"$6.left"
 	if ! cmp -s "$3" "$6.left"; then
-		echo "bench/$BENCH: FAILED: the $1 run ($6) left other images or snapshots than expected:" >&2
-		diff "$3" "$6.left" | head -20 >&2
-		exit 1
+		echo "bench/$BENCH: FAILED: the $1 run ($6) left other images or snapshots than expected" \
+			"(< expected, > left):" >&2
+		diff "$3" "$6.left" | sed -n '/^[<>]/p' | head -10 >&2
+		bench_status=1
 	fi
+	return $bench_status
 }
