@@ -652,25 +652,52 @@ VERSION_FILTERS = {
 }
 
 
-def match_filters(obj, filters, table):
-	"""Filters of one request, AND across filters, OR across values. Unknown names are an error."""
+def compile_filters(filters, table):
+	"""The filters of one request as one test of an object: AND across filters, OR across values.
+	Each value is compiled once: plain values (no * ? or backslash) are a set, the rest patterns.
+	An unknown name is an error when the first object is tested, as EC2 answers only then."""
+	tests = []
 	for f in filters or []:
 		name = f.get("Name", "")
 		values = f.get("Values", [])
-		if name.startswith("tag:"):
-			key = name[4:]
-			cands = [t.get("Value", "") for t in obj.get("Tags") or [] if t.get("Key") == key]
-		elif name == "tag-key":
-			cands = [t.get("Key", "") for t in obj.get("Tags") or []]
-		elif name == "tag-value":
-			cands = [t.get("Value", "") for t in obj.get("Tags") or []]
-		elif name in table:
-			cands = path_values(obj, table[name])
-		else:
-			raise client_error("InvalidParameterValue", "The filter '%s' is invalid" % name)
-		if not any(wildcard_re(v).match(c) for v in values for c in cands):
-			return False
-	return True
+		exact = {v for v in values if not any(c in v for c in "*?\\")}
+		pats = [wildcard_re(v) for v in values if v not in exact]
+		tests.append((name, exact, pats))
+
+	def match(obj):
+		for name, exact, pats in tests:
+			if name.startswith("tag:"):
+				key = name[4:]
+				cands = [t.get("Value", "") for t in obj.get("Tags") or [] if t.get("Key") == key]
+			elif name == "tag-key":
+				cands = [t.get("Key", "") for t in obj.get("Tags") or []]
+			elif name == "tag-value":
+				cands = [t.get("Value", "") for t in obj.get("Tags") or []]
+			elif name in table:
+				cands = path_values(obj, table[name])
+			else:
+				raise client_error("InvalidParameterValue", "The filter '%s' is invalid" % name)
+			if not any(c in exact or any(r.match(c) for r in pats) for c in cands):
+				return False
+		return True
+	return match
+
+
+def by_filter_id(filters, table, name, objs):
+	"""The objects (a dict by id) that the filter called name can match, found by id, when it is
+	the only filter of that name, its values are all plain ids and every filter name is known (so
+	that no error is missed); else None, and the caller tests every object."""
+	found = [f for f in filters or [] if f.get("Name") == name]
+	if len(found) != 1:
+		return None
+	for f in filters:
+		n = f.get("Name", "")
+		if not (n.startswith("tag:") or n in ("tag-key", "tag-value") or n in table):
+			return None
+	values = found[0].get("Values", [])
+	if any(c in v for v in values for c in "*?\\"):
+		return None
+	return [objs[v] for v in set(values) if v in objs]
 
 
 ID_RE = {
@@ -729,6 +756,24 @@ class Region:
 		self.templates = {}
 		self.other_tags = {}	# id -> Tags, for resource types this endpoint does not model
 		self.tokens = {}	# (action, ClientToken) -> (fingerprint, result)
+		self.snap_users = {}	# snapshot id -> ids of the images whose BlockDeviceMappings name it
+
+	def put_image(self, img):
+		"""Adds img (or replaces the image of its id), keeping snap_users up to date."""
+		iid = img["ImageId"]
+		if iid in self.images:
+			self.drop_image(iid)
+		self.images[iid] = img
+		for sid in path_values(img, "BlockDeviceMappings[].Ebs.SnapshotId"):
+			self.snap_users.setdefault(sid, set()).add(iid)
+
+	def drop_image(self, iid):
+		for sid in path_values(self.images.pop(iid), "BlockDeviceMappings[].Ebs.SnapshotId"):
+			users = self.snap_users.get(sid)
+			if users is not None:
+				users.discard(iid)
+				if not users:
+					del self.snap_users[sid]
 
 	def dump(self):
 		return {
@@ -817,7 +862,7 @@ class State:
 			img.setdefault("OwnerId", self.account)
 			img.setdefault("State", "available")
 			img["_seq"] = self.next_seq()
-			reg.images[img["ImageId"]] = img
+			reg.put_image(img)
 			reg.deregistered.discard(img["ImageId"])
 		for snap in copy.deepcopy(rs.get("Snapshots", [])):
 			snap.setdefault("OwnerId", self.account)
@@ -1212,10 +1257,19 @@ def check_owners(owners):
 			raise client_error("InvalidUserID.Malformed", 'Invalid user id: "%s"' % o)
 
 
+class KnownIds:
+	"""The ids of several tables, for `in`, without building their union."""
+	def __init__(self, *tables):
+		self.tables = tables
+
+	def __contains__(self, ident):
+		return any(ident in t for t in self.tables)
+
+
 def lookup_images(ctx, ids):
 	"""The images of ids, tombstones left out; InvalidAMIID.Malformed/NotFound for ids never seen."""
 	reg = ctx.region
-	check_ids("ami", ids, reg.images.keys() | reg.deregistered)
+	check_ids("ami", ids, KnownIds(reg.images, reg.deregistered))
 	return [reg.images[i] for i in ids if i in reg.images]
 
 
@@ -1227,15 +1281,21 @@ def act_DescribeImages(ctx, p):
 	limit = max_results(p)
 	asked = lookup_images(ctx, ids) if ids else None
 	ctx.dry_check()
-	cands = asked if asked is not None else list(reg.images.values())
-	settle_by_time(reg, cands)
+	cands = asked
+	if cands is None:
+		cands = by_filter_id(p.get("Filters"), IMAGE_FILTERS, "image-id", reg.images)
+	if cands is None:
+		cands = list(reg.images.values())
+	# Settled as before the look-up by id: every image a scan would have seen.
+	settle_by_time(reg, cands if asked is not None else reg.images.values())
+	match = compile_filters(p.get("Filters"), IMAGE_FILTERS)
 	out = []
 	for img in cands:
 		if not image_visible(img, p, asked is not None):
 			continue
 		if owners and not owner_matches(img, owners):
 			continue
-		if not match_filters(img, p.get("Filters"), IMAGE_FILTERS):
+		if not match(img):
 			continue
 		out.append(img)
 	out.sort(key=lambda o: o["_seq"])
@@ -1283,10 +1343,14 @@ def act_DescribeInstances(ctx, p):
 		raise client_error("InvalidParameterCombination",
 				   "The parameter instancesSet cannot be used with the parameter maxResults")
 	limit = max_results(p)
-	cands = lookup_instances(ctx, ids) if ids else list(reg.instances.values())
+	cands = lookup_instances(ctx, ids) if ids else \
+		by_filter_id(p.get("Filters"), INSTANCE_FILTERS, "instance-id", reg.instances)
+	if cands is None:
+		cands = list(reg.instances.values())
 	ctx.dry_check()
-	settle_by_time(reg, cands)
-	out = [i for i in cands if match_filters(i, p.get("Filters"), INSTANCE_FILTERS)]
+	settle_by_time(reg, cands if ids else reg.instances.values())
+	match = compile_filters(p.get("Filters"), INSTANCE_FILTERS)
+	out = [i for i in cands if match(i)]
 	out.sort(key=lambda o: o["_seq"])
 	page, token = paginate(out, limit, p.get("NextToken"))
 	chosen = {i["InstanceId"] for i in page}
@@ -1315,13 +1379,17 @@ def act_DescribeSnapshots(ctx, p):
 	limit = max_results(p, clamp=True)
 	check_ids("snap", ids, reg.snapshots)
 	ctx.dry_check()
-	cands = [reg.snapshots[i] for i in ids] if ids else list(reg.snapshots.values())
+	cands = [reg.snapshots[i] for i in ids] if ids else \
+		by_filter_id(p.get("Filters"), SNAPSHOT_FILTERS, "snapshot-id", reg.snapshots)
+	if cands is None:
+		cands = list(reg.snapshots.values())
+	match = compile_filters(p.get("Filters"), SNAPSHOT_FILTERS)
 	out = []
 	for s in cands:
 		if owners and not any((o == "self" and s.get("OwnerId") == STATE.account) or s.get("OwnerId") == o
 				      or s.get("OwnerAlias") == o for o in owners):
 			continue
-		if match_filters(s, p.get("Filters"), SNAPSHOT_FILTERS):
+		if match(s):
 			out.append(s)
 	out.sort(key=lambda o: o["_seq"])
 	page, token = paginate(out, limit, p.get("NextToken"))
@@ -1353,7 +1421,8 @@ def act_DescribeLaunchTemplates(ctx, p):
 	if not ids and not names:
 		cands = list(reg.templates.values())
 	ctx.dry_check()
-	out = [lt for lt in cands if match_filters(lt, p.get("Filters"), TEMPLATE_FILTERS)]
+	match = compile_filters(p.get("Filters"), TEMPLATE_FILTERS)
+	out = [lt for lt in cands if match(lt)]
 	out.sort(key=lambda o: o["_seq"])
 	page, token = paginate(out, limit, p.get("NextToken"))
 	return {"LaunchTemplates": [template_public(lt) for lt in page], "NextToken": token}
@@ -1379,6 +1448,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 	ctx.dry_check()
 	rows = []
 	seq = 0
+	match = compile_filters(p.get("Filters"), VERSION_FILTERS)
 	for lt in templates:
 		nums = set()
 		for w in wanted:
@@ -1406,7 +1476,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 			row.update({k: val for k, val in v.items() if k != "VersionNumber"})
 			if "CreateTime" not in row and lt.get("CreateTime"):
 				row["CreateTime"] = lt["CreateTime"]
-			if not match_filters(row, p.get("Filters"), VERSION_FILTERS):
+			if not match(row):
 				continue
 			seq += 1
 			row["_seq"] = seq
@@ -1493,8 +1563,11 @@ def act_DeleteTags(ctx, p):
 
 
 def snapshot_users(reg, sid, besides=None):
-	return [i for i, img in reg.images.items()
-		if i != besides and sid in path_values(img, "BlockDeviceMappings[].Ebs.SnapshotId")]
+	"""The images that use snapshot sid, but besides, in listing order."""
+	users = reg.snap_users.get(sid, set()) - {besides}
+	if len(users) <= 1:
+		return list(users)
+	return [i for i in reg.images if i in users]
 
 
 def act_DeregisterImage(ctx, p):
@@ -1521,7 +1594,7 @@ def act_DeregisterImage(ctx, p):
 			else:
 				code = "client-error"
 			results.append({"SnapshotId": sid, "ReturnCode": code})
-	del reg.images[iid]
+	reg.drop_image(iid)
 	reg.deregistered.add(iid)
 	out = {"Return": True}
 	if p.get("DeleteAssociatedSnapshots"):
@@ -1648,7 +1721,7 @@ def act_CopyImage(ctx, p):
 		new["Tags"] = tags
 	new["_seq"] = STATE.next_seq()
 	new["_Pending"] = pending_marker("image")
-	reg.images[iid] = new
+	reg.put_image(new)
 	if new["_Pending"]["Left"] == 0:
 		settle(reg, new)
 	result = {"ImageId": iid}
