@@ -31,6 +31,7 @@
 #define ACTION		"deregister"
 #define BATCH		200	/* values per filter: EC2 caps one filter at 200 */
 #define DEFAULT_MAX	50
+#define CHUNK		1000	/* records refreshed at once: parsed records cost ~8x their text */
 
 enum {
 	OPT_KEEP_SNAPSHOTS = OPT_FIRST,
@@ -81,11 +82,18 @@ struct region {
 	size_t		 nsnaps;
 };
 
+/*
+ * One input record. It is kept as its compact JSON text, parsed again only for a moment when it is
+ * needed (image_rec()): 10,000 records parsed at once would take ~90 MB, their text ~12 MB.
+ */
 struct image {
 	struct run	*run;
-	jv		 rec;		/* the input record, with its Region */
+	char		*text;		/* the record, with its Region: as read, then as refreshed */
+	char		*fresh;		/* the refreshed record until decide() takes it; NULL: gone */
+	int		 deregistered;	/* printed with State "deregistered" */
 	char		*where;		/* FILE:LINE */
-	const char	*id;		/* in rec */
+	char		*id;
+	char		*region;
 	struct region	*reg;
 	struct image	*first;		/* an earlier record of the same image, or NULL */
 	enum result_status	 status;
@@ -142,55 +150,81 @@ set_status(struct image *im, enum result_status st, const char *why)
 
 /* ---- input ---- */
 
-/*
- * Borrows rec. mutate_read() has checked its ImageId and Region; an instance record names the
- * image it was launched from, and is not an image to deregister. Returns where the record is.
- */
-static jv
-check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
+/* Consumes rec. Its compact JSON text, as out_record() would print it. */
+static char *
+rec_text(jv rec)
 {
-	char *where;
-	jv w;
+	jv s = jv_dump_string(rec, 0);
+	char *t = xstrdup(jv_string_value(s));
+
+	jv_free(s);
+	return t;
+}
+
+/* The record of im as it is now (parsed from its text). */
+static jv
+image_rec(const struct image *im)
+{
+	jv rec = jv_parse(im->text);
+
+	if (!jv_is_valid(rec))
+		errx(EXIT_FAIL, "internal error: a record kept as text does not parse");
+	return rec;
+}
+
+/* What read_input() fills. */
+struct input {
+	struct run	*run;
+	struct image	*ims;
+	size_t		 n, cap;
+};
+
+/*
+ * Consumes rec. mutate_read_each() has checked its ImageId and Region; an instance record names
+ * the image it was launched from, and is not an image to deregister. Keeps it as text.
+ */
+static void
+take_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
+{
+	struct input *inp = arg;
+	struct image *im;
 
 	(void)idfield;
-	(void)arg;
 	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
 		jsonl_die(in, "an instance record (InstanceId), not an image record");
-	where = jsonl_where(in);
-	w = jv_string(where);
-	free(where);
-	return w;
+	if (inp->n == inp->cap) {
+		inp->cap = inp->cap ? inp->cap * 2 : 64;
+		inp->ims = xreallocarray(inp->ims, inp->cap + 1, sizeof(*inp->ims));
+	}
+	im = &inp->ims[inp->n++];
+	memset(im, 0, sizeof(*im));
+	im->run = inp->run;
+	im->where = jsonl_where(in);
+	im->id = xstrdup(rec_str(rec, "ImageId"));
+	im->region = xstrdup(rec_str(rec, "Region"));
+	im->notes = jv_array();
+	im->deleted = jv_array();
+	im->kept = jv_array();
+	im->failed = jv_array();
+	im->pending = jv_array();
+	im->text = rec_text(rec);
 }
 
 /*
- * Reads and checks every record before the first call (mutate_read(): an ImageId "ami-...", a
- * Region unless one is configured); anything else is bad input: exit 3, nothing changed.
+ * Reads and checks every record before the first call (mutate_read_each(): an ImageId "ami-...",
+ * a Region unless one is configured); anything else is bad input: exit 3, nothing changed.
  */
 static struct image *
 read_input(struct run *run, char **paths, const char *defregion, size_t *np)
 {
 	static const char *const idfields[] = { "ImageId", NULL };
-	struct mrec *recs;
-	struct image *ims;
-	size_t i, n;
+	struct input inp = { run, NULL, 0, 0 };
 
-	recs = mutate_read(paths, defregion, idfields, check_record, NULL, &n);
-	ims = xcalloc(n + 1, sizeof(*ims));
-	for (i = 0; i < n; i++) {
-		ims[i].run = run;
-		ims[i].rec = recs[i].rec;
-		ims[i].id = rec_str(ims[i].rec, "ImageId");
-		ims[i].where = xstrdup(jv_string_value(recs[i].aux));
-		ims[i].notes = jv_array();
-		ims[i].deleted = jv_array();
-		ims[i].kept = jv_array();
-		ims[i].failed = jv_array();
-		ims[i].pending = jv_array();
-		jv_free(recs[i].aux);
-	}
-	free(recs);
-	*np = n;
-	return ims;
+	mutate_read_each(paths, defregion, idfields, take_record, &inp);
+	if (inp.ims == NULL)
+		inp.ims = xcalloc(1, sizeof(*inp.ims));
+	*np = inp.n;
+	return inp.ims;
 }
 
 /* Groups the images by region, in input order; a second record of an image points to the first. */
@@ -203,7 +237,7 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 	jv seen = jv_object(), key, first;
 
 	for (i = 0; i < n; i++) {
-		name = rec_str(ims[i].rec, "Region");
+		name = ims[i].region;
 		for (k = 0; k < nreg && strcmp(regs[k].name, name) != 0; k++)
 			;
 		if (k == nreg) {
@@ -260,20 +294,38 @@ read_list(struct region *r, const struct ec2_result *res, const char *name)
 /*
  * Reads what the refusals need, in every region at once: what uses the images, queued first, and
  * the images as they are now (the input may be an old plan), whose ec2res_refresh() runs every
- * queued call. Returns the records refreshed, in input order (null where an image is gone), or
- * jv_invalid_with_msg(diag) if the refresh failed.
+ * queued call. The records are refreshed CHUNK at a time, so that only so many are parsed at
+ * once; each image's fresh is its record refreshed (NULL where it is gone). Returns jv_true(), or
+ * jv_invalid_with_msg(diag) if a refresh failed (the chunks after it are not read).
  */
 static jv
 read_checks(struct run *run, struct image *ims, size_t n, struct region *regs, size_t nreg)
 {
-	size_t i;
-	jv recs = jv_array();
+	size_t i, k, end;
+	jv recs, fresh;
 
 	for (i = 0; i < nreg; i++)
 		regs[i].use = imageuse_submit(run->ec2, regs[i].name, regs[i].ids);
-	for (i = 0; i < n; i++)
-		recs = jv_array_append(recs, jv_copy(ims[i].rec));
-	return ec2res_refresh(run->ec2, &ec2res_images, recs);
+	/* Once at least: with no input, the reads of what uses the images still run. */
+	k = 0;
+	do {
+		end = n - k > CHUNK ? k + CHUNK : n;
+		recs = jv_array();
+		for (i = k; i < end; i++)
+			recs = jv_array_append(recs, image_rec(&ims[i]));
+		fresh = ec2res_refresh(run->ec2, &ec2res_images, recs);
+		if (!jv_is_valid(fresh))
+			return fresh;
+		jv_array_foreach(fresh, j, rec) {
+			if (jv_get_kind(rec) == JV_KIND_OBJECT)
+				ims[k + (size_t)j].fresh = rec_text(rec);
+			else
+				jv_free(rec);
+		}
+		jv_free(fresh);
+		k = end;
+	} while (k < n && !intr_signal());
+	return jv_true();
 }
 
 /* Borrows fresh. Reports the reads that failed; returns 1 if any did. Says what could not be told. */
@@ -354,11 +406,11 @@ refusals(const struct image *im, jv img)
 }
 
 /*
- * Consumes fresh, the records refreshed. Decides from the reads which images may go; the others
- * are skipped with every reason that holds. Returns how many are left to deregister.
+ * Decides from the reads (each image's fresh record) which images may go; the others are skipped
+ * with every reason that holds. Returns how many are left to deregister.
  */
 static size_t
-decide(struct image *ims, size_t n, jv fresh)
+decide(struct image *ims, size_t n)
 {
 	size_t i, left = 0;
 	jv rec, why;
@@ -371,16 +423,16 @@ decide(struct image *ims, size_t n, jv fresh)
 			note(im, jv_string_fmt("the same image as %s", im->first->where));
 			continue;
 		}
-		rec = jv_array_get(jv_copy(fresh), (int)i);
-		if (jv_get_kind(rec) != JV_KIND_OBJECT) {
-			jv_free(rec);
+		if (im->fresh == NULL) {
 			set_status(im, RESULT_SKIPPED, "already deregistered");
 			continue;
 		}
-		jv_free(im->rec);
-		im->rec = rec;
-		im->id = rec_str(im->rec, "ImageId");
-		why = refusals(im, im->rec);
+		free(im->text);
+		im->text = im->fresh;
+		im->fresh = NULL;
+		rec = image_rec(im);
+		why = refusals(im, rec);
+		jv_free(rec);
 		if (jv_array_length(jv_copy(why)) > 0) {
 			im->status = RESULT_SKIPPED;
 			im->notes = jv_array_concat(im->notes, why);
@@ -389,7 +441,6 @@ decide(struct image *ims, size_t n, jv fresh)
 			left++;
 		}
 	}
-	jv_free(fresh);
 	return left;
 }
 
@@ -505,7 +556,9 @@ unknown_param(const struct ec2_result *res)
 static void
 snapshot_results(struct image *im, jv out)
 {
-	jv mine = snapshots_of(im->rec), results;
+	jv rec = image_rec(im), mine = snapshots_of(rec), results;
+
+	jv_free(rec);
 
 	results = jv_object_get(jv_copy(out), jv_string("DeleteSnapshotResults"));
 	if (jv_get_kind(results) == JV_KIND_ARRAY)
@@ -539,18 +592,24 @@ snapshot_results(struct image *im, jv out)
 static void
 gone(struct image *im, enum result_status st, jv out)
 {
+	jv rec;
+
 	im->status = st;
 	if (st == RESULT_DONE)
-		im->rec = jv_object_set(im->rec, jv_string("State"), jv_string("deregistered"));
+		im->deregistered = 1;
+	if (im->param && !im->run->keep && jv_get_kind(out) == JV_KIND_OBJECT) {
+		snapshot_results(im, out);
+		return;
+	}
+	rec = image_rec(im);
 	if (im->run->keep) {
 		jv_free(im->kept);
-		im->kept = snapshots_of(im->rec);
-	} else if (im->param && jv_get_kind(out) == JV_KIND_OBJECT)
-		snapshot_results(im, out);
-	else {
+		im->kept = snapshots_of(rec);
+	} else {
 		jv_free(im->pending);
-		im->pending = snapshots_of(im->rec);
+		im->pending = snapshots_of(rec);
 	}
+	jv_free(rec);
 }
 
 static void
@@ -881,11 +940,14 @@ print_results(struct image *ims, size_t n)
 {
 	size_t i;
 	int status = EXIT_OK;
-	jv reason, result;
+	jv rec, reason, result;
 
 	for (i = 0; i < n; i++) {
 		struct image *im = &ims[i];
 
+		rec = image_rec(im);
+		if (im->deregistered)
+			rec = jv_object_set(rec, jv_string("State"), jv_string("deregistered"));
 		reason = jv_null();
 		jv_array_foreach(im->notes, j, s) {
 			if (jv_get_kind(reason) == JV_KIND_NULL)
@@ -893,23 +955,23 @@ print_results(struct image *ims, size_t n)
 			else
 				reason = jv_string_concat(jv_string_append_str(reason, "; "), s);
 		}
-		im->rec = rec_result(im->rec, ACTION, im->status,
+		rec = rec_result(rec, ACTION, im->status,
 		    jv_get_kind(reason) == JV_KIND_STRING ? jv_string_value(reason) : NULL, im->reqid);
 		jv_free(reason);
 		if (im->status == RESULT_DONE || im->status == RESULT_DRYRUN ||
 		    jv_array_length(jv_copy(im->deleted)) + jv_array_length(jv_copy(im->kept)) +
 		    jv_array_length(jv_copy(im->failed)) > 0) {
-			result = jv_object_get(jv_copy(im->rec), jv_string("Result"));
+			result = jv_object_get(jv_copy(rec), jv_string("Result"));
 			result = jv_object_set(result, jv_string("DeletedSnapshots"), jv_copy(im->deleted));
 			result = jv_object_set(result, jv_string("KeptSnapshots"), jv_copy(im->kept));
 			if (jv_array_length(jv_copy(im->failed)) > 0)
 				result = jv_object_set(result, jv_string("FailedSnapshots"),
 				    jv_copy(im->failed));
-			im->rec = jv_object_set(im->rec, jv_string("Result"), result);
+			rec = jv_object_set(rec, jv_string("Result"), result);
 		}
 		if (im->status == RESULT_FAILED || im->status == RESULT_INTERRUPTED)
 			status = EXIT_FAIL;
-		out_record(jv_copy(im->rec));
+		out_record(rec);
 	}
 	return status;
 }
@@ -920,7 +982,10 @@ free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		jv_free(ims[i].rec);
+		free(ims[i].text);
+		free(ims[i].fresh);
+		free(ims[i].id);
+		free(ims[i].region);
 		jv_free(ims[i].notes);
 		jv_free(ims[i].deleted);
 		jv_free(ims[i].kept);
@@ -996,7 +1061,7 @@ main(int argc, char *argv[])
 		    "not deregistered: a read the safety checks need failed");
 	else if (intr_signal())
 		refuse_all(ims, n, RESULT_INTERRUPTED, "not deregistered: interrupted");
-	else if ((left = decide(ims, n, jv_copy(fresh))) > (size_t)run.max)
+	else if ((left = decide(ims, n)) > (size_t)run.max)
 		refuse_max(ims, n, left, run.max);
 	else if (left > 0) {
 		deregister_all(&run, ims, n);

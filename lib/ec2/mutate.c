@@ -41,31 +41,58 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 	return rec_require(in, rec, *f, defregion);
 }
 
-struct mrec *
-mutate_read(char **paths, const char *defregion, const char *const *idfields,
-    jv (*check)(struct jsonl *, jv, const char *, void *), void *arg, size_t *np)
+size_t
+mutate_read_each(char **paths, const char *defregion, const char *const *idfields,
+    void (*take)(struct jsonl *, jv, const char *, void *), void *arg)
 {
 	struct jsonl in;
-	struct mrec *recs = NULL;
 	const char *idfield = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	jv rec;
 
 	jsonl_open(&in, paths);
 	while (jv_is_valid(rec = next_record(&in, defregion, idfields, &idfield))) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			recs = xreallocarray(recs, cap, sizeof(*recs));
-		}
-		memset(&recs[n], 0, sizeof(recs[n]));
-		recs[n].rec = rec;
-		recs[n].idfield = idfield;
-		recs[n].aux = check != NULL ? check(&in, rec, idfield, arg) : jv_null();
+		take(&in, rec, idfield, arg);
 		n++;
 	}
 	jsonl_close(&in);
-	*np = n;
-	return recs;
+	return n;
+}
+
+/* What mutate_read() keeps while it reads. */
+struct reading {
+	struct mrec	*recs;
+	size_t		 n, cap;
+	jv		(*check)(struct jsonl *, jv, const char *, void *);
+	void		*arg;
+};
+
+/* Consumes rec: appends it to the reading arg. */
+static void
+keep_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
+{
+	struct reading *r = arg;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->recs = xreallocarray(r->recs, r->cap, sizeof(*r->recs));
+	}
+	memset(&r->recs[r->n], 0, sizeof(r->recs[r->n]));
+	r->recs[r->n].rec = rec;
+	r->recs[r->n].idfield = idfield;
+	r->recs[r->n].aux = r->check != NULL ? r->check(in, rec, idfield, r->arg) : jv_null();
+	r->n++;
+}
+
+struct mrec *
+mutate_read(char **paths, const char *defregion, const char *const *idfields,
+    jv (*check)(struct jsonl *, jv, const char *, void *), void *arg, size_t *np)
+{
+	struct reading r = { NULL, 0, 0, check, arg };
+
+	mutate_read_each(paths, defregion, idfields, keep_record, &r);
+	*np = r.n;
+	return r.recs;
 }
 
 const char *

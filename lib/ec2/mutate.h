@@ -50,6 +50,14 @@ struct mrec	*mutate_read(char **paths, const char *defregion, const char *const 
 		    jv (*check)(struct jsonl *, jv rec, const char *idfield, void *arg), void *arg,
 		    size_t *np);
 
+/*
+ * mutate_read() for a filter that keeps its records its own way: take consumes each record,
+ * checked as mutate_read() says, as it is read (jsonl_die on bad input: nothing has been sent
+ * yet). Returns the number of records.
+ */
+size_t		 mutate_read_each(char **paths, const char *defregion, const char *const *idfields,
+		    void (*take)(struct jsonl *, jv rec, const char *idfield, void *arg), void *arg);
+
 /* The id of m's resource, and its region. They live as long as m->rec does. */
 const char	*mrec_id(const struct mrec *);
 const char	*mrec_region(const struct mrec *);
