@@ -121,8 +121,9 @@ bench_seed () {
 bench_expect () {
 	jq -r --argjson keep "$2" --argjson snaps "$3" '.Regions["us-east-1"] |
 		(.Images | map(select(.Tags[0].Value == "bench")) | sort_by(.CreationDate) | .[:-$keep] |
-			map(.ImageId, if $snaps == 1 then .BlockDeviceMappings[].Ebs.SnapshotId // empty else empty end)) as $gone |
-		(.Images[].ImageId, .Snapshots[].SnapshotId) | select(. as $id | $gone | index($id) | not)' \
+			map(.ImageId, if $snaps == 1 then .BlockDeviceMappings[].Ebs.SnapshotId // empty else empty end) |
+			reduce .[] as $id ({}; .[$id] = true)) as $gone |
+		(.Images[].ImageId, .Snapshots[].SnapshotId) | select($gone[.] | not)' \
 		"$1" | sort
 }
 
