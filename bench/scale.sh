@@ -25,8 +25,7 @@
 # 2. ec2-describe images over 17 regions at once (one page each), against an AWS CLI loop over them;
 #    the round trips in a row are counted in the endpoint's request log, with the round trip at 400 ms.
 # 3. The peak RSS of ec2-describe and deregister on 10,000 images (the buckets off: at 5 a second,
-#    10,000 deregistrations take half an hour; no added latency). deregister alone takes about
-#    75 s here; the seed and the expected state (jq) take longer.
+#    10,000 deregistrations take half an hour; no added latency); deregister takes about 75 s here.
 # Then the goals, PASS or MISS each (Cloud Custodian's 47.5 s for 1,000 images is the issue's
 # outside measurement: it is not in Debian and is not run here). --quick: 200 images for 1,000 and
 # 2,000 for 10,000, a few minutes; the goals are then judged at those sizes.

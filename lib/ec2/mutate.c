@@ -23,6 +23,7 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
     const char **idfield)
 {
 	const char *const *f;
+	char names[256];
 	jv rec, v;
 
 	if (!jv_is_valid(rec = jsonl_next(in)))
@@ -35,7 +36,10 @@ next_record(struct jsonl *in, const char *defregion, const char *const *idfields
 		for (f = idfields + 1; *f != NULL; f++)
 			v = jv_string_append_str(jv_string_append_str(v,
 			    f[1] != NULL ? ", " : " or "), *f);
-		jsonl_die(in, "no %s", jv_string_value(v));
+		/* Freed first: jsonl_die() exits, and a pointer into v would look like a leak. */
+		snprintf(names, sizeof(names), "%s", jv_string_value(v));
+		jv_free(v);
+		jsonl_die(in, "no %s", names);
 	}
 	*idfield = *f;
 	return rec_require(in, rec, *f, defregion);
