@@ -1931,6 +1931,17 @@ def parse_authorization(value):
 	return {"akid": akid, "date": date, "region": region, "service": service, "signed": signed, "sig": sig}
 
 
+class Verifier(SigV4Auth):
+	"""botocore's signer over the headers the request says it signed."""
+
+	def __init__(self, credentials, service, region, picked):
+		super().__init__(credentials, service, region)
+		self.picked = picked
+
+	def headers_to_sign(self, request):
+		return self.picked
+
+
 def verify_signature(method, raw_path, headers, body, auth, secret):
 	"""True when auth's signature is the one botocore computes for this exact request."""
 	picked = HTTPHeaders()
@@ -1940,10 +1951,6 @@ def verify_signature(method, raw_path, headers, body, auth, secret):
 			return False
 		for v in values:
 			picked[name] = v
-
-	class Verifier(SigV4Auth):
-		def headers_to_sign(self, request):
-			return picked
 
 	amz_date = headers.get("X-Amz-Date")
 	if not amz_date or amz_date[:8] != auth["date"]:
@@ -1957,7 +1964,7 @@ def verify_signature(method, raw_path, headers, body, auth, secret):
 	declared = headers.get("X-Amz-Content-Sha256")
 	if declared and declared != hashlib.sha256(body or b"").hexdigest():
 		return False
-	signer = Verifier(Credentials(auth["akid"], secret), auth["service"], auth["region"])
+	signer = Verifier(Credentials(auth["akid"], secret), auth["service"], auth["region"], picked)
 	canonical = signer.canonical_request(req)
 	expected = signer.signature(signer.string_to_sign(req, canonical), req)
 	return hmac.compare_digest(expected, auth["sig"])
