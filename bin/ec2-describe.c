@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awsopt.h"
 #include "ec2.h"
 #include "ec2res.h"
 #include "jsonl.h"
@@ -55,7 +56,7 @@ usage(void)
 	    "                           an EC2 filter, as the AWS CLI writes it (repeatable)\n"
 	    "      --region REGION      a region to list (repeatable; default: configured)\n"
 	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
-	    "  -P N                     at most N calls in flight at once (1..64, default 8)\n"
+	    "  -P N                     at most N calls in flight at once (1..64, default 32)\n"
 	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n");
 }
 
@@ -186,7 +187,7 @@ main(int argc, char *argv[])
 	const char *endpoint = NULL, **regions = NULL;
 	jv owners = jv_array(), filters = jv_array(), ids = jv_array(), recs, params, fresh;
 	size_t nregions = 0, nq = 0, i;
-	int ch, refresh = 0, max = 8, status = EXIT_OK;
+	int ch, refresh = 0, max = AWSOPT_MAX_DEFAULT, status = EXIT_OK;
 
 	out_init();
 	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {

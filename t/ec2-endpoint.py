@@ -4,7 +4,7 @@
 # python3-botocore (for its SigV4 signer); run it with /usr/bin/python3.
 #
 #   ec2-endpoint.py serve --port-file FILE [--pid-file FILE] [--log FILE] [--seed FILE] [--models DIR]
-#                         [--throttle] [--bucket ACTION=CAPACITY/RATE]... [--rtt MS]
+#                         [--throttle] [--bucket ACTION=CAPACITY/RATE]... [--rtt MS] [--profile FILE]
 #   ec2-endpoint.py call URL ACTION [NAME=VALUE]... [--region R] [--service ec2|sts] [--unsigned]
 #   ec2-endpoint.py raw URL FILE
 #   ec2-endpoint.py protocol-tests DIR
@@ -20,7 +20,9 @@
 # turns it on (alone, without --throttle, only the actions named are throttled). --rtt MS adds MS
 # milliseconds to every EC2/STS Query request, half before it is handled, half before it is answered;
 # each connection has its own thread, so the latency overlaps across concurrent requests as a network's
-# would. Neither applies to the admin API, IMDS or the container source.
+# would. Neither applies to the admin API, IMDS or the container source. --profile FILE profiles every
+# request's handling (cProfile, each handler thread's, merged) and writes the pstats to FILE on exit,
+# for benchmarks to tell the endpoint's own time from the client's (python3 -m pstats FILE).
 # `call` sends one EC2/STS Query request signed by botocore with the credentials in AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), and prints the HTTP status line, then the body.
 # `raw` sends a raw HTTP request file (a SigV4 test suite .sreq) byte for byte and prints the same.
@@ -172,13 +174,16 @@
 import argparse
 import base64
 import copy
+import cProfile
 import datetime
+import functools
 import hashlib
 import hmac
 import http.client
 import http.server
 import json
 import os
+import pstats
 import re
 import secrets
 import signal
@@ -567,8 +572,10 @@ def load_models(opt):
 
 # ---- small helpers over CLI-shaped resources ----
 
+@functools.lru_cache(maxsize=4096)
 def wildcard_re(pattern):
-	"""EC2 filter values: * any run, ? any one character, backslash escapes."""
+	"""EC2 filter values: * any run, ? any one character, backslash escapes. Cached: a filter's values
+	are matched against every resource, and compiling them each time cost seconds a request."""
 	out = []
 	i = 0
 	while i < len(pattern):
@@ -1997,6 +2004,17 @@ def parse_authorization(value):
 	return {"akid": akid, "date": date, "region": region, "service": service, "signed": signed, "sig": sig}
 
 
+class Verifier(SigV4Auth):
+	"""botocore's signer over the headers the request says it signed."""
+
+	def __init__(self, credentials, service, region, picked):
+		super().__init__(credentials, service, region)
+		self.picked = picked
+
+	def headers_to_sign(self, request):
+		return self.picked
+
+
 def verify_signature(method, raw_path, headers, body, auth, secret):
 	"""True when auth's signature is the one botocore computes for this exact request."""
 	picked = HTTPHeaders()
@@ -2006,10 +2024,6 @@ def verify_signature(method, raw_path, headers, body, auth, secret):
 			return False
 		for v in values:
 			picked[name] = v
-
-	class Verifier(SigV4Auth):
-		def headers_to_sign(self, request):
-			return picked
 
 	amz_date = headers.get("X-Amz-Date")
 	if not amz_date or amz_date[:8] != auth["date"]:
@@ -2023,7 +2037,7 @@ def verify_signature(method, raw_path, headers, body, auth, secret):
 	declared = headers.get("X-Amz-Content-Sha256")
 	if declared and declared != hashlib.sha256(body or b"").hexdigest():
 		return False
-	signer = Verifier(Credentials(auth["akid"], secret), auth["service"], auth["region"])
+	signer = Verifier(Credentials(auth["akid"], secret), auth["service"], auth["region"], picked)
 	canonical = signer.canonical_request(req)
 	expected = signer.signature(signer.string_to_sign(req, canonical), req)
 	return hmac.compare_digest(expected, auth["sig"])
@@ -2100,6 +2114,9 @@ def log_line(fields):
 
 class Handler(http.server.BaseHTTPRequestHandler):
 	protocol_version = "HTTP/1.1"
+	# The status line and headers and then the body go out in two writes: with Nagle's algorithm
+	# the body waited for the client's delayed ACK of the headers, up to 40 ms a response.
+	disable_nagle_algorithm = True
 
 	def version_string(self):
 		return "AmazonEC2"
@@ -2151,6 +2168,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			pass
 
 	def route(self):
+		if PROFILE is None:
+			self.route_request()
+			return
+		prof = cProfile.Profile()
+		prof.enable()
+		try:
+			self.route_request()
+		finally:
+			prof.disable()
+			profile_add(prof)
+
+	def route_request(self):
 		try:
 			self.t0 = time.time()
 			body = self.read_body()
@@ -2547,6 +2576,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		self.plain(200, json.dumps(doc, indent=2), "application/json", action=action)
 
 
+PROFILE = None				# --profile: where to write the merged pstats; None: no profiling
+PROFILE_STATS = None
+PROFILE_LOCK = threading.Lock()
+
+
+def profile_add(prof):
+	"""Merges one request's profile into the run's."""
+	global PROFILE_STATS
+	with PROFILE_LOCK:
+		if PROFILE_STATS is None:
+			PROFILE_STATS = pstats.Stats(prof)
+		else:
+			PROFILE_STATS.add(prof)
+
+
+def profile_write():
+	with PROFILE_LOCK:
+		if PROFILE and PROFILE_STATS is not None:
+			PROFILE_STATS.dump_stats(PROFILE)
+
+
 class Server(http.server.ThreadingHTTPServer):
 	daemon_threads = True
 	allow_reuse_address = True
@@ -2554,12 +2604,13 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def serve(args):
-	global LOG, RTT
+	global LOG, PROFILE, RTT
 	ec2_path = load_models(args.models)
 	if args.rtt < 0 or args.rtt > 60000:
 		sys.stderr.write("ec2-endpoint.py: --rtt %g: not a latency in milliseconds (0..60000)\n" % args.rtt)
 		return 2
 	RTT = args.rtt / 1000
+	PROFILE = args.profile
 	THROTTLE.configure(args.throttle, dict(args.bucket))
 	if args.seed:
 		with open(args.seed, encoding="utf-8") as f:
@@ -2585,6 +2636,7 @@ def serve(args):
 		httpd.serve_forever(poll_interval=0.2)
 	finally:
 		httpd.server_close()
+		profile_write()
 		log_line([sts_time(utcnow()), "stop"])
 		for f in (args.pid_file, args.port_file):
 			if f:
@@ -2793,6 +2845,7 @@ def main():
 	s.add_argument("--throttle", action="store_true")
 	s.add_argument("--bucket", type=bucket_option, action="append", default=[])
 	s.add_argument("--rtt", type=float, default=0.0)
+	s.add_argument("--profile")
 	c = sub.add_parser("call")
 	c.add_argument("url")
 	c.add_argument("action")

@@ -39,7 +39,7 @@ less () {
 
 test_expect_success '150 images behind DeregisterImage=20/5: every image retired, exit 0' '
 	ec2_start seed150.json --bucket DeregisterImage=20/5 &&
-	deregister --max 150 --audit audit.log in150 >out 2>err &&
+	deregister -P 8 --max 150 --audit audit.log in150 >out 2>err &&
 	test_line_count = 0 err &&
 	jq -r "[.Result.Status, .State] | @tsv" out | sort | uniq -c | sed "s/^ *//" >actual &&
 	printf "150 done\tderegistered\n" >expect &&
@@ -63,7 +63,7 @@ test_expect_success 'nothing done twice: one successful DeregisterImage per imag
 	test_line_count = 150 audit.log
 '
 
-# The gaps between DeregisterImage requests, in the order the endpoint got them. Up to P (8)
+# The gaps between DeregisterImage requests, in the order the endpoint got them. Up to -P (8, set above)
 # requests after the first throttle were sent before its answer came: the pacing shows after them.
 test_expect_success 'the calls slow down at the first throttle: the gaps after it are far longer' '
 	/usr/bin/python3 gaps.py reqs DeregisterImage >gaps &&

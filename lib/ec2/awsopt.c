@@ -13,7 +13,7 @@ void
 awsopt_init(struct awsopt *o)
 {
 	o->region = o->endpoint = o->audit = NULL;
-	o->max = 8;
+	o->max = AWSOPT_MAX_DEFAULT;
 	o->dryrun = 0;
 }
 

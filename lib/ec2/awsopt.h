@@ -14,6 +14,16 @@ struct awsopt {
 	int		 dryrun;	/* --dry-run: DryRun=true, nothing changes */
 };
 
+/*
+ * -P's default: a cap, not a setting to tune. EC2's limits are token buckets per account, region
+ * and action, and the adaptive limiter (ratelimit.h) paces each region and action at its bucket's
+ * rate once EC2 throttles it, so the cap need not guard them; what it does bound is the round
+ * trips in a row: at 32, a listing of every default region (17 to 33 of them) takes about one
+ * round trip a page, and one region's calls may reach about 700 a second at 45 ms round trips,
+ * above any of EC2's refill rates.
+ */
+#define AWSOPT_MAX_DEFAULT	32
+
 /* getopt_long codes: above every letter, below a filter's own (OPT_FIRST, util.h). */
 enum {
 	AWSOPT_AUDIT = 0x100,
@@ -35,7 +45,7 @@ enum {
 #define AWSOPT_HELP_CALLS \
 	"      --region REGION      the region of records without Region\n" \
 	"      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n" \
-	"  -P N                     at most N calls in flight at once (1..64, default 8)\n" \
+	"  -P N                     at most N calls in flight at once (1..64, default 32)\n" \
 	"      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
 
 /* --help's lines for all of AWSOPT_LONGOPTS and -P: the filters that change something. */
@@ -44,7 +54,7 @@ enum {
 	"      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n" \
 	AWSOPT_HELP_CALLS
 
-/* Defaults: no region or endpoint given, 8 calls at once, no dry run. */
+/* Defaults: no region or endpoint given, AWSOPT_MAX_DEFAULT calls at once, no dry run. */
 void		 awsopt_init(struct awsopt *);
 
 /* Handles getopt_long's ch when it is one of these options; returns 1 if it was. */
