@@ -9,7 +9,6 @@
  * inside its table cell or diagram label. Nothing is printed until every record has been read.
  */
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +64,7 @@ struct calls {
 struct summary {
 	struct image	 *images;
 	size_t		  nimages;
-	size_t		 *slots;	/* hash table of images: index + 1, 0 for free */
-	size_t		  nslots;	/* a power of 2, over twice nimages */
+	jv		  index;	/* "REGION ID": the image's index; a cleanup lists thousands */
 	struct instance	 *instances;
 	size_t		  ninstances;
 	struct check	 *checks;
@@ -123,69 +121,43 @@ streq(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-/* FNV-1a over region, a NUL, and id. */
-static size_t
-image_hash(const char *region, const char *id)
+/* Consumes key, "REGION ID". The index of its image in s, or -1. */
+static int
+image_index(const struct summary *s, jv key)
 {
-	uint64_t h = 14695981039346656037ULL;
-	const char *p;
+	jv v = jv_object_get(jv_copy(s->index), key);
+	int i = jv_get_kind(v) == JV_KIND_NUMBER ? (int)jv_number_value(v) : -1;
 
-	for (p = region; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h *= 1099511628211ULL;
-	for (p = id; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return (size_t)h;
-}
-
-/* The slot of the image region/id in s's table: where it is, or the free slot it would go in. */
-static size_t *
-image_slot(const struct summary *s, const char *region, const char *id)
-{
-	size_t i = image_hash(region, id) & (s->nslots - 1);
-	const struct image *im;
-
-	for (; s->slots[i] != 0; i = (i + 1) & (s->nslots - 1)) {
-		im = &s->images[s->slots[i] - 1];
-		if (strcmp(im->region, region) == 0 && strcmp(im->id, id) == 0)
-			break;
-	}
-	return &s->slots[i];
+	jv_free(v);
+	return i;
 }
 
 static struct image *
 image_find(const struct summary *s, const char *region, const char *id)
 {
-	size_t *slot;
+	int i;
 
-	if (region == NULL || id == NULL || s->nslots == 0)
+	if (region == NULL || id == NULL)
 		return NULL;
-	slot = image_slot(s, region, id);
-	return *slot != 0 ? &s->images[*slot - 1] : NULL;
+	i = image_index(s, jv_string_fmt("%s %s", region, id));
+	return i >= 0 ? &s->images[i] : NULL;
 }
 
-/* The image region/id, added when it is new. A cleanup can list thousands: hashed, not searched. */
+/* The image region/id, added when it is new. */
 static struct image *
 image_get(struct summary *s, const char *region, const char *id)
 {
 	struct image *im;
-	size_t i;
 
 	if ((im = image_find(s, region, id)) != NULL)
 		return im;
-	if (2 * (s->nimages + 1) >= s->nslots) {
-		free(s->slots);
-		s->nslots = s->nslots == 0 ? 64 : 2 * s->nslots;
-		s->slots = xcalloc(s->nslots, sizeof(*s->slots));
-		for (i = 0; i < s->nimages; i++)
-			*image_slot(s, s->images[i].region, s->images[i].id) = i + 1;
-	}
+	s->index = jv_object_set(s->index, jv_string_fmt("%s %s", region, id),
+	    jv_number((double)s->nimages));
 	s->images = xreallocarray(s->images, s->nimages + 1, sizeof(*s->images));
 	im = &s->images[s->nimages++];
 	memset(im, 0, sizeof(*im));
 	im->region = xstrdup(region);
 	im->id = xstrdup(id);
-	*image_slot(s, region, id) = s->nimages;
 	return im;
 }
 
@@ -895,8 +867,9 @@ summary_free(struct summary *s)
 	}
 	for (i = 0; i < s->ncalls; i++)
 		free(s->calls[i].program), free(s->calls[i].action), free(s->calls[i].region);
-	free(s->images), free(s->slots), free(s->instances), free(s->checks), free(s->promotions);
+	free(s->images), free(s->instances), free(s->checks), free(s->promotions);
 	free(s->calls);
+	jv_free(s->index);
 }
 
 int
@@ -916,6 +889,7 @@ main(int argc, char *argv[])
 	int ch, built = 0;
 
 	out_init();
+	s.index = jv_object();
 	while ((ch = getopt_cli(argc, argv, "ht:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
