@@ -67,35 +67,45 @@ reason(enum retry_kind kind)
 	}
 }
 
-void
-trace_pace(const struct http_request *req, int attempt, int64_t ms, double rate)
+/* "METHOD HOST ACTION": the request, as every debug line names it. */
+static char *
+request_name(const struct http_request *req)
 {
-	char *scheme = NULL, *host = NULL, *path = NULL, *action;
+	char *scheme = NULL, *host = NULL, *path = NULL, *action, *name;
 
-	if (!trace_on())
-		return;
 	if (http_url_split(req->url, &scheme, &host, &path) == -1)
 		host = xstrdup("?");
 	action = action_of(req);
-	progress_warnx("debug: %s %s %s: attempt %d paced: starts in %lld ms (adaptive retry mode, %.2f "
-	    "requests a second)", req->method, host, action, attempt, (long long)ms, rate);
+	xasprintf(&name, "%s %s %s", req->method, host, action);
 	free(action);
 	free(scheme);
 	free(host);
 	free(path);
+	return name;
+}
+
+void
+trace_pace(const struct http_request *req, int attempt, int64_t ms, double rate)
+{
+	char *name;
+
+	if (!trace_on())
+		return;
+	name = request_name(req);
+	progress_warnx("debug: %s: attempt %d paced: starts in %lld ms (adaptive retry mode, %.2f "
+	    "requests a second)", one_line(name), attempt, (long long)ms, rate);
+	free(name);
 }
 
 void
 trace_attempt(const struct http_request *req, const struct http_response *resp, int attempt,
     enum retry_kind retrying, const char *code, const char *reqid, const char *creds)
 {
-	char *scheme = NULL, *host = NULL, *path = NULL, *action, *status, *retry = NULL, *line;
+	char *name, *status, *retry = NULL, *line;
 
 	if (!trace_on())
 		return;
-	if (http_url_split(req->url, &scheme, &host, &path) == -1)
-		host = xstrdup("?");
-	action = action_of(req);
+	name = request_name(req);
 	if (reqid == NULL)
 		reqid = resp->request_id;
 	if (resp->status != 0)
@@ -106,15 +116,11 @@ trace_attempt(const struct http_request *req, const struct http_response *resp, 
 	if (retrying != RETRY_NO)
 		xasprintf(&retry, ", retrying: %s%s%s%s", reason(retrying), code != NULL ? " (" : "",
 		    code != NULL ? code : "", code != NULL ? ")" : "");
-	xasprintf(&line, "debug: %s %s %s: %s, attempt %d%s, %lld ms, credentials %s", req->method,
-	    host, action, status, attempt, retry != NULL ? retry : "", (long long)resp->ms,
-	    creds != NULL ? creds : "none");
+	xasprintf(&line, "debug: %s: %s, attempt %d%s, %lld ms, credentials %s", name, status,
+	    attempt, retry != NULL ? retry : "", (long long)resp->ms, creds != NULL ? creds : "none");
 	progress_warnx("%s", one_line(line));
 	free(line);
 	free(retry);
 	free(status);
-	free(action);
-	free(scheme);
-	free(host);
-	free(path);
+	free(name);
 }
