@@ -57,8 +57,9 @@ int64_t	retry_next(struct retry *r, int attempt, enum retry_kind kind, int *cost
 
 /*
  * In adaptive mode, after a call's nth throttled attempt (n = 1, 2, ...): the delay before
- * another attempt, as retry_next() computes it after attempt n, or -1 when n is RETRY_PACED_MAX. Neither the quota nor max attempts are touched: the rate limiter is
- * what answers throttling there (it slows the calls down, so throttles are rare), the quota and
+ * another attempt, as retry_next() computes it after attempt n, or -1 when n is RETRY_PACED_MAX.
+ * Neither the quota nor max attempts are touched: the rate limiter is what answers throttling
+ * there (it slows the calls down, so throttles are rare), the quota and
  * the attempts are kept for what they guard against, a service failing; so a long run paced at
  * the service's limit never gives up a call, or runs out of retries, while the bucket refills.
  */

@@ -45,7 +45,8 @@ ec2wait_kind(enum ec2wait_state st)
 	return st == EC2WAIT_AVAILABLE ? "images" : "instances";
 }
 
-const char *
+/* The state's name on the progress line: "available", "running", "terminated". */
+static const char *
 ec2wait_goal(enum ec2wait_state st)
 {
 	switch (st) {

@@ -51,9 +51,6 @@ int64_t		 ec2wait_timeout(const char *);
 /* The kind of resource ("images", "instances") state applies to. */
 const char	*ec2wait_kind(enum ec2wait_state);
 
-/* The state's name on the progress line: "available", "running", "terminated". */
-const char	*ec2wait_goal(enum ec2wait_state);
-
 /*
  * Consumes recs, an array of records of the kind state applies to, each with its id and a
  * Region. Describes them by id (batched per region, as ec2res_refresh() does) at once, then
