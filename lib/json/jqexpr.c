@@ -63,13 +63,11 @@ jqexpr_field(const char *p)
 	return p;
 }
 
-static int
-plain_path(const char *expr)
+int
+jqexpr_fields(const char *p)
 {
-	const char *p;
-
-	for (p = jqexpr_field(expr); p != NULL && *p != '\0'; p = jqexpr_field(p))
-		;
+	while (p != NULL && *p != '\0')
+		p = jqexpr_field(p);
 	return p != NULL;
 }
 
@@ -81,7 +79,7 @@ jqexpr_compile(const char *expr, const char *option)
 	e = xcalloc(1, sizeof(*e));
 	e->expr = expr;
 	e->option = option;
-	if (plain_path(expr))
+	if (*expr != '\0' && jqexpr_fields(expr))
 		return e;
 	if ((e->jq = jq_init()) == NULL)
 		errx(EXIT_FAIL, "jq_init failed");

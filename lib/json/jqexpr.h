@@ -25,4 +25,7 @@ void		 jqexpr_free(struct jqexpr *);
 /* jq's FIELD token, "." [a-zA-Z_][a-zA-Z_0-9]*, at p: returns its end, or NULL. */
 const char	*jqexpr_field(const char *p);
 
+/* Whether p is FIELD tokens and nothing else (".G.H", or "" for none): a plain path's steps. */
+int		 jqexpr_fields(const char *p);
+
 #endif

@@ -45,9 +45,7 @@ splitrest(const char *after)
 	const char *p;
 
 	/* ".F.G.H" and nothing else: ".F.G as $x | ." or ".F.G // .X" would not be .G.H of .F. */
-	for (p = after; p != NULL && *p != '\0'; p = jqexpr_field(p))
-		;
-	if (p != NULL)
+	if (jqexpr_fields(after))
 		return after;
 	p = skipws(after);
 	if (p[0] == '|' && p[1] != '=')
