@@ -176,7 +176,6 @@ import base64
 import copy
 import cProfile
 import datetime
-import functools
 import hashlib
 import hmac
 import http.client
@@ -572,10 +571,9 @@ def load_models(opt):
 
 # ---- small helpers over CLI-shaped resources ----
 
-@functools.lru_cache(maxsize=4096)
 def wildcard_re(pattern):
-	"""EC2 filter values: * any run, ? any one character, backslash escapes. Cached: a filter's values
-	are matched against every resource, and compiling them each time cost seconds a request."""
+	"""EC2 filter values: * any run, ? any one character, backslash escapes. compile_filters() calls
+	it once per value and request, not per resource tested."""
 	out = []
 	i = 0
 	while i < len(pattern):
