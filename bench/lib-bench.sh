@@ -1,4 +1,4 @@
-# lib-bench.sh: what the offline benchmarks share, sourced (not run: make bench runs bench/*.sh).
+# lib-bench.sh: what the benchmarks share, sourced (not run: make bench runs bench/*.sh but these).
 # Sets BENCH (the script's name, for messages) and SRC (bench/); AMICYCLE_BUILD defaults to build/.
 
 BENCH=$(basename "$0")
@@ -20,19 +20,22 @@ bench_tool () {
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
 
-# bench_built PROG...: each filter is built in $AMICYCLE_BUILD/bin, or the script exits 1.
+# bench_built FILE...: each is built in $AMICYCLE_BUILD (bin/NAME for a bare NAME, else the path
+# under it, e.g. bench/gen-images), or the script exits 1.
 bench_built () {
 	for prog_ in "$@"; do
-		[ -x "$AMICYCLE_BUILD/bin/$prog_" ] ||
-			{ echo "$BENCH: no $AMICYCLE_BUILD/bin/$prog_: run make" >&2; exit 1; }
+		case $prog_ in */*) ;; *) prog_=bin/$prog_ ;; esac
+		[ -x "$AMICYCLE_BUILD/$prog_" ] ||
+			{ echo "$BENCH: no $AMICYCLE_BUILD/$prog_: run make bench" >&2; exit 1; }
 	done
 }
 
-# bench_scratch: cd into a new directory under $TMPDIR, removed when the script ends.
+# bench_scratch [CMD]: cd into a new directory $TRASH under $TMPDIR, removed when the script ends
+# (after CMD, if given: what else must stop then).
 bench_scratch () {
-	bench_tmp_=$(mktemp -d "${TMPDIR:-/tmp}/amicycle-bench.XXXXXX")
-	trap 'rm -rf "$bench_tmp_"' EXIT
-	cd "$bench_tmp_"
+	TRASH=$(mktemp -d "${TMPDIR:-/tmp}/amicycle-bench.XXXXXX") || exit 1
+	trap "${1:+$1; }"'rm -rf "$TRASH"' EXIT
+	cd "$TRASH"
 }
 
 # What the benchmarks against the local endpoint share (cleanup.sh, scale.sh): a scratch directory
@@ -53,8 +56,6 @@ bench_scratch () {
 # also holds 20 images of another project and 2 launch templates using them, so the safety checks of
 # deregister have something to read.
 
-SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-: "${AMICYCLE_BUILD:=$SRC_DIR/build}"
 AWS=/usr/bin/aws
 
 bench_die () {
@@ -80,12 +81,11 @@ bench_setup () {
 		exit 0
 	fi
 	# What t/lib-ec2.sh needs from the test harness; it starts, counts and stops the endpoint.
-	TEST_DIR=$SRC_DIR/t
-	TRASH=$(mktemp -d /tmp/amicycle-bench.XXXXXX) || exit 1
+	TEST_DIR=$(cd "$SRC/../t" && pwd)
 	PYTHON=/usr/bin/python3
 	test_atexit () { :; }
 	. "$TEST_DIR/lib-ec2.sh"
-	trap 'ec2_stop; rm -rf "$TRASH"' EXIT
+	bench_scratch ec2_stop
 	trap 'exit 130' INT TERM
 
 	# Nothing from the caller's AWS configuration may take part.
@@ -99,7 +99,6 @@ bench_setup () {
 	AWS_PAGER=
 	export AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_EC2_METADATA_DISABLED AWS_PAGER LC_ALL=C TZ=UTC
 	PATH=$AMICYCLE_BUILD/bin:$PATH
-	cd "$TRASH" || exit 1
 }
 
 # bench_seed N [REGION...]: a seed with N images of project bench and 20 of project other in each

@@ -16,11 +16,9 @@ set -eu -o pipefail
 RECORDS=${BENCH_RECORDS:-200000}
 . "$(dirname "$0")"/lib-bench.sh
 bench_tool /usr/bin/time time
-bench_built sort-by-date keep-last
+bench_built sort-by-date keep-last bench/gen-images
 bench_scratch
 
-[ -x "$AMICYCLE_BUILD/bench/gen-images" ] ||
-	{ echo "$BENCH: no $AMICYCLE_BUILD/bench/gen-images: run make bench" >&2; exit 1; }
 "$AMICYCLE_BUILD/bench/gen-images" "$RECORDS" >images.jsonl
 "$AMICYCLE_BUILD/bin/sort-by-date" images.jsonl >sorted.jsonl
 bytes=$(wc -c <images.jsonl)

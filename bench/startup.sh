@@ -16,12 +16,11 @@ set -eu -o pipefail
 
 . "$(dirname "$0")"/lib-bench.sh
 bench_tool hyperfine hyperfine
-bench_built sort-by-date keep-last ami-from-manifest
+bench_built sort-by-date keep-last ami-from-manifest bench/gen-images
 bench_scratch
 
 # One EC2 image record as describe-images gives it (about 1.2 KB), and a one-image Packer manifest.
-${CC:-cc} -O2 -o gen-images "$SRC/gen-images.c"
-./gen-images 1 >one.jsonl
+"$AMICYCLE_BUILD/bench/gen-images" 1 >one.jsonl
 cat >manifest.json <<-\EOF
 {"builds":[{"name":"web","builder_type":"amazon-ebs","build_time":1714550400,"files":null,
  "artifact_id":"us-east-1:ami-0123456789abcdef0","packer_run_uuid":"5f3c9a10-2b7e-4d61-9c0a-7e2b4f8d1a36",
