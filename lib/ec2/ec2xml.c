@@ -359,8 +359,8 @@ month_of(const char *s)
  * as microseconds, cut; epoch seconds are shown in the local time zone; RFC 822 dates are GMT.
  * Writes at most 40 bytes into out. Returns 0, or -1 if s is none of these.
  */
-static int
-timestamp_cli(const char *s, size_t len, char *out)
+int
+ec2xml_timestamp(const char *s, size_t len, char out[40])
 {
 	struct instant t;
 	struct tm tm;
@@ -468,7 +468,7 @@ scalar_value(struct ctx *c, const struct ec2_shape *shape)
 			return jv_string(d < 0 ? "-Infinity" : "Infinity");
 		return jv_number(d);
 	case EC2_TIMESTAMP:
-		if (timestamp_cli(c->text, c->tlen, ts) != 0)
+		if (ec2xml_timestamp(c->text, c->tlen, ts) != 0)
 			break;
 		return jv_string(ts);
 	default:	/* strings, and blobs, which the CLI shows as the base64 sent */

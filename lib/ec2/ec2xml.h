@@ -37,4 +37,11 @@ jv	ec2xml_parse(const struct ec2_operation *op, const char *body, size_t len,
  */
 int	ec2xml_error(const char *body, size_t len, char **code, char **message, char **request_id);
 
+/*
+ * A timestamp as received (ISO 8601 with or without offset, epoch seconds, an HTTP date) as the
+ * AWS CLI prints it, "2024-05-01T12:34:56+00:00" (see ec2xml_parse()), into out. Returns 0, or -1
+ * when s is none of these.
+ */
+int	ec2xml_timestamp(const char *s, size_t len, char out[40]);
+
 #endif
