@@ -138,11 +138,16 @@ class Table:
             content = 'application/x-amz-json-%s' % md.get('jsonVersion', '1.0')
         else:
             target = content = None
+        wrapper = out.get('resultWrapper') if out else None
+        if protocol == 'query' and out and not wrapper:
+            # The Query protocol wraps an output in OPERATIONResult; botocore's models say so,
+            # the protocol tests (from Smithy) leave it implied.
+            wrapper = op['name'] + 'Result'
         self.ops.append((service, op['name'], version, protocol, target, content,
                          md.get('signingName') or md.get('endpointPrefix'), md.get('serviceId'),
                          self.add(ns, shapes, inp['shape'], protocol) if inp else None,
                          self.add(ns, shapes, out['shape'], protocol) if out else None,
-                         out.get('resultWrapper') if out else None))
+                         wrapper))
 
     def member(self, ns, shapes, protocol, name, ref, kind):
         """One struct ec2_member initialiser. kind: 'member', 'element', 'key' or 'value'."""
@@ -164,6 +169,10 @@ class Table:
                 if self.strict and not ref.get('queryName') and not loc and query != name:
                     fail('%s: member %s: botocore would send it as it is, the protocol tests '
                          'capitalised' % (ns, name))
+            elif 'EC2_M_FLATTENED' in flags and target['type'] == 'list':
+                # The items of a flattened list repeat under the member's own name, else under
+                # the list's element name, else under the member's name.
+                query = loc or target['member'].get('locationName') or name
             else:
                 query = loc or name
         elif kind == 'element':
@@ -237,7 +246,7 @@ class Table:
         w('static const struct ec2_operation %s_operations[] = {\n' % prefix)
         for (service, name, version, protocol, target, content, signing, sid, inp, outp,
              wrapper) in self.ops:
-            w('\t{ %s, %s, %s, %s, %s, %s, %s, %s,\n\t    %s, %s, %s },\n' % (
+            w('\t{ %s, %s, %s, %s,\n\t    %s, %s, %s, %s,\n\t    %s, %s, %s },\n' % (
                 cstr(service), cstr(name), cstr(version), PROTOCOLS[protocol], cstr(target),
                 cstr(content), cstr(signing), cstr(sid),
                 '&%s_shapes[%d]' % (prefix, inp) if inp is not None else 'NULL',

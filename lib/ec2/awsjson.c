@@ -40,27 +40,12 @@ bad(struct walk *w, const char *fmt, ...)
 	return -1;
 }
 
-static const char *
-kind_name(jv v)
-{
-	switch (jv_get_kind(v)) {
-	case JV_KIND_NULL:	return "null";
-	case JV_KIND_TRUE:
-	case JV_KIND_FALSE:	return "a boolean";
-	case JV_KIND_NUMBER:	return "a number";
-	case JV_KIND_STRING:	return "a string";
-	case JV_KIND_ARRAY:	return "a list";
-	case JV_KIND_OBJECT:	return "an object";
-	default:		return "nothing";
-	}
-}
-
 /* Borrows v. */
 static int
 type_error(struct walk *w, jv v, const char *want)
 {
 	return bad(w, "%s: expected %s, got %s", *w->path != '\0' ? w->path : "parameters", want,
-	    kind_name(v));
+	    ec2query_kind_name(v));
 }
 
 /* Descends into w's path: ".name" (or "name" at the top) or "[i]"; returns the old path. */
@@ -83,15 +68,40 @@ leave(struct walk *w, char *old)
 	w->path = old;
 }
 
-static int
-special_float(jv v)
+/*
+ * Whether v (borrowed) is a JSON value of the scalar shape s as both directions carry it: NULL if
+ * it is (or s is no such scalar), else what was expected, for the message. A request's integers
+ * must be exact in a double; a response's longs may be larger (read as the nearest double).
+ */
+static const char *
+scalar_mismatch(const struct walk *w, const struct ec2_shape *s, jv v)
 {
-	const char *s;
+	const char *str;
+	double d;
 
-	if (jv_get_kind(v) != JV_KIND_STRING)
-		return 0;
-	s = jv_string_value(v);
-	return strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0;
+	switch (s->type) {
+	case EC2_STRING:
+	case EC2_BLOB:
+		return jv_get_kind(v) == JV_KIND_STRING ? NULL : "a string";
+	case EC2_BOOLEAN:
+		return jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE ? NULL :
+		    "a boolean";
+	case EC2_INTEGER:
+	case EC2_LONG:
+		d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : NAN;
+		return isfinite(d) && d == floor(d) && (w->response || fabs(d) <= 9007199254740992.0) ?
+		    NULL : "an integer";
+	case EC2_FLOAT:
+	case EC2_DOUBLE:
+		if (jv_get_kind(v) == JV_KIND_NUMBER)
+			return NULL;
+		/* JSON has no NaN or infinities: the protocol sends them as these strings. */
+		str = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+		return strcmp(str, "NaN") == 0 || strcmp(str, "Infinity") == 0 ||
+		    strcmp(str, "-Infinity") == 0 ? NULL : "a number";
+	default:
+		return NULL;
+	}
 }
 
 static jv	req(struct walk *, const struct ec2_shape *, const struct ec2_member *, jv);
@@ -152,8 +162,7 @@ req(struct walk *w, const struct ec2_shape *s, const struct ec2_member *m, jv v)
 {
 	jv out = jv_invalid(), x;
 	char buf[64], *b64, *old;
-	const char *why;
-	double d;
+	const char *why, *want;
 	int i, n;
 
 	switch (s->type) {
@@ -190,31 +199,15 @@ req(struct walk *w, const struct ec2_shape *s, const struct ec2_member *m, jv v)
 		}
 		break;
 	case EC2_STRING:
-		if (jv_get_kind(v) == JV_KIND_STRING)
-			out = jv_copy(v);
-		else
-			type_error(w, v, "a string");
-		break;
 	case EC2_BOOLEAN:
-		if (jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE)
-			out = jv_copy(v);
-		else
-			type_error(w, v, "a boolean");
-		break;
 	case EC2_INTEGER:
 	case EC2_LONG:
-		d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : NAN;
-		if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-			type_error(w, v, "an integer");
-		else
-			out = jv_copy(v);
-		break;
 	case EC2_FLOAT:
 	case EC2_DOUBLE:
-		if (jv_get_kind(v) == JV_KIND_NUMBER || special_float(v))
-			out = jv_copy(v);
+		if ((want = scalar_mismatch(w, s, v)) != NULL)
+			type_error(w, v, want);
 		else
-			type_error(w, v, "a number");
+			out = jv_copy(v);
 		break;
 	case EC2_TIMESTAMP:
 		if (jv_get_kind(v) != JV_KIND_NUMBER && jv_get_kind(v) != JV_KIND_STRING)
@@ -231,7 +224,8 @@ req(struct walk *w, const struct ec2_shape *s, const struct ec2_member *m, jv v)
 			type_error(w, v, "a string");
 			break;
 		}
-		b64 = ec2query_base64(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		b64 = ec2query_base64(jv_string_value(v),
+		    (size_t)jv_string_length_bytes(jv_copy(v)));
 		out = jv_string(b64);
 		free(b64);
 		break;
@@ -287,6 +281,7 @@ resp(struct walk *w, const struct ec2_shape *s, jv v)
 	const struct ec2_member *m;
 	jv out = jv_invalid(), x;
 	char buf[64], ts[40], *old;
+	const char *want;
 	unsigned k;
 	int i, n;
 
@@ -340,31 +335,15 @@ resp(struct walk *w, const struct ec2_shape *s, jv v)
 		break;
 	case EC2_STRING:
 	case EC2_BLOB:
-		if (jv_get_kind(v) == JV_KIND_STRING)
-			out = jv_copy(v);
-		else
-			type_error(w, v, "a string");
-		break;
 	case EC2_BOOLEAN:
-		if (jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE)
-			out = jv_copy(v);
-		else
-			type_error(w, v, "a boolean");
-		break;
 	case EC2_INTEGER:
 	case EC2_LONG:
-		if (jv_get_kind(v) == JV_KIND_NUMBER &&
-		    jv_number_value(v) == floor(jv_number_value(v)))
-			out = jv_copy(v);
-		else
-			type_error(w, v, "an integer");
-		break;
 	case EC2_FLOAT:
 	case EC2_DOUBLE:
-		if (jv_get_kind(v) == JV_KIND_NUMBER || special_float(v))
-			out = jv_copy(v);
+		if ((want = scalar_mismatch(w, s, v)) != NULL)
+			type_error(w, v, want);
 		else
-			type_error(w, v, "a number");
+			out = jv_copy(v);
 		break;
 	case EC2_TIMESTAMP:
 		/* Epoch seconds as a number, or a string in the member's format. */
@@ -397,21 +376,32 @@ jv
 awsjson_parse(const struct ec2_operation *op, const char *body, size_t len)
 {
 	struct walk w = { xstrdup(""), NULL, 1 };
+	const char *why;
+	size_t n;
 	jv v, out, msg;
 
 	while (len > 0 && (*body == ' ' || *body == '\t' || *body == '\r' || *body == '\n')) {
 		body++;
 		len--;
 	}
-	if (len == 0 || op->output == NULL) {
+	/* As ec2xml_parse(): an empty body is {} only where no member could be missed. */
+	if (op->output == NULL || (len == 0 && op->output->nmembers == 0)) {
 		free(w.path);
 		return jv_object();
 	}
+	if (len == 0) {
+		free(w.path);
+		return jv_invalid_with_msg(jv_string("bad response: an empty body"));
+	}
 	v = jv_parse_sized(body, (int)(len < 0x7fffffff ? len : 0x7fffffff));
 	if (!jv_is_valid(v)) {
+		/* jq's message ends with " (while parsing '...')", the whole body: cut it. */
 		msg = jv_invalid_get_msg(v);
-		out = jv_invalid_with_msg(jv_string_fmt("malformed JSON response: %s",
-		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON"));
+		why = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON";
+		for (n = strcspn(why, "("); n > 0 && why[n - 1] == ' '; n--)
+			;
+		out = jv_invalid_with_msg(jv_string_fmt("malformed JSON response: %.*s", (int)n,
+		    why));
 		jv_free(msg);
 		free(w.path);
 		return out;

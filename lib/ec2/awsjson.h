@@ -27,12 +27,16 @@ char	*awsjson_body(const struct ec2_operation *op, jv params, char **errmsg);
 /*
  * Parses the body of a successful response to op (HTTP 2xx) the way the AWS CLI v2 prints it:
  * members under their JSON names, in model order; members the model does not know (__type
- * among them) and nulls left out; timestamps as ec2xml_parse() prints them ("2024-05-01T12:34:
- * 56+00:00"; epoch seconds in the local time zone, as the CLI does); blobs as the base64 text
- * sent; "NaN", "Infinity" and "-Infinity" floats as those strings. An empty body is {}.
+ * among them) and nulls left out; timestamps as ec2xml_parse() prints them
+ * ("2024-05-01T12:34:56+00:00"; epoch seconds in the local time zone, as the CLI does); blobs as
+ * the base64 text
+ * sent; "NaN", "Infinity" and "-Infinity" floats as those strings. An action without output
+ * gives {}, and so does an empty body where the output has no members (elsewhere it is an error:
+ * an empty listing must not read as "none").
  *
  * Consumes nothing. Returns the object (the caller owns it), or jv_invalid_with_msg() with
- * "malformed JSON response: ..." or "bad response: PATH: expected ..., got ...".
+ * "malformed JSON response: ...", "bad response: an empty body" or "bad response: PATH:
+ * expected ..., got ...".
  * The request id is the x-amzn-RequestId header's (http.h).
  */
 jv	awsjson_parse(const struct ec2_operation *op, const char *body, size_t len);

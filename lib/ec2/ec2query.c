@@ -109,8 +109,8 @@ bad(struct q *q, const char *fmt, ...)
 	return -1;
 }
 
-static const char *
-kind_name(jv v)
+const char *
+ec2query_kind_name(jv v)
 {
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL: return "null";
@@ -128,7 +128,7 @@ static int
 type_error(struct q *q, jv v, const char *want)
 {
 	return bad(q, "%s: expected %s, got %s", q->path.len ? q->path.p : "parameters", want,
-	    kind_name(v));
+	    ec2query_kind_name(v));
 }
 
 /* The shortest decimal that reads back as d, as Python's repr() writes a float. */
@@ -336,7 +336,6 @@ ser_list(struct q *q, const struct ec2_member *m, jv v)
 	const struct ec2_member *el = &m->shape->members[0];
 	size_t klen = q->key.len, plen = q->path.len, base;
 	char n[32];
-	char *dot;
 	int i, len;
 
 	if (jv_get_kind(v) != JV_KIND_ARRAY)
@@ -349,14 +348,10 @@ ser_list(struct q *q, const struct ec2_member *m, jv v)
 		return 0;
 	}
 	if (q->op->protocol == EC2_PROTO_QUERY) {
+		/* A flattened list's items repeat under the member's key (gen-model.py chose it). */
 		if (!(m->flags & EC2_M_FLATTENED)) {
 			put(&q->key, ".", 1);
 			puts_(&q->key, el->query != NULL ? el->query : "member");
-		} else if (el->query != NULL) {
-			/* A flattened list's element name replaces the member's own. */
-			dot = memrchr(q->key.p, '.', q->key.len);
-			cut(&q->key, dot != NULL ? (size_t)(dot - q->key.p) + 1 : 0);
-			puts_(&q->key, el->query);
 		}
 	}
 	base = q->key.len;

@@ -37,6 +37,9 @@ char	*ec2query_body(const struct ec2_operation *op, jv params, char **errmsg);
  */
 int	ec2query_timestamp(jv v, enum ec2_tsformat format, char buf[64], const char **why);
 
+/* What v (borrowed) is, for messages: "a string", "a list", "null", ... */
+const char	*ec2query_kind_name(jv v);
+
 /* n bytes of data in base64, padded, malloc'd. */
 char	*ec2query_base64(const void *data, size_t n);
 

@@ -644,6 +644,17 @@ feed(XML_Parser p, const char *body, size_t len)
 	return 1;
 }
 
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 jv
 ec2xml_parse(const struct ec2_operation *op, const char *body, size_t len, char **request_id)
 {
@@ -651,6 +662,14 @@ ec2xml_parse(const struct ec2_operation *op, const char *body, size_t len, char 
 	jv out;
 	int ok;
 
+	if (request_id != NULL)
+		*request_id = NULL;
+	/*
+	 * An empty body is an empty output only where nothing could be missed: an action whose
+	 * output has no members. Elsewhere a listing that came back empty would read as "none".
+	 */
+	if ((op->output == NULL || op->output->nmembers == 0) && blank(body, len))
+		return jv_object();
 	memset(&c, 0, sizeof(c));
 	c.op = op;
 	c.result = jv_invalid();

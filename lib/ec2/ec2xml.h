@@ -15,7 +15,8 @@
  * which JSON cannot hold); timestamps as the CLI prints them, "2024-05-01T12:34:56+00:00", with
  * ".123000" when there is a fraction and the offset as sent (epoch-second timestamps in the local
  * time zone, as the CLI does); blobs as the base64 text sent; strings as sent. Elements the model
- * does not know are ignored, and so are namespaces. An action without output gives {}. As in
+ * does not know are ignored, and so are namespaces. An action without output gives {}, and so
+ * does an empty body where the output has no members (anywhere else it is an error). As in
  * the CLI (botocore's decode_console_output), GetConsoleOutput's Output is decoded from base64.
  *
  * Consumes nothing. Returns the object (the caller owns it), or jv_invalid_with_msg() with

@@ -149,13 +149,14 @@ json_input(const struct ec2_operation *op, jv ser, jv params, const char *id, co
 		goto out;
 	}
 	got = jv_parse(body);
-	wantv = jv_parse(jv_string_value(want));
+	/* A case without a body asserts the headers only. */
+	wantv = jv_is_valid(want) ? jv_parse(jv_string_value(want)) : jv_copy(got);
 	if (!ok(jv_equal(jv_copy(got), jv_copy(wantv)) &&
 	    (!jv_is_valid(target) || strcmp(jv_string_value(target), op->target) == 0) &&
 	    (!jv_is_valid(ctype) || strcmp(jv_string_value(ctype), op->content_type) == 0),
 	    "%s: %s%s", id, desc, note))
 		printf("#   got: '%s' (X-Amz-Target %s, Content-Type %s)\n#   want: '%s'\n", body,
-		    op->target, op->content_type, jv_string_value(want));
+		    op->target, op->content_type, jv_is_valid(want) ? jv_string_value(want) : "");
 	jv_free(got);
 	jv_free(wantv);
 	free(body);
@@ -184,11 +185,11 @@ input_case(const char *file, int suite, jv c)
 	snprintf(ns, sizeof(ns), "%s/%d", file, suite);
 	op = pt_operation(ns, jv_string_value(name));
 	if (jv_object_has(jv_copy(given), jv_string("requestcompression"))) {
-		skip("%s: request compression (gzip) is not done: Query requests are small",
+		skip("%s: request compression (gzip) is not done: our requests are small",
 		    jv_string_value(id));
 		goto out;
 	}
-	if (!jv_is_valid(want)) {
+	if (!jv_is_valid(want) && (op == NULL || op->protocol != EC2_PROTO_JSON)) {
 		skip("%s: the case gives no body", jv_string_value(id));
 		goto out;
 	}
@@ -381,7 +382,8 @@ output_case(const char *file, int suite, jv c)
 		jv_free(want);
 		goto out;
 	}
-	got = sdk_form(got, op->output);
+	if (op->output != NULL)
+		got = sdk_form(got, op->output);
 	good = jv_equal(jv_copy(got), jv_copy(want)) && (json ||
 	    (strstr(b, "<requestId>requestid</requestId>") == NULL ?
 	    rid == NULL : rid != NULL && strcmp(rid, "requestid") == 0));
