@@ -171,6 +171,16 @@ ec2_aws () {
 	AWS_PAGER= /usr/bin/aws --no-cli-pager --output json --endpoint-url "$EC2_URL" "$@"
 }
 
+# ec2_aws_model ARGS...: ec2_aws with the EC2 model the endpoint serves ($AMICYCLE_SHARED's, else
+# t/data's) put before the CLI's own through AWS_DATA_PATH: Debian's aws-cli 2.9 bundles an EC2 model
+# without DescribeImageReferences, LastLaunchedTime and the organization launch permissions.
+ec2_aws_model () {
+	ec2_models_=${AMICYCLE_SHARED:-${TEST_DIR:-$(dirname "$EC2_ENDPOINT")}/data}/aws/models
+	mkdir -p "$EC2_DIR/cli-data/ec2/2016-11-15" &&
+	cp "$ec2_models_/ec2-2016-11-15/service-2.json" "$EC2_DIR/cli-data/ec2/2016-11-15/" &&
+	AWS_DATA_PATH=$EC2_DIR/cli-data ec2_aws "$@"
+}
+
 # ec2_query [-r REGION] [-s ec2|sts|autoscaling] ACTION [NAME=VALUE]...: one Query request signed by curl's own
 # SigV4 (--aws-sigv4: an implementation independent of botocore's, which the endpoint verifies with).
 # Prints the response body; returns 0 on HTTP 200, 1 otherwise; ec2_status prints the HTTP status
