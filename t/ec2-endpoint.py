@@ -61,7 +61,8 @@
 # EC2 actions: DescribeImages, DescribeInstances, DescribeSnapshots, DescribeLaunchTemplates,
 # DescribeLaunchTemplateVersions, DescribeImageAttribute, CreateTags, DeleteTags, DeregisterImage
 # (DeleteAssociatedSnapshots), DeleteSnapshot, CopyImage, EnableImageDeprecation,
-# DisableImageDeprecation, RunInstances, TerminateInstances, GetConsoleOutput. Any other action of the
+# DisableImageDeprecation, RunInstances, TerminateInstances, GetConsoleOutput, ModifyImageAttribute,
+# ModifySnapshotAttribute (ACCOUNTS below). Any other action of the
 # model answers InvalidAction, like an action EC2 does not have. DryRun=true on any of them checks the
 # request (ids, states, the Deny list) and answers DryRunOperation (412) or the error it would meet.
 # Describe* page with MaxResults (5..1000) and an opaque NextToken that stays valid across deletions;
@@ -119,6 +120,8 @@
 #   {"AccountId": "123456789012",
 #    "Credentials": [{"AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?, "Arn"?}],
 #    "DefaultCredentials": true,     the test key below is always known unless this is false
+#    "Accounts": {"ACCOUNT": {"Credentials": [...] (their Account, and Arn arn:aws:iam::ACCOUNT:user/...),
+#                 "OrganizationArn"?, "OrganizationalUnitArns"?: [...], "Roles"?: {"NAME": {"ExternalId"?}}}},
 #    "WebIdentityTokens": ["TOKEN" | {"Token", "Subject"?, "Audience"?, "Provider"?, "RoleArn"?, "Expired"?}],
 #    "Deny": [{"Action", "Region"?, "AccessKeyId"?, "ResourceId"?}],     -> UnauthorizedOperation
 #    "ConsoleOutput": {"i-...": TEXT, "ami-...": TEXT (instances of that image), "default": TEXT},
@@ -167,6 +170,25 @@
 # "all"} | {"OrganizationArn"} | {"OrganizationalUnitArn"}] (DescribeImageAttribute launchPermission;
 # {"Group": "all"} also makes the image Public); snapshots "CreateVolumePermissions": [{"UserId"} |
 # {"Group": "all"}] (DescribeSnapshotAttribute createVolumePermission).
+# ACCOUNTS. Every request acts as the account of its signing key (its Account, else its Arn's, else
+# AccountId): what it creates is that account's, "self" is that account, and only the owner may change
+# an image or snapshot. STS AssumeRole of arn:aws:iam::ACCOUNT:role/NAME issues credentials of ACCOUNT
+# (when the seed gives ACCOUNT "Roles", only those, with the ExternalId a role names; else AccessDenied).
+# An image of another account is visible (listed, described by id, copied) when it is public or its
+# LaunchPermissions name the caller's account, its OrganizationArn or one of its OrganizationalUnitArns;
+# otherwise InvalidAMIID.NotFound. A snapshot of another account is visible when its
+# CreateVolumePermissions name the caller's account or all (else InvalidSnapshot.NotFound), and
+# CopyImage of another account's image needs every one of its snapshots visible (InvalidRequest "You do
+# not have permission to access the storage of this ami"). ModifyImageAttribute (launchPermission Add /
+# Remove, or OperationType with UserId, UserGroup, OrganizationArn, OrganizationalUnitArn; description)
+# and ModifySnapshotAttribute (createVolumePermission, UserId or Group all) change them, owner only
+# (AuthFailure). Each account has an AWS-managed EBS key (aws/ebs) per region, a key ARN
+# (arn:aws:kms:R:ACCOUNT:key/UUID; /_admin/state lists them under Accounts.ACCOUNT.AwsManagedKeys; a
+# seeded snapshot's KmsKeyId "alias/aws/ebs" becomes its owner's); CopyImage encrypts with the copier's
+# one when no KmsKeyId is given (or it is alias/aws/ebs, or the source used its owner's). Sharing a
+# snapshot so encrypted answers OperationNotPermitted "Encrypted snapshots with EBS default key cannot be
+# shared"; an image, InvalidParameter "Snapshots encrypted with the AWS Managed CMK can't be shared.
+# Specify another snapshot."; making encrypted snapshots or images public is refused too.
 # The default test credentials are AKIAAMICYCLETEST0001 / amicycle-secret-test-0001; every secret or
 # token this server issues contains "amicycle-secret", so a test can grep output and logs for leaks.
 # Images may carry "DeregistrationProtection": "enabled..." (DeregisterImage then answers
@@ -1046,9 +1068,15 @@ class State:
 			self.regions[name] = Region(name)
 		return self.regions[name]
 
+	@property
+	def account(self):
+		"""The account of the request being handled (its signing key's), else the seed's AccountId."""
+		return getattr(ACTING, "account", None) or self.home_account
+
 	def load(self, seed, merge=False):
 		if not merge:
-			self.account = seed.get("AccountId", DEFAULT_ACCOUNT)
+			self.home_account = seed.get("AccountId", DEFAULT_ACCOUNT)
+			self.accounts = {}
 			self.settings = copy.deepcopy(DEFAULT_SETTINGS)
 			self.regions = {}
 			self.console = {}
@@ -1059,6 +1087,7 @@ class State:
 			self.container = {"Path": "/_container/credentials"}
 			if seed.get("DefaultCredentials", True):
 				self.add_credentials(dict(DEFAULT_KEY, Arn="arn:aws:iam::%s:user/amicycle-test" % self.account))
+		self._load_accounts(seed.get("Accounts", {}))
 		for k, v in seed.get("Settings", {}).items():
 			if k == "Launch":
 				self.settings["Launch"].update(v)
@@ -1075,6 +1104,16 @@ class State:
 		for rname, rs in seed.get("Regions", {}).items():
 			self._load_region(self.region(rname), rs)
 
+	def _load_accounts(self, accounts):
+		"""Accounts: {ACCOUNT: {"Credentials", "OrganizationArn", "OrganizationalUnitArns", "Roles"}}."""
+		for acct, a in accounts.items():
+			a = copy.deepcopy(a)
+			for c in a.pop("Credentials", []):
+				c.setdefault("Account", acct)
+				c.setdefault("Arn", "arn:aws:iam::%s:user/amicycle-test" % acct)
+				self.add_credentials(c)
+			self.accounts.setdefault(acct, {}).update(a)
+
 	def _load_region(self, reg, rs):
 		for img in copy.deepcopy(rs.get("Images", [])):
 			img.setdefault("OwnerId", self.account)
@@ -1087,6 +1126,8 @@ class State:
 		for snap in copy.deepcopy(rs.get("Snapshots", [])):
 			snap.setdefault("OwnerId", self.account)
 			snap.setdefault("State", "completed")
+			if snap.get("KmsKeyId") == "alias/aws/ebs":
+				snap["KmsKeyId"] = aws_managed_key(reg.name, snap["OwnerId"])
 			snap["_seq"] = self.next_seq()
 			reg.snapshots[snap["SnapshotId"]] = snap
 		reservations = copy.deepcopy(rs.get("Reservations", []))
@@ -1198,8 +1239,11 @@ class State:
 
 	def dump(self, region=None):
 		regions = {n: r.dump() for n, r in self.regions.items() if region is None or n == region}
-		return {"AccountId": self.account, "Regions": regions, "ConsoleOutput": self.console,
-			"Settings": self.settings, "KnownAccessKeyIds": sorted(self.credentials)}
+		accounts = sorted(set(self.accounts) | {self.home_account})
+		return {"AccountId": self.home_account, "Regions": regions, "ConsoleOutput": self.console,
+			"Settings": self.settings, "KnownAccessKeyIds": sorted(self.credentials),
+			"Accounts": {a: dict(self.accounts.get(a, {}), AwsManagedKeys={
+				n: aws_managed_key(n, a) for n in self.regions}) for a in accounts}}
 
 	def count(self, region, action):
 		a = self.counts.setdefault(region, {})
@@ -1222,6 +1266,7 @@ class State:
 		return None
 
 
+ACTING = threading.local()	# .account: the account of the request this thread handles
 STATE = State()
 # The fault kinds that answer what EC2 never would (see FAULTS).
 HOSTILE = ("garbage", "cut", "oversized", "endless", "drip", "repeat-token", "fresh-token", "newlines",
@@ -1378,7 +1423,12 @@ def account_of(akid):
 	if cred.get("Account"):
 		return cred["Account"]
 	m = re.match(r"arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):", cred.get("Arn") or "")
-	return m.group(1) if m else STATE.account
+	return m.group(1) if m else STATE.home_account
+
+
+def aws_managed_key(region, account):
+	"""The ARN of the account's AWS-managed EBS key (alias aws/ebs) in region: a key ARN, as EC2 records it."""
+	return "arn:aws:kms:%s:%s:key/%s" % (region, account, uuid.uuid5(uuid.NAMESPACE_URL, "aws/ebs/%s/%s" % (region, account)))
 
 
 # ---- EC2 actions ----
@@ -1391,6 +1441,7 @@ class Ctx:
 		self.action = action
 		self.dry = dry
 		self.now = utcnow()
+		ACTING.account = account_of(akid) if akid != "-" else None
 		self.after = []		# run after the response is built (settling with zero describes)
 
 	def authorize(self, resource=None):
@@ -1517,9 +1568,7 @@ def image_visible(img, p, asked):
 				return False
 		except ValueError:
 			pass
-	if asked or own or img.get("Public"):
-		return True
-	return False
+	return own or img.get("Public") or launch_permitted(img.get("LaunchPermissions", []))
 
 
 def owner_matches(img, owners):
@@ -1549,9 +1598,15 @@ class KnownIds:
 
 
 def lookup_images(ctx, ids):
-	"""The images of ids, tombstones left out; InvalidAMIID.Malformed/NotFound for ids never seen."""
+	"""The images of ids, tombstones left out; InvalidAMIID.Malformed/NotFound for ids never seen, or
+	images of another account that it has not shared with the caller."""
 	reg = ctx.region
 	check_ids("ami", ids, KnownIds(reg.images, reg.deregistered))
+	for i in ids:
+		img = reg.images.get(i)
+		if img is not None and img.get("OwnerId") != STATE.account and not img.get("Public") \
+		   and not launch_permitted(img.get("LaunchPermissions", [])):
+			raise client_error("InvalidAMIID.NotFound", "The image id '[%s]' does not exist" % i)
 	return [reg.images[i] for i in ids if i in reg.images]
 
 
@@ -1626,6 +1681,121 @@ def act_DescribeSnapshotAttribute(ctx, p):
 		perms = copy.deepcopy(snap.get("CreateVolumePermissions", []))
 		return {"SnapshotId": sid, "CreateVolumePermissions": perms}
 	return {"SnapshotId": sid, "ProductCodes": copy.deepcopy(snap.get("ProductCodes", []))}
+
+
+# -- sharing across accounts: launch permissions, createVolumePermission, the AWS-managed EBS key --
+
+def launch_permitted(perms):
+	"""1 if launch permissions perms let the caller's account use the image: its account, all, or its
+	organization or one of its organizational units (the seed's Accounts say which)."""
+	acct = STATE.account
+	info = STATE.accounts.get(acct, {})
+	for lp in perms:
+		if lp.get("Group") == "all" or lp.get("UserId") == acct:
+			return True
+		if lp.get("OrganizationArn") and lp["OrganizationArn"] == info.get("OrganizationArn"):
+			return True
+		if lp.get("OrganizationalUnitArn") and lp["OrganizationalUnitArn"] in info.get("OrganizationalUnitArns", []):
+			return True
+	return False
+
+
+def volume_permitted(snap):
+	"""1 if the caller's account may create volumes from snap (and so copy an image that uses it)."""
+	if snap.get("OwnerId") == STATE.account:
+		return True
+	return any(cp.get("Group") == "all" or cp.get("UserId") == STATE.account
+		   for cp in snap.get("CreateVolumePermissions", []))
+
+
+PERMISSION_PATTERNS = {
+	"UserId": r"\d{12}",
+	"Group": r"all",
+	"OrganizationArn": r"arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}",
+	"OrganizationalUnitArn": r"arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}",
+}
+
+
+def permission_changes(p, field, lists):
+	"""([added], [removed]) of a Modify*Attribute: p[field] {Add, Remove} and OperationType with the
+	flat lists ({param: permission key}); each permission checked as EC2 checks it."""
+	mods = p.get(field) or {}
+	add, remove = list(mods.get("Add", [])), list(mods.get("Remove", []))
+	flat = [{key: v} for param, key in lists.items() for v in p.get(param, [])]
+	if flat:
+		op = p.get("OperationType")
+		if op not in ("add", "remove"):
+			raise client_error("MissingParameter", "The request must contain the parameter operationType")
+		(add if op == "add" else remove).extend(flat)
+	for perm in add + remove:
+		if len(perm) != 1:
+			raise client_error("InvalidParameterCombination", "A permission names exactly one of %s"
+					   % ", ".join(sorted(PERMISSION_PATTERNS)))
+		(key, val), = perm.items()
+		if not re.fullmatch(PERMISSION_PATTERNS.get(key, "$^"), str(val)):
+			raise client_error("InvalidParameterValue", "Value (%s) for parameter %s is invalid." % (val, key))
+	return add, remove
+
+
+def image_snapshots(reg, img):
+	return [reg.snapshots[sid] for sid in path_values(img, "BlockDeviceMappings[].Ebs.SnapshotId")
+		if sid in reg.snapshots]
+
+
+def act_ModifyImageAttribute(ctx, p):
+	img = deprecation_target(ctx, p)
+	attr = p.get("Attribute")
+	if attr == "description" or (attr is None and "Description" in p):
+		ctx.dry_check()
+		img["Description"] = (p.get("Description") or {}).get("Value", p.get("Value", ""))
+		return {}
+	if attr not in (None, "launchPermission"):
+		raise client_error("InvalidParameterValue", "Value (%s) for parameter attribute is invalid." % attr)
+	add, remove = permission_changes(p, "LaunchPermission", {"UserIds": "UserId", "UserGroups": "Group",
+								  "OrganizationArns": "OrganizationArn",
+								  "OrganizationalUnitArns": "OrganizationalUnitArn"})
+	if not add and not remove:
+		raise client_error("MissingParameter", "The request must contain the parameter launchPermission")
+	snaps = image_snapshots(ctx.region, img)
+	if {"Group": "all"} in add and any(s.get("Encrypted") for s in snaps):
+		raise client_error("InvalidParameter", "Images with encrypted snapshots can't be made public.")
+	managed = aws_managed_key(ctx.region.name, img["OwnerId"])
+	if [a for a in add if "Group" not in a] and any(s.get("KmsKeyId") == managed for s in snaps):
+		raise client_error("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared. "
+				   "Specify another snapshot.")
+	ctx.dry_check()
+	perms = [x for x in img.get("LaunchPermissions", []) if x not in remove]
+	perms += [a for i, a in enumerate(add) if a not in perms and a not in add[:i]]
+	img["LaunchPermissions"] = perms
+	if {"Group": "all"} in add:
+		img["Public"] = True
+	elif {"Group": "all"} in remove:
+		img["Public"] = False
+	return {}
+
+
+def act_ModifySnapshotAttribute(ctx, p):
+	reg = ctx.region
+	sid = p["SnapshotId"]
+	check_ids("snap", [sid], reg.snapshots)
+	snap = reg.snapshots[sid]
+	ctx.authorize(sid)
+	if snap.get("OwnerId") != STATE.account:
+		raise ApiError("AuthFailure", "Not authorized for snapshot:%s" % sid, 401)
+	if p.get("Attribute", "createVolumePermission") != "createVolumePermission":
+		raise client_error("InvalidParameterValue", "Value (%s) for parameter attribute is invalid." % p["Attribute"])
+	add, remove = permission_changes(p, "CreateVolumePermission", {"UserIds": "UserId", "GroupNames": "Group"})
+	if [a for a in add if a.get("OrganizationArn") or a.get("OrganizationalUnitArn")]:
+		raise client_error("InvalidParameterValue", "A snapshot is shared with accounts or all, not organizations.")
+	if add and snap.get("Encrypted") and {"Group": "all"} in add:
+		raise client_error("OperationNotPermitted", "Encrypted snapshots cannot be made public.")
+	if add and snap.get("KmsKeyId") == aws_managed_key(reg.name, snap["OwnerId"]):
+		raise client_error("OperationNotPermitted", "Encrypted snapshots with EBS default key cannot be shared")
+	ctx.dry_check()
+	perms = [x for x in snap.get("CreateVolumePermissions", []) if x not in remove]
+	perms += [a for i, a in enumerate(add) if a not in perms and a not in add[:i]]
+	snap["CreateVolumePermissions"] = perms
+	return {}
 
 
 REFERENCE_TYPES = ("ec2:Instance", "ec2:LaunchTemplate", "ssm:Parameter", "imagebuilder:ImageRecipe",
@@ -1755,6 +1925,9 @@ def act_DescribeSnapshots(ctx, p):
 				   "The parameter snapshotSet cannot be used with the parameter maxResults")
 	limit = max_results(p, clamp=True)
 	check_ids("snap", ids, reg.snapshots)
+	hidden = [i for i in ids if not volume_permitted(reg.snapshots[i])]
+	if hidden:
+		raise client_error("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist." % hidden[0])
 	ctx.dry_check()
 	cands = [reg.snapshots[i] for i in ids] if ids else \
 		by_filter_id(p.get("Filters"), SNAPSHOT_FILTERS, "snapshot-id", reg.snapshots)
@@ -1763,6 +1936,8 @@ def act_DescribeSnapshots(ctx, p):
 	match = compile_filters(p.get("Filters"), SNAPSHOT_FILTERS)
 	out = []
 	for s in cands:
+		if not volume_permitted(s):
+			continue
 		if owners and not any((o == "self" and s.get("OwnerId") == STATE.account) or s.get("OwnerId") == o
 				      or s.get("OwnerAlias") == o for o in owners):
 			continue
@@ -2040,6 +2215,11 @@ def act_CopyImage(ctx, p):
 	sid = p["SourceImageId"]
 	check_ids("ami", [sid], src_region.images if src_region else ())
 	src = src_region.images[sid]
+	if src.get("OwnerId") != STATE.account and not src.get("Public") \
+	   and not launch_permitted(src.get("LaunchPermissions", [])):
+		raise client_error("InvalidAMIID.NotFound", "The image id '[%s]' does not exist" % sid)
+	if not all(volume_permitted(s) for s in image_snapshots(src_region, src)):
+		raise client_error("InvalidRequest", "You do not have permission to access the storage of this ami")
 	ctx.authorize(sid)
 	if src.get("State") != "available":
 		raise client_error("IncorrectState", "Image %s is not in a valid state for this operation. Current "
@@ -2069,7 +2249,9 @@ def act_CopyImage(ctx, p):
 		new["PlatformDetails"] = src["PlatformDetails"]
 	if "Description" in p:
 		new["Description"] = p["Description"]
-	kms = p.get("KmsKeyId") or "arn:aws:kms:%s:%s:alias/aws/ebs" % (reg.name, STATE.account)
+	kms = p.get("KmsKeyId") or aws_managed_key(reg.name, STATE.account)
+	if kms == "alias/aws/ebs":
+		kms = aws_managed_key(reg.name, STATE.account)
 	for bdm in new.get("BlockDeviceMappings", []):
 		ebs = bdm.get("Ebs")
 		if not ebs or not ebs.get("SnapshotId"):
@@ -2085,6 +2267,8 @@ def act_CopyImage(ctx, p):
 			"StorageTier": "standard", "_seq": STATE.next_seq()}
 		if encrypted:
 			snap["KmsKeyId"] = p.get("KmsKeyId") or ebs.get("KmsKeyId") or old.get("KmsKeyId") or kms
+			if p.get("KmsKeyId") or snap["KmsKeyId"] == aws_managed_key(src_region.name, src.get("OwnerId")):
+				snap["KmsKeyId"] = kms	# the copier's own key in this region
 			ebs["Encrypted"] = True
 			ebs["KmsKeyId"] = snap["KmsKeyId"]
 		if snap_tags:
@@ -2513,7 +2697,14 @@ def act_AssumeRoleWithWebIdentity(ctx, p):
 
 def act_AssumeRole(ctx, p):
 	ctx.authorize(p["RoleArn"])
-	role_parts(p["RoleArn"])
+	account, role = role_parts(p["RoleArn"])
+	roles = STATE.accounts.get(account, {}).get("Roles")
+	if roles is not None:
+		# The account's roles, each with the ExternalId its trust policy requires (if any).
+		want = roles.get(role)
+		if want is None or (want.get("ExternalId") is not None and want["ExternalId"] != p.get("ExternalId")):
+			raise ApiError("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s"
+				       % (STATE.credentials.get(ctx.akid, {}).get("Arn", "-"), p["RoleArn"]), 403)
 	cred, user = sts_session(p)
 	return {"Credentials": sts_credentials(cred), "AssumedRoleUser": user}
 
@@ -2839,6 +3030,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 	# -- the AWS Query API --
 
 	def api(self, parts, body):
+		ACTING.account = None
 		rid = str(uuid.uuid4())
 		params = {}
 		bad = None

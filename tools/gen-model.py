@@ -41,6 +41,8 @@ OPERATIONS = {
         'DisableImageDeprecation', 'RunInstances', 'TerminateInstances', 'GetConsoleOutput',
         'DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions', 'DescribeImageAttribute',
         'DescribeImageReferences', 'DescribeSnapshotAttribute',
+        # Sharing across accounts (share, copy-image from another account).
+        'ModifyImageAttribute', 'ModifySnapshotAttribute',
     ],
     'sts-2011-06-15': ['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity'],
     'autoscaling-2011-01-01': ['DescribeAutoScalingGroups', 'DescribeLaunchConfigurations'],
