@@ -52,7 +52,8 @@ usage(void)
 	print_help(
 	    "usage: deprecate {--at TIME | --in DURATION | --undo}\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
-	    "           [-P N] [--debug] [FILE ...]\n"
+	    "           [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Set or clear the deprecation time of images.\n"
 	    "\n"
 	    "      --at TIME            deprecate at TIME, an RFC 3339 time\n"

@@ -109,7 +109,8 @@ usage(void)
 	print_help(
 	    "usage: deregister [--keep-snapshots] [--max N] [--protect-tag KEY[=VALUE]]...\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
-	    "           [-P N] [--debug] [FILE ...]\n"
+	    "           [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Deregister images and delete their snapshots (not images in use or protected).\n"
 	    "\n"
 	    "      --keep-snapshots     deregister the images only; keep their snapshots\n"

@@ -48,7 +48,8 @@ usage(void)
 	print_help(
 	    "usage: ec2-describe images|instances|snapshots [--owner ID|self]...\n"
 	    "           [--filter Name=NAME,Values=V1,V2]... [--region REGION]...\n"
-	    "           [--endpoint-url URL] [-P N] [--debug] [ID... | -]\n"
+	    "           [--endpoint-url URL] [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [ID... | -]\n"
 	    "List EC2 images, instances or snapshots as JSON lines, or refresh records.\n"
 	    "\n"
 	    "      --owner ID|self      images or snapshots of this account (repeatable)\n"
@@ -57,7 +58,8 @@ usage(void)
 	    "      --region REGION      a region to list (repeatable; default: configured)\n"
 	    "      --endpoint-url URL   send EC2 requests to URL, not the region's endpoint\n"
 	    "  -P N                     at most N calls in flight at once (1..64, default 32)\n"
-	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n");
+	    "      --debug              a line on stderr per HTTP request (AMICYCLE_DEBUG=1)\n"
+	    AWSOPT_HELP_CREDS);
 }
 
 /* Parses the AWS CLI's shorthand "Name=NAME,Values=V1,V2" into {"Name","Values"}. */
@@ -179,8 +181,10 @@ main(int argc, char *argv[])
 		{ "owner",		required_argument,	NULL,	OPT_OWNER },
 		{ "region",		required_argument,	NULL,	OPT_REGION },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
+		AWSOPT_CREDS_LONGOPTS,
 		{ NULL,			0,			NULL,	0 }
 	};
+	struct awsopt ao;
 	const struct ec2res *k;
 	struct ec2 *ec2;
 	struct query *qs;
@@ -190,6 +194,7 @@ main(int argc, char *argv[])
 	int ch, refresh = 0, max = AWSOPT_MAX_DEFAULT, status = EXIT_OK;
 
 	out_init();
+	awsopt_init(&ao);
 	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_DEBUG:
@@ -216,7 +221,8 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			print_version();
 		default:
-			usage_error(NULL);
+			if (!awsopt_parse(&ao, ch, optarg))
+				usage_error(NULL);
 		}
 	}
 	argc -= optind;
@@ -238,6 +244,7 @@ main(int argc, char *argv[])
 	if (k->ownerparam == NULL && jv_array_length(jv_copy(owners)) > 0)
 		usage_error("--owner: instances have no owner to select by");
 
+	awsopt_creds(&ao);
 	ec2 = ec2_new(nregions > 0 ? regions[0] : NULL, endpoint, max);
 	if (refresh) {
 		recs = read_records(k, ec2_region(ec2));

@@ -54,7 +54,8 @@ usage(void)
 {
 	print_help(
 	    "usage: ec2-terminate [--dry-run] [--audit FILE] [--region REGION]\n"
-	    "           [--endpoint-url URL] [-P N] [--debug] [FILE ...]\n"
+	    "           [--endpoint-url URL] [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Terminate instances; safe in a cleanup trap.\n"
 	    "\n"
 	    AWSOPT_HELP);

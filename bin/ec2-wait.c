@@ -40,7 +40,7 @@ usage(void)
 	print_help(
 	    "usage: ec2-wait --running [--private] | --available | --terminated\n"
 	    "           [--timeout DURATION] [--region REGION] [--endpoint-url URL] [-P N]\n"
-	    "           [--debug] [FILE ...]\n"
+	    "           [--debug] " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Wait until images are available or instances running or terminated.\n"
 	    "\n"
 	    "      --running            until each instance runs and has a public IP address\n"
@@ -142,6 +142,7 @@ main(int argc, char *argv[])
 		{ "terminated",		no_argument,		NULL,	OPT_TERMINATED },
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
+		AWSOPT_CREDS_LONGOPTS,
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt o;

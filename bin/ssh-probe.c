@@ -145,7 +145,9 @@ usage(void)
 	    "                 [--region REGION] [--endpoint-url URL] [--debug] [--private]\n"
 	    "                 [--port PORT] [--timeout DURATION]\n"
 	    "                 [--command-timeout DURATION] [--max-output BYTES] [-P N]\n"
-	    "                 [--tap] [--junit FILE] [FILE ...]\n"
+	    "                 [--tap] [--junit FILE] [--profile NAME]\n"
+	    "                 [--role-arn ARN [--external-id ID] [--role-session-name NAME]]\n"
+	    "                 [FILE ...]\n"
 	    "Check fresh instances over SSH, with their host keys verified.\n"
 	    "\n"
 	    "  -u, --user USER          the account to log in as\n"
@@ -158,6 +160,10 @@ usage(void)
 	    "      --region REGION      with --console: the region of records without Region\n"
 	    "      --endpoint-url URL   with --console: send EC2 requests to URL\n"
 	    "      --debug              with --console: one line on stderr per HTTP request\n"
+	    "      --profile NAME       with --console: the credentials of profile NAME\n"
+	    "      --role-arn ARN       with --console: act as role ARN (STS AssumeRole)\n"
+	    "      --external-id ID     with --role-arn: the ExternalId its trust asks for\n"
+	    "      --role-session-name NAME  with --role-arn: the session's name\n"
 	    "      --private            connect to the private IP address\n"
 	    "      --port PORT          connect to PORT (default 22)\n"
 	    "      --timeout DURATION   how long to wait for each SSH server\n"
@@ -911,6 +917,7 @@ main(int argc, char *argv[])
 		{ "timeout",		required_argument,	NULL,	OPT_TIMEOUT },
 		{ "user",		required_argument,	NULL,	'u' },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
+		AWSOPT_CREDS_LONGOPTS,
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct awsopt aws;
@@ -949,6 +956,10 @@ main(int argc, char *argv[])
 		case AWSOPT_DEBUG:
 		case AWSOPT_ENDPOINT:
 		case AWSOPT_REGION:
+		case AWSOPT_PROFILE:
+		case AWSOPT_ROLE_ARN:
+		case AWSOPT_EXTERNAL_ID:
+		case AWSOPT_ROLE_SESSION:
 			awsopt_parse(&aws, ch, optarg);
 			break;
 		case 'h':

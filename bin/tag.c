@@ -65,7 +65,8 @@ usage(void)
 	print_help(
 	    "usage: tag [-t KEY=VALUE]... [--delete KEY[=VALUE]]... [--snapshots]\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
-	    "           [-P N] [--debug] [FILE ...]\n"
+	    "           [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Set or delete tags on images (and their snapshots).\n"
 	    "\n"
 	    "  -t, --tag KEY=VALUE      set this tag (repeatable)\n"

@@ -46,6 +46,17 @@ for p in $progs; do
 		fi
 	'
 
+	test_expect_success "$p: a filter that calls AWS takes --profile and --role-arn" '
+		"$p" --help >out &&
+		if grep -e "--endpoint-url" out >/dev/null; then
+			for opt in profile role-arn external-id role-session-name; do
+				grep "^ *--$opt " out >/dev/null &&
+				grep -e "^\.O[po] Fl -$opt Ar" "$SRC_DIR/share/man/man1/$p.1" >/dev/null ||
+				{ echo "--$opt: not in --help or the SYNOPSIS" >&2; return 1; }
+			done
+		fi
+	'
+
 	test_expect_success "$p --version" '
 		"$p" --version >out &&
 		echo "$p (amicycle) $(sed -n "s/^VERSION[	 ]*= *//p" "$SRC_DIR/Makefile")" >expect &&

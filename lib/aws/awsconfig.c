@@ -329,11 +329,27 @@ awsconfig_free(void)
 	memset(&cf, 0, sizeof(cf));
 }
 
+static const char *explicit_profile;
+
+void
+awsconfig_set_profile(const char *profile)
+{
+	explicit_profile = profile;
+}
+
+int
+awsconfig_profile_explicit(void)
+{
+	return explicit_profile != NULL;
+}
+
 const char *
 awsconfig_profile(void)
 {
 	const char *s;
 
+	if (explicit_profile != NULL)
+		return explicit_profile;
 	if ((s = env("AWS_PROFILE")) != NULL || (s = env("AWS_DEFAULT_PROFILE")) != NULL)
 		return s;
 	return "default";

@@ -19,8 +19,20 @@
  */
 int		 awsconfig_check(char **errmsg);
 
-/* The selected profile: AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default". */
+/*
+ * The selected profile: the one awsconfig_set_profile() named (--profile), else AWS_PROFILE, else
+ * AWS_DEFAULT_PROFILE, else "default".
+ */
 const char	*awsconfig_profile(void);
+
+/*
+ * Selects profile as --profile does (the string must outlive its use): it wins over AWS_PROFILE,
+ * and, as in the AWS CLI, the credentials then come from it and not from the environment's keys.
+ */
+void		 awsconfig_set_profile(const char *profile);
+
+/* 1 if awsconfig_set_profile() named the profile. */
+int		 awsconfig_profile_explicit(void);
 
 /*
  * The value of key ("region", "role_arn", "s3.max_concurrent_requests") in profile (NULL for the

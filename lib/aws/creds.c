@@ -207,11 +207,31 @@ creds_json(const char *doc, size_t len, const char *tokenkey, const char *source
 	return ret;
 }
 
+/* --role-arn, --external-id, --role-session-name (creds_set_role()). */
+static struct {
+	const char	*arn, *external_id, *session;
+} role;
+
+void
+creds_set_role(const char *arn, const char *external_id, const char *session)
+{
+	role.arn = arn;
+	role.external_id = external_id;
+	role.session = session;
+}
+
+/* The chain's own credentials: those of --profile alone when it was given, as the AWS CLI does. */
 static int
-chain_run(struct chain *ch, struct held *out, char **errmsg)
+chain_source(struct chain *ch, struct held *out, char **errmsg)
 {
 	int rc;
 
+	if (awsconfig_profile_explicit()) {
+		if ((rc = creds_profile(ch, awsconfig_profile(), 0, out, errmsg)) == 0)
+			rc = creds_fail(errmsg, "profile %s: no credentials (no keys, role_arn or "
+			    "credential_process in %s)", awsconfig_profile(), awsconfig_files());
+		return rc;
+	}
 	if ((rc = creds_env(ch, out, errmsg)) != 0 ||
 	    (rc = creds_web_identity_env(ch, out, errmsg)) != 0 ||
 	    (rc = creds_profile(ch, awsconfig_profile(), 0, out, errmsg)) != 0 ||
@@ -219,6 +239,23 @@ chain_run(struct chain *ch, struct held *out, char **errmsg)
 	    (rc = creds_imds(ch, out, errmsg)) != 0)
 		return rc;
 	return creds_fail(errmsg, "no credentials: tried %s", ch->tried);
+}
+
+/* The chain's credentials, or with --role-arn the role's, assumed with them. */
+static int
+chain_run(struct chain *ch, struct held *out, char **errmsg)
+{
+	struct held src = { 0 };
+	int rc;
+
+	if (role.arn == NULL)
+		return chain_source(ch, out, errmsg);
+	if ((rc = chain_source(ch, &src, errmsg)) != 1)
+		return rc;
+	rc = creds_sts_assume_role(ch, role.arn, role.session, role.external_id, NULL, &src.c, out,
+	    errmsg) == 0 ? 1 : -1;
+	creds_held_clear(&src);
+	return rc;
 }
 
 /* Seconds before expiration at which credentials are fetched again. */

@@ -55,6 +55,14 @@ struct aws_creds {
  */
 const struct aws_creds	*creds_get(const char *region, char **errmsg);
 
+/*
+ * --role-arn: every set of credentials the chain finds is then used to assume role (STS
+ * AssumeRole, with external_id and session when not NULL; a session name is made up otherwise),
+ * and creds_get() returns the role's ("assume-role"), refreshed as above: the chain is walked and
+ * the role assumed again. The strings must outlive their use. NULL role turns it off.
+ */
+void			 creds_set_role(const char *role, const char *external_id, const char *session);
+
 /* Forgets the credentials (wiping them) and the configuration (awsconfig_free()). */
 void			 creds_free(void);
 

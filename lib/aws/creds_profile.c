@@ -88,7 +88,7 @@ assume_role(struct chain *ch, const char *profile, int depth, struct held *out, 
 	if ((rc = role_source(ch, profile, depth, &src, errmsg)) != 1)
 		return -1;
 	rc = creds_sts_assume_role(ch, awsconfig_get(profile, "role_arn"),
-	    awsconfig_get(profile, "role_session_name"), profile, &src.c, out,
+	    awsconfig_get(profile, "role_session_name"), NULL, profile, &src.c, out,
 	errmsg) == 0 ? 1 : -1;
 	creds_held_clear(&src);
 	return rc;

@@ -43,11 +43,12 @@ int	creds_process(const char *profile, const char *cmd, struct held *out, char *
 /*
  * STS AssumeRole signed with signer's credentials, and AssumeRoleWithWebIdentity (unsigned) with
  * the token read from tokenfile now (what names where it was configured, for messages). session
- * NULL makes one up; profile (or NULL) gives duration_seconds and external_id. 0, or -1 and
- * *errmsg.
+ * NULL makes one up; profile (or NULL) gives duration_seconds and external_id, which external_id
+ * (--external-id), when not NULL, replaces. 0, or -1 and *errmsg.
  */
 int	creds_sts_assume_role(struct chain *, const char *role, const char *session,
-	    const char *profile, const struct aws_creds *signer, struct held *out, char **errmsg);
+	    const char *external_id, const char *profile, const struct aws_creds *signer,
+	    struct held *out, char **errmsg);
 int	creds_sts_web_identity(struct chain *, const char *tokenfile, const char *what,
 	    const char *role, const char *session, const char *profile, struct held *out,
 	    char **errmsg);

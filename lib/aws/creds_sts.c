@@ -283,7 +283,8 @@ out:
 
 /* RoleSessionName, DurationSeconds and ExternalId as the profile (or NULL) asks. */
 static int
-role_params(char **body, const char *session, const char *profile, char **errmsg)
+role_params(char **body, const char *session, const char *external_id, const char *profile,
+    char **errmsg)
 {
 	const char *s;
 	char buf[64];
@@ -295,6 +296,8 @@ role_params(char **body, const char *session, const char *profile, char **errmsg
 		session = buf;
 	}
 	form_add(body, "RoleSessionName", session);
+	if (external_id != NULL)
+		form_add(body, "ExternalId", external_id);
 	if (profile == NULL)
 		return 0;
 	if ((s = awsconfig_get(profile, "duration_seconds")) != NULL) {
@@ -307,14 +310,15 @@ role_params(char **body, const char *session, const char *profile, char **errmsg
 		snprintf(buf, sizeof(buf), "%lld", n);
 		form_add(body, "DurationSeconds", buf);
 	}
-	if ((s = awsconfig_get(profile, "external_id")) != NULL)
+	if (external_id == NULL && (s = awsconfig_get(profile, "external_id")) != NULL)
 		form_add(body, "ExternalId", s);
 	return 0;
 }
 
 int
-creds_sts_assume_role(struct chain *ch, const char *role, const char *session, const char *profile,
-    const struct aws_creds *signer, struct held *out, char **errmsg)
+creds_sts_assume_role(struct chain *ch, const char *role, const char *session,
+    const char *external_id, const char *profile, const struct aws_creds *signer, struct held *out,
+    char **errmsg)
 {
 	char *body = NULL;
 	int ret = -1;
@@ -322,7 +326,7 @@ creds_sts_assume_role(struct chain *ch, const char *role, const char *session, c
 	form_add(&body, "Action", "AssumeRole");
 	form_add(&body, "Version", STS_VERSION);
 	form_add(&body, "RoleArn", role);
-	if (role_params(&body, session, profile, errmsg) == 0)
+	if (role_params(&body, session, external_id, profile, errmsg) == 0)
 		ret = call(ch, "AssumeRole", body, signer, "assume-role", out, errmsg);
 	free(body);
 	return ret;
@@ -346,7 +350,7 @@ creds_sts_web_identity(struct chain *ch, const char *tokenfile, const char *what
 	form_add(&body, "Action", "AssumeRoleWithWebIdentity");
 	form_add(&body, "Version", STS_VERSION);
 	form_add(&body, "RoleArn", role);
-	if (role_params(&body, session, profile, errmsg) == -1) {
+	if (role_params(&body, session, NULL, profile, errmsg) == -1) {
 		creds_wipe(token);
 		free(body);
 		return -1;

@@ -153,6 +153,14 @@ rec_failed(jv rec)
 	return failed;
 }
 
+static const char *result_account;
+
+void
+rec_result_account(const char *account)
+{
+	result_account = account;
+}
+
 jv
 rec_result(jv rec, const char *action, enum result_status status, const char *reason,
     const char *request_id)
@@ -160,6 +168,8 @@ rec_result(jv rec, const char *action, enum result_status status, const char *re
 	jv r = JV_OBJECT(jv_string("Action"), jv_string(action), jv_string("Status"),
 	    jv_string(result_name(status)));
 
+	if (result_account != NULL)
+		r = jv_object_set(r, jv_string("Account"), jv_string(result_account));
 	if (reason != NULL)
 		r = jv_object_set(r, jv_string("Reason"), jv_string(reason));
 	if (request_id != NULL)

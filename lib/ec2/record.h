@@ -69,6 +69,13 @@ jv		 rec_result(jv rec, const char *action, enum result_status status, const cha
 		    const char *request_id);
 
 /*
+ * The account the filter acts in, when it may be another than the caller's own (--profile,
+ * --role-arn): every Result rec_result() makes then has "Account". The string must outlive its
+ * use; NULL leaves it out.
+ */
+void		 rec_result_account(const char *account);
+
+/*
  * Borrows inputs. An idempotency token for a call that creates something (CopyImage,
  * RunInstances): prefix, then a digest of inputs as canonical JSON, at most 64 characters as EC2
  * allows. The same inputs give the same token, so a retry or a re-run returns the resource made
