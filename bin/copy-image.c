@@ -6,6 +6,9 @@
  * another. It prints one record per copy: the new image as EC2 describes it, with SourceImageId
  * and SourceRegion, or with --wait as it is once available. A dry run prints the plan, one
  * record per copy without an ImageId, and copy-image applies such a plan when it reads it back.
+ * An image another account shared is copied into this one (the record's region by default),
+ * and every copy is tagged with its lineage (SourceImageId, SourceRegion, SourceAccount, and the
+ * source's GitSha, Version and BuildUrl, from the record when EC2 hides the owner's tags).
  * All of the input is read and checked before the first copy, so bad input changes nothing.
  */
 #include <ctype.h>
@@ -67,6 +70,7 @@ struct run {
 	size_t		 ncopies;
 	jv		 names;		/* "REGION NAME" -> "SOURCEREGION SOURCEID" of each copy */
 	struct ec2	*ec2;
+	const struct awsopt *ao;
 	int		 dryrun;
 };
 
@@ -74,7 +78,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	print_help(
-	    "usage: copy-image --to REGION... [--name TEMPLATE]\n"
+	    "usage: copy-image [--to REGION...] [--name TEMPLATE]\n"
 	    "           [--encrypted [--kms-key REGION=KEY]...]\n"
 	    "           [--wait [--timeout DURATION]]\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
@@ -82,7 +86,8 @@ usage(void)
 	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Copy images to other regions, idempotently.\n"
 	    "\n"
-	    "      --to REGION          a region to copy to (repeatable, or R1,R2); required\n"
+	    "      --to REGION          a region to copy to (repeatable, or R1,R2); default:\n"
+	    "                           the image's own (an image another account shared)\n"
 	    "      --name TEMPLATE      the copies' names, with {name}, {id}, ... filled in\n"
 	    "      --encrypted          encrypt the copies' snapshots\n"
 	    "      --kms-key REGION=KEY with --encrypted: the KMS key of copies in REGION\n"
@@ -123,6 +128,70 @@ add_regions(jv to, const char *arg)
 		if (*end == '\0')
 			return to;
 	}
+}
+
+/* The tags that say where a copy comes from; the source's own of them travel with it. */
+static const char *const lineage[] = { "SourceImageId", "SourceRegion", "SourceAccount", "GitSha",
+	"Version", "BuildUrl", NULL };
+
+/* Consumes tags. tags with key set to value (replacing the tag of that key). */
+static jv
+with_tag(jv tags, const char *key, const char *value)
+{
+	jv out = jv_array();
+
+	jv_array_foreach(tags, i, t) {
+		if (jv_get_kind(t) == JV_KIND_OBJECT && rec_str(t, "Key") != NULL &&
+		    strcmp(rec_str(t, "Key"), key) == 0)
+			jv_free(t);
+		else
+			out = jv_array_append(out, t);
+	}
+	jv_free(tags);
+	return jv_array_append(out, JV_OBJECT(jv_string("Key"), jv_string(key), jv_string("Value"),
+	    jv_string(value)));
+}
+
+/*
+ * Consumes plan, a copy to make. The plan with its lineage among its Tags: its source, whatever
+ * the source itself came from (a plan read back has them already, the same).
+ */
+static jv
+with_lineage(jv plan)
+{
+	jv tags = jv_object_get(jv_copy(plan), jv_string("Tags"));
+
+	if (jv_get_kind(tags) != JV_KIND_ARRAY) {
+		jv_free(tags);
+		tags = jv_array();
+	}
+	tags = with_tag(tags, "SourceImageId", rec_str(plan, "SourceImageId"));
+	tags = with_tag(tags, "SourceRegion", rec_str(plan, "SourceRegion"));
+	if (rec_str(plan, "SourceAccount") != NULL)
+		tags = with_tag(tags, "SourceAccount", rec_str(plan, "SourceAccount"));
+	return jv_object_set(plan, jv_string("Tags"), tags);
+}
+
+/* Borrows plan. The plan's lineage tags, for CopyImage's TagSpecifications. */
+static jv
+lineage_tags(jv plan)
+{
+	jv tags = jv_object_get(jv_copy(plan), jv_string("Tags")), out = jv_array();
+	const char *const *k;
+	const char *key;
+
+	if (jv_get_kind(tags) == JV_KIND_ARRAY)
+		jv_array_foreach(tags, i, t) {
+			key = jv_get_kind(t) == JV_KIND_OBJECT ? rec_str(t, "Key") : NULL;
+			for (k = lineage; key != NULL && *k != NULL && strcmp(*k, key) != 0; k++)
+				;
+			if (key != NULL && *k != NULL && rec_str(t, "Value") != NULL)
+				out = jv_array_append(out, t);
+			else
+				jv_free(t);
+		}
+	jv_free(tags);
+	return out;
 }
 
 /* The placeholders of a --name template. */
@@ -229,6 +298,8 @@ plan_record(const struct want *wt, jv src, const char *srcregion, const char *de
 	    jv_string(dest));
 	if (name != NULL)
 		plan = jv_object_set(plan, jv_string("Name"), jv_string(name));
+	if (rec_str(src, "OwnerId") != NULL)
+		plan = jv_object_set(plan, jv_string("SourceAccount"), jv_string(rec_str(src, "OwnerId")));
 	if (rec_str(src, "Description") != NULL)
 		plan = jv_object_set(plan, jv_string("Description"),
 		    jv_string(rec_str(src, "Description")));
@@ -255,7 +326,7 @@ plan_record(const struct want *wt, jv src, const char *srcregion, const char *de
 static jv
 copy_params(jv plan, int dryrun)
 {
-	jv p, enc, inputs;
+	jv p, enc, inputs, tags;
 	char *token;
 
 	p = JV_OBJECT(jv_string("SourceImageId"), jv_string(rec_str(plan, "SourceImageId")),
@@ -273,6 +344,12 @@ copy_params(jv plan, int dryrun)
 			    jv_string(rec_str(plan, "KmsKeyId")));
 	}
 	jv_free(enc);
+	tags = lineage_tags(plan);
+	if (jv_array_length(jv_copy(tags)) > 0)
+		p = jv_object_set(p, jv_string("TagSpecifications"), JV_ARRAY(JV_OBJECT(
+		    jv_string("ResourceType"), jv_string("image"), jv_string("Tags"), tags)));
+	else
+		jv_free(tags);
 	/* The same copy, the same token: the call's params and where it goes. */
 	inputs = jv_object_set(jv_copy(p), jv_string("Region"), jv_string(rec_str(plan, "Region")));
 	token = client_token(ACTION, inputs);
@@ -336,8 +413,6 @@ check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	if (strcmp(idfield, "ImageId") == 0) {
 		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
 			jsonl_die(in, "an instance record (InstanceId), not an image");
-		if (jv_array_length(jv_copy(wt->to)) == 0)
-			jsonl_die(in, "%s: nowhere to copy it: no --to", rec_str(rec, "ImageId"));
 		return jv_string_fmt("%s:%lu", in->name, in->lineno);
 	}
 	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)
@@ -371,7 +446,7 @@ static void
 describe_sources(struct run *r)
 {
 	static char why[1024];
-	jv batch = jv_array(), fresh, msg, f;
+	jv batch = jv_array(), fresh, msg, f, tags;
 	size_t i, j = 0;
 
 	r->found = xcalloc(r->ninputs + 1, 1);
@@ -390,6 +465,16 @@ describe_sources(struct run *r)
 			continue;
 		f = jv_array_get(jv_copy(fresh), (int)j++);
 		if ((r->found[i] = jv_get_kind(f) == JV_KIND_OBJECT)) {
+			/*
+			 * EC2 shows an image's tags to its owner only: a source shared from another
+			 * account keeps the record's, its GitSha, Version and BuildUrl among them.
+			 */
+			tags = jv_object_get(jv_copy(r->inputs[i].rec), jv_string("Tags"));
+			if (!jv_object_has(jv_copy(f), jv_string("Tags")) &&
+			    jv_get_kind(tags) == JV_KIND_ARRAY)
+				f = jv_object_set(f, jv_string("Tags"), tags);
+			else
+				jv_free(tags);
 			jv_free(r->inputs[i].rec);
 			r->inputs[i].rec = f;
 		} else
@@ -398,7 +483,7 @@ describe_sources(struct run *r)
 	jv_free(fresh);
 }
 
-/* The copies of input i: the image to each --to region. */
+/* The copies of input i: the image to each --to region, else to its own region. */
 static void
 image_copies(struct run *r, size_t i, const struct want *wt)
 {
@@ -407,9 +492,11 @@ image_copies(struct run *r, size_t i, const struct want *wt)
 	struct copy *c;
 	char *name;
 
+	jv to = jv_array_length(jv_copy(wt->to)) > 0 ? jv_copy(wt->to) : JV_ARRAY(jv_string(region));
+
 	if (!r->found[i])
 		warnx("%s %s: no such image", region, id);
-	jv_array_foreach(wt->to, j, dest) {
+	jv_array_foreach(to, j, dest) {
 		name = expand(wt->name, rec_str(m->rec, "Name"), id, region, jv_string_value(dest));
 		if (name == NULL && r->found[i])
 			data_errx(where, "%s: no Name, which --name '%s' uses", id, wt->name);
@@ -424,6 +511,22 @@ image_copies(struct run *r, size_t i, const struct want *wt)
 			free(name);
 		}
 	}
+	jv_free(to);
+}
+
+/*
+ * 1 if copy c would be its source itself: the same region, and the source is in the account
+ * calls are made in (asked of STS only then, once). An image another account shared is copied
+ * into this one even in its own region.
+ */
+static int
+is_source(struct run *r, const struct copy *c)
+{
+	const char *owner = rec_str(c->rec, "SourceAccount");
+
+	if (strcmp(rec_str(c->rec, "Region"), rec_str(c->rec, "SourceRegion")) != 0)
+		return 0;
+	return owner == NULL || strcmp(owner, awsopt_account(r->ao, r->ec2)) == 0;
 }
 
 /* The copy to a region the image is in already: the image itself. */
@@ -464,10 +567,12 @@ plan_copies(struct run *r, const struct want *wt)
 		c = &r->copies[i];
 		if (c->o.status != RESULT_NONE)
 			continue;
-		if (strcmp(rec_str(c->rec, "Region"), rec_str(c->rec, "SourceRegion")) == 0)
+		if (is_source(r, c))
 			skip(c, wt->dryrun);
-		else
+		else {
+			c->rec = with_lineage(c->rec);
 			c->params = copy_params(c->rec, wt->dryrun);
+		}
 	}
 }
 
@@ -699,6 +804,7 @@ main(int argc, char *argv[])
 	timeout_s = ec2wait_timeout(timeout);
 
 	r.ec2 = awsopt_client(&o);
+	r.ao = &o;
 	r.dryrun = o.dryrun;
 	r.names = jv_object();
 	r.inputs = mutate_read(argv, ec2_region(r.ec2), idfields, check_record, &wt, &r.ninputs);

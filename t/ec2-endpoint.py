@@ -189,6 +189,8 @@
 # snapshot so encrypted answers OperationNotPermitted "Encrypted snapshots with EBS default key cannot be
 # shared"; an image, InvalidParameter "Snapshots encrypted with the AWS Managed CMK can't be shared.
 # Specify another snapshot."; making encrypted snapshots or images public is refused too.
+# As at AWS, an image's tags are its owner's: DescribeImages shows another account's image without
+# its Tags, and CopyImage's CopyImageTags copies the source's tags only when the copier owns it.
 # The default test credentials are AKIAAMICYCLETEST0001 / amicycle-secret-test-0001; every secret or
 # token this server issues contains "amicycle-secret", so a test can grep output and logs for leaks.
 # Images may carry "DeregistrationProtection": "enabled..." (DeregisterImage then answers
@@ -1637,7 +1639,8 @@ def act_DescribeImages(ctx, p):
 		out.append(img)
 	out.sort(key=lambda o: o["_seq"])
 	page, token = paginate(out, limit, p.get("NextToken"))
-	result = {"Images": public(page), "NextToken": token}
+	result = {"Images": [{k: v for k, v in i.items() if k != "Tags" or i.get("OwnerId") == STATE.account}
+			     for i in public(page)], "NextToken": token}
 	tick(reg, page)
 	return result
 
@@ -2275,7 +2278,8 @@ def act_CopyImage(ctx, p):
 			snap["Tags"] = copy.deepcopy(snap_tags)
 		reg.snapshots[snap_id] = snap
 		ebs["SnapshotId"] = snap_id
-	tags = copy.deepcopy(src.get("Tags", [])) if p.get("CopyImageTags") else []
+	own = src.get("OwnerId") == STATE.account	# another account's tags are not the copier's to copy
+	tags = copy.deepcopy(src.get("Tags", [])) if p.get("CopyImageTags") and own else []
 	for t in image_tags:
 		set_tag(tags, t["Key"], t["Value"])
 	if tags:

@@ -54,8 +54,8 @@ test_expect_success 'an image copied to two regions: one record per copy, in --t
 test_expect_success 'the records carry the tags the copies got, and the pipeline fields' '
 	jq -c "[.Tags, .Packer]" out >actual &&
 	cat >expect <<-\EOF &&
-	[[{"Key":"Project","Value":"web"},{"Key":"Version","Value":"1.2"}],{"Version":"1.2"}]
-	[[{"Key":"Project","Value":"web"},{"Key":"Version","Value":"1.2"}],{"Version":"1.2"}]
+	[[{"Key":"Project","Value":"web"},{"Key":"Version","Value":"1.2"},{"Key":"SourceImageId","Value":"ami-0a000000000000001"},{"Key":"SourceRegion","Value":"us-east-1"},{"Key":"SourceAccount","Value":"123456789012"}],{"Version":"1.2"}]
+	[[{"Key":"Project","Value":"web"},{"Key":"Version","Value":"1.2"},{"Key":"SourceImageId","Value":"ami-0a000000000000001"},{"Key":"SourceRegion","Value":"us-east-1"},{"Key":"SourceAccount","Value":"123456789012"}],{"Version":"1.2"}]
 	EOF
 	test_cmp expect actual
 '
@@ -65,7 +65,7 @@ test_expect_success 'the endpoint has each copy, its tags and a new snapshot, in
 		id=$(jq -r "select(.Region == \"$r\") | .ImageId" out) &&
 		ec2_state $r >state &&
 		jq -c ".Regions[\"$r\"].Images[] | [.ImageId, .Name, .Description, .SourceImageId, .Tags]" state >actual &&
-		echo "[\"$id\",\"web-1\",\"web server\",\"ami-0a000000000000001\",[{\"Key\":\"Project\",\"Value\":\"web\"},{\"Key\":\"Version\",\"Value\":\"1.2\"}]]" >expect &&
+		echo "[\"$id\",\"web-1\",\"web server\",\"ami-0a000000000000001\",[{\"Key\":\"Project\",\"Value\":\"web\"},{\"Key\":\"Version\",\"Value\":\"1.2\"},{\"Key\":\"SourceImageId\",\"Value\":\"ami-0a000000000000001\"},{\"Key\":\"SourceRegion\",\"Value\":\"us-east-1\"},{\"Key\":\"SourceAccount\",\"Value\":\"123456789012\"}]]" >expect &&
 		test_cmp expect actual &&
 		snap=$(jq -r ".Regions[\"$r\"].Images[0].BlockDeviceMappings[0].Ebs.SnapshotId" state) &&
 		jq -r ".Regions[\"$r\"].Snapshots[] | [.SnapshotId, .Description] | @tsv" state >actual &&
@@ -74,12 +74,12 @@ test_expect_success 'the endpoint has each copy, its tags and a new snapshot, in
 	done
 '
 
-test_expect_success 'each call went to its destination with CopyImageTags and a ClientToken' '
+test_expect_success 'each call went to its destination with CopyImageTags, the lineage tags and a ClientToken' '
 	ec2_requests >reqs &&
 	jq -c "[.[] | select(.Action == \"CopyImage\") | {Region, Params: (.Params | del(.ClientToken))}] | sort_by(.Region) | .[]" reqs >actual &&
 	cat >expect <<-\EOF &&
-	{"Region":"eu-west-1","Params":{"CopyImageTags":"true","Description":"web server","Name":"web-1","SourceImageId":"ami-0a000000000000001","SourceRegion":"us-east-1"}}
-	{"Region":"us-west-2","Params":{"CopyImageTags":"true","Description":"web server","Name":"web-1","SourceImageId":"ami-0a000000000000001","SourceRegion":"us-east-1"}}
+	{"Region":"eu-west-1","Params":{"CopyImageTags":"true","Description":"web server","Name":"web-1","SourceImageId":"ami-0a000000000000001","SourceRegion":"us-east-1","TagSpecification.1.ResourceType":"image","TagSpecification.1.Tag.1.Key":"Version","TagSpecification.1.Tag.1.Value":"1.2","TagSpecification.1.Tag.2.Key":"SourceImageId","TagSpecification.1.Tag.2.Value":"ami-0a000000000000001","TagSpecification.1.Tag.3.Key":"SourceRegion","TagSpecification.1.Tag.3.Value":"us-east-1","TagSpecification.1.Tag.4.Key":"SourceAccount","TagSpecification.1.Tag.4.Value":"123456789012"}}
+	{"Region":"us-west-2","Params":{"CopyImageTags":"true","Description":"web server","Name":"web-1","SourceImageId":"ami-0a000000000000001","SourceRegion":"us-east-1","TagSpecification.1.ResourceType":"image","TagSpecification.1.Tag.1.Key":"Version","TagSpecification.1.Tag.1.Value":"1.2","TagSpecification.1.Tag.2.Key":"SourceImageId","TagSpecification.1.Tag.2.Value":"ami-0a000000000000001","TagSpecification.1.Tag.3.Key":"SourceRegion","TagSpecification.1.Tag.3.Value":"us-east-1","TagSpecification.1.Tag.4.Key":"SourceAccount","TagSpecification.1.Tag.4.Value":"123456789012"}}
 	EOF
 	test_json_eq expect actual &&
 	jq -r ".[] | select(.Action == \"CopyImage\") | .Params.ClientToken" reqs >tokens &&
@@ -251,14 +251,17 @@ test_expect_success 'bad input at line 50 of 100: exit 3 naming the line, nothin
 	check_bad "{\"SourceImageId\":\"ami-0a000000000000001\",\"SourceRegion\":\"us-east-1\",\"Region\":\"eu-west-1\",\"Name\":\"web-1\"}" "a planned copy .* no --to"
 '
 
-test_expect_success 'no Region anywhere: bad input; an image without --to: bad input' '
+test_expect_success 'no Region anywhere: bad input; without --to, an own image is in its region already' '
 	ec2_reset_counts &&
 	echo "{\"ImageId\":\"ami-0a000000000000001\",\"Name\":\"web-1\"}" >noregion.jsonl &&
 	(unset AWS_REGION; test_expect_code 3 copy-image --to us-west-2 noregion.jsonl >out 2>err) &&
 	test_grep "^copy-image: noregion.jsonl:1: no Region, and no region configured" err &&
-	test_expect_code 3 copy-image web1.jsonl >out 2>err &&
-	test_grep "^copy-image: web1.jsonl:1: ami-0a000000000000001: nowhere to copy it: no --to" err &&
-	test "$(ec2_count CopyImage)" = 0
+	copy-image web1.jsonl >out 2>err &&
+	jq -r "[.ImageId, .Region, .Result.Status, .Result.Reason] | @tsv" out >actual &&
+	printf "ami-0a000000000000001\tus-east-1\tskipped\tthe image is in us-east-1 already\n" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count CopyImage)" = 0 &&
+	test "$(ec2_count GetCallerIdentity)" = 1
 '
 
 test_expect_success 'no input: no output, no calls' '

@@ -41,7 +41,9 @@ test_expect_success 'a dry run: DryRun=true calls, one plan record per copy, not
 	EOF
 	test_cmp expect actual &&
 	jq -c "[.Tags, .Packer]" plan | sort -u >actual &&
-	printf "%s\n" "[[{\"Key\":\"Project\",\"Value\":\"web\"}],null]" \
+	printf "%s\n" "[[{\"Key\":\"Project\",\"Value\":\"web\"},{\"Key\":\"SourceImageId\",\"Value\":\"ami-0a000000000000001\"},{\"Key\":\"SourceRegion\",\"Value\":\"us-east-1\"},{\"Key\":\"SourceAccount\",\"Value\":\"123456789012\"}],{\"BuildNumber\":\"7\"}]" \
+		"[[{\"Key\":\"Project\",\"Value\":\"web\"},{\"Key\":\"SourceImageId\",\"Value\":\"ami-0a000000000000002\"},{\"Key\":\"SourceRegion\",\"Value\":\"us-east-1\"},{\"Key\":\"SourceAccount\",\"Value\":\"123456789012\"}],null]" \
+		"[[{\"Key\":\"Project\",\"Value\":\"web\"}],null]" \
 		"[[{\"Key\":\"Project\",\"Value\":\"web\"}],{\"BuildNumber\":\"7\"}]" >expect &&
 	test_cmp expect actual &&
 	ec2_requests >reqs.json &&

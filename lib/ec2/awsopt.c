@@ -92,17 +92,19 @@ awsopt_parse(struct awsopt *o, int ch, const char *arg)
 	}
 }
 
-/* The account the filter acts in (--profile, --role-arn): into buf (13 bytes). */
-static void
-acting_account(const struct awsopt *o, struct ec2 *ec2, char *buf)
+const char *
+awsopt_account(const struct awsopt *o, struct ec2 *ec2)
 {
+	static char buf[13];
 	const char *code, *role = o->role_arn;
 	jv out, acct;
 
-	if (role == NULL)
+	if (buf[0] != '\0')
+		return buf;
+	if (role == NULL && o->profile != NULL)
 		role = awsconfig_get(o->profile, "role_arn");
 	if (role != NULL && role_account(role, buf) == 0)
-		return;
+		return buf;
 	out = ec2_call(ec2, NULL, "sts:GetCallerIdentity", jv_object(), &code);
 	if (!jv_is_valid(out)) {
 		acct = jv_invalid_get_msg(out);
@@ -113,8 +115,9 @@ acting_account(const struct awsopt *o, struct ec2 *ec2, char *buf)
 	acct = jv_object_get(out, jv_string("Account"));
 	if (jv_get_kind(acct) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(acct)) != 12)
 		errx(EXIT_FAIL, "GetCallerIdentity: no Account in the answer");
-	snprintf(buf, 13, "%s", jv_string_value(acct));
+	snprintf(buf, sizeof(buf), "%s", jv_string_value(acct));
 	jv_free(acct);
+	return buf;
 }
 
 void
@@ -136,15 +139,12 @@ awsopt_creds(const struct awsopt *o)
 struct ec2 *
 awsopt_client(const struct awsopt *o)
 {
-	static char account[13];
 	struct ec2 *ec2;
 
 	awsopt_creds(o);
 	audit_open(o->audit);
 	ec2 = ec2_new(o->region, o->endpoint, o->max);
-	if (o->profile != NULL || o->role_arn != NULL) {
-		acting_account(o, ec2, account);
-		rec_result_account(account);
-	}
+	if (o->profile != NULL || o->role_arn != NULL)
+		rec_result_account(awsopt_account(o, ec2));
 	return ec2;
 }

@@ -108,4 +108,10 @@ void		 awsopt_creds(const struct awsopt *);
  */
 struct ec2	*awsopt_client(const struct awsopt *);
 
+/*
+ * The account calls are made in, found once: the --role-arn's account, else the profile's
+ * role_arn's, else STS GetCallerIdentity's answer (a failure there ends the program, exit 1).
+ */
+const char	*awsopt_account(const struct awsopt *, struct ec2 *);
+
 #endif
