@@ -87,6 +87,14 @@ test_expect_success 'each service is throttled and retried in its own words' '
 	test "$(ec2_count DescribeLaunchConfigurations)" = 2
 '
 
+test_expect_success '--debug names each request by its action, SSM retries included' '
+	ec2_fault GetParameters throttle 1 &&
+	AMICYCLE_DEBUG=1 "$CALL" ssm:GetParameters "{\"Names\":[\"/images/app-1\"]}" >out 2>err &&
+	host=${EC2_URL#http://} &&
+	test_grep "^call-probe: debug: POST $host GetParameters: status 400, request id [0-9a-f-]*, attempt 1, retrying: throttled (ThrottlingException), [0-9]* ms, credentials env$" err &&
+	test_grep "^call-probe: debug: POST $host GetParameters: status 200, request id [0-9a-f-]*, attempt 2, [0-9]* ms, credentials env$" err
+'
+
 test_expect_success 'an SSM error is one line: region, action without its prefix, code, message, request id' '
 	ec2_fault "{\"Action\":\"GetParameters\",\"Kind\":\"error\",\"Code\":\"ParameterNotFound\",\"Message\":\"no such parameter\"}" &&
 	test_expect_code 1 "$CALL" ssm:GetParameters "{\"Names\":[\"/images/app-0\"]}" >out 2>err &&
