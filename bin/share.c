@@ -552,6 +552,7 @@ plan(struct image *img)
 
 	if (img->m->o.status != RESULT_NONE)
 		return;
+	jv_free(img->change);
 	img->change = changes(wt->perms, img->now, wt->remove);
 	total = (size_t)jv_array_length(jv_copy(img->change));
 	for (i = 0; i < img->nsnaps; i++) {
