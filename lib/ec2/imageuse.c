@@ -403,6 +403,33 @@ refs_params(const struct imageuse *u, jv batch)
 }
 
 static void	templates_done(const struct ec2_result *, void *);
+static void	refs_done(const struct ec2_result *, void *);
+
+/*
+ * Borrows ids. DescribeImageReferences refuses a whole batch for one image that does not exist
+ * (InvalidAMIID.NotFound, naming it in the message): an image deregistered since it was listed
+ * uses nothing. Queues the batch again without the images the message names; returns 0 if it
+ * names none of them (then the failure stands).
+ */
+static int
+refs_again(struct imageuse *u, const struct ec2_result *res, jv ids)
+{
+	jv rest = jv_array();
+	int n = 0;
+
+	jv_array_foreach(ids, i, id) {
+		if (res->message != NULL && strstr(res->message, jv_string_value(id)) != NULL) {
+			n++;
+			jv_free(id);
+		} else
+			rest = jv_array_append(rest, id);
+	}
+	if (n > 0 && jv_array_length(jv_copy(rest)) > 0)
+		submit(u, 0, "DescribeImageReferences", refs_params(u, jv_copy(rest)), refs_done,
+		    about_new(u, NULL, jv_copy(rest)));
+	jv_free(rest);
+	return n > 0;
+}
 
 /* The first batch of DescribeImageReferences says it is unknown here: read the other way. */
 static void
@@ -428,11 +455,14 @@ refs_done(const struct ec2_result *res, void *arg)
 	struct about *a = arg;
 	struct imageuse *u = a->u;
 	const char *type, *arn, *image, *id;
-	int first = jv_get_kind(u->refs) == JV_KIND_ARRAY;
+	int first = jv_get_kind(u->refs) == JV_KIND_ARRAY, known = res->code == NULL;
 	jv list, rest;
 
 	if (first && res->code != NULL && strmap_index(no_refs, res->code) != -1)
 		fall_back(u, res);
+	else if (res->code != NULL && strcmp(res->code, "InvalidAMIID.NotFound") == 0 &&
+	    refs_again(u, res, a->ids))
+		known = 1;
 	else if (!failed(u, res, NULL)) {
 		list = list_of(res, "ImageReferences");
 		jv_array_foreach(list, i, r) {
@@ -461,7 +491,7 @@ refs_done(const struct ec2_result *res, void *arg)
 	if (first) {
 		rest = u->refs;
 		u->refs = jv_null();
-		if (res->code == NULL)
+		if (known)
 			batches(u, 0, rest, REF_BATCH, "DescribeImageReferences", refs_params,
 			    refs_done);
 		jv_free(rest);
