@@ -1,9 +1,11 @@
 /*
  * deregister deregisters the images its input records name and deletes their EBS snapshots. It
- * reads and checks all of its input first, then describes every image again and reads what uses
- * them, and refuses, before it changes anything, each image that an instance (not terminated) or
- * a launch template's default or latest version uses, that carries a protect tag, or that has
- * deregistration protection; if any of those reads fails, or more than --max images are left,
+ * reads and checks all of its input first, then describes every image again and asks who uses
+ * them (lib/ec2/imageuse.h: instances, launch templates, Auto Scaling, launch configurations, SSM
+ * parameters, recipes, sharing, the last launch), and refuses, before it changes anything, each
+ * image in use, that carries a protect tag, or that has deregistration protection, with a Reason
+ * naming the user and the read that answered; if any of those reads fails, or more than --max
+ * images are left,
  * nothing is deregistered at all. DeregisterImage deletes the snapshots itself
  * (DeleteAssociatedSnapshots); an endpoint that does not know that parameter gets DeregisterImage
  * alone and DeleteSnapshot for each snapshot no other image uses. Each record is printed back as
