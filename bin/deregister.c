@@ -332,14 +332,17 @@ read_checks(struct run *run, struct image *ims, size_t n, struct region *regs, s
 		if (!jv_is_valid(fresh))
 			return fresh;
 		jv_array_foreach(fresh, j, rec) {
-			if (jv_get_kind(rec) == JV_KIND_OBJECT)
-				ims[k + (size_t)j].fresh = rec_text(rec);
-			else
-				jv_free(rec);
+			if (jv_get_kind(rec) == JV_KIND_OBJECT) {
+				imageuse_image(ims[k + (size_t)j].reg->use, rec);
+				ims[k + (size_t)j].fresh = rec_text(jv_copy(rec));
+			}
+			jv_free(rec);
 		}
 		jv_free(fresh);
 		k = end;
 	} while (k < n && !intr_signal());
+	/* The last launches DescribeImages did not tell. */
+	ec2_run(run->ec2);
 	return jv_true();
 }
 
@@ -1046,6 +1049,7 @@ main(int argc, char *argv[])
 	memset(&run, 0, sizeof(run));
 	awsopt_init(&run.aws);
 	run.max = DEFAULT_MAX;
+	run.use.described = 1;
 	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_ALLOW_SHARED:

@@ -266,28 +266,35 @@ time_done(const struct ec2_result *res, void *arg)
 	about_free(a);
 }
 
+/* Borrows img. Takes an image's Public and LastLaunchedTime, described now. */
+static void
+take_image(struct imageuse *u, jv img)
+{
+	const char *id = rec_str(img, "ImageId"), *t;
+
+	if (!wanted(u, id))
+		return;
+	if (!u->opts.allow_shared && is_true(img, "Public"))
+		add_user(u, id, "shared", "all", jv_string("public"), "DescribeImages");
+	if ((t = rec_str(img, "LastLaunchedTime")) != NULL)
+		u->launched = jv_object_set(u->launched, jv_string(id), JV_OBJECT(
+		    jv_string("Time"), jv_string(t), jv_string("Source"), jv_string("DescribeImages")));
+	else if (u->opts.launched_within > 0)
+		submit(u, -1, "DescribeImageAttribute", JV_OBJECT(jv_string("ImageId"),
+		    jv_string(id), jv_string("Attribute"), jv_string("lastLaunchedTime")),
+		    time_done, about_new(u, id, jv_null()));
+}
+
 static void
 images_done(const struct ec2_result *res, void *arg)
 {
 	struct about *a = arg;
-	struct imageuse *u = a->u;
-	const char *id, *t;
 	jv list;
 
-	if (!failed(u, res, NULL)) {
+	if (!failed(a->u, res, NULL)) {
 		list = list_of(res, "Images");
 		jv_array_foreach(list, i, img) {
-			id = rec_str(img, "ImageId");
-			if (!u->opts.allow_shared && is_true(img, "Public"))
-				add_user(u, id, "shared", "all", jv_string("public"), "DescribeImages");
-			if (wanted(u, id) && (t = rec_str(img, "LastLaunchedTime")) != NULL)
-				u->launched = jv_object_set(u->launched, jv_string(id), JV_OBJECT(
-				    jv_string("Time"), jv_string(t),
-				    jv_string("Source"), jv_string("DescribeImages")));
-			else if (wanted(u, id) && u->opts.launched_within > 0)
-				submit(u, -1, "DescribeImageAttribute", JV_OBJECT(jv_string("ImageId"),
-				    jv_string(id), jv_string("Attribute"), jv_string("lastLaunchedTime")),
-				    time_done, about_new(u, id, jv_null()));
+			take_image(a->u, img);
 			jv_free(img);
 		}
 		jv_free(list);
@@ -1117,7 +1124,8 @@ imageuse_submit(struct ec2 *ec2, const char *region, jv ids, const struct imageu
 		return u;
 
 	u->wait[0] = 1;
-	batches(u, -1, u->list, ID_BATCH, "DescribeImages", images_params, images_done);
+	if (!u->opts.described)
+		batches(u, -1, u->list, ID_BATCH, "DescribeImages", images_params, images_done);
 	if (!u->opts.allow_shared)
 		jv_array_foreach(u->list, i, id) {
 			submit(u, -1, "DescribeImageAttribute", JV_OBJECT(jv_string("ImageId"),
@@ -1146,6 +1154,12 @@ imageuse_submit(struct ec2 *ec2, const char *region, jv ids, const struct imageu
 	    about_new(u, NULL, jv_null()));
 	advance(u, 0);
 	return u;
+}
+
+void
+imageuse_image(struct imageuse *u, jv img)
+{
+	take_image(u, img);
 }
 
 jv

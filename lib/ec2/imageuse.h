@@ -15,6 +15,7 @@ struct imageuse_opts {
 	int		 allow_shared;	/* --allow-shared: sharing is no reason (and is not read) */
 	int64_t		 launched_within;	/* --protect-launched-within, in seconds; 0: none */
 	const char	*launched_arg;	/* that option as given, for the Reason */
+	int		 described;	/* the caller describes the images: imageuse_image() */
 };
 
 /* --launch-template-versions ARG: 0 for "default", 1 for "all", -1 for anything else. */
@@ -34,13 +35,21 @@ int		 imageuse_parse_versions(const char *arg);
  *   resolved); every launch configuration; every SSM String parameter whose value is an image
  *   id (DescribeParameters, GetParameters 10 names a call; never a SecureString);
  *   resolve:ssm:NAME[:VERSION|:LABEL] images of templates (GetParameters); DescribeImages for
- *   Public and LastLaunchedTime (with launched_within, DescribeImageAttribute lastLaunchedTime
- *   for an image whose record lacks it); DescribeImageAttribute launchPermission per image,
+ *   Public and LastLaunchedTime, unless the caller describes them (with launched_within,
+ *   DescribeImageAttribute lastLaunchedTime for an image whose record lacks it); DescribeImageAttribute launchPermission per image,
  *   unless allow_shared.
  * The answers arrive during ec2_run(). opts is copied (launched_arg must outlive the lookup).
  */
 struct imageuse	*imageuse_submit(struct ec2 *, const char *region, jv ids,
 		    const struct imageuse_opts *opts);
+
+/*
+ * Borrows img, an image as DescribeImages gives it now, for a lookup whose opts said described
+ * (deregister refreshes its records anyway: one DescribeImages, not two). Takes its Public and
+ * LastLaunchedTime; with launched_within and no LastLaunchedTime, queues DescribeImageAttribute
+ * lastLaunchedTime for it, so the caller runs ec2_run() again after the last image.
+ */
+void		 imageuse_image(struct imageuse *, jv img);
 
 /*
  * After ec2_run(). Returns the diagnostics of the reads that failed after retries, as an array of
