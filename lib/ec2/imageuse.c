@@ -1171,12 +1171,13 @@ imageuse_errors(const struct imageuse *u)
 jv
 imageuse_users(const struct imageuse *u, const char *id)
 {
-	jv list = jv_object_get(jv_copy(u->users), jv_string(id)), keys = jv_array();
+	jv list = jv_object_get(jv_copy(u->users), jv_string(id)), keys;
 
 	if (jv_get_kind(list) != JV_KIND_ARRAY) {
 		jv_free(list);
 		return jv_array();
 	}
+	keys = jv_array();
 	jv_array_foreach(list, i, v) {
 		keys = jv_array_append(keys, JV_ARRAY(jv_object_get(jv_copy(v), jv_string("Kind")),
 		    jv_object_get(jv_copy(v), jv_string("Id")),
