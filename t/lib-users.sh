@@ -28,6 +28,8 @@ old=$(date -u -d '40 days ago' +%Y-%m-%dT%H:%M:%S.000Z)
 # 10 by nothing
 # 12 only by version 1 of template old (default and latest: 2): in use with all versions only
 # 13 only by an Image Builder recipe, which only DescribeImageReferences can see
+# Besides: groups whose launch template version ($Latest of pinned) names another image, or whose
+# template is gone; 120 groups and 60 parameters more, so that each of those reads has 2 pages.
 users_seed () {
 	dereg_seed 13 | jq --arg a10 $ami10 --arg a1 $ami1 --arg a2 $ami2 --arg a3 $ami3 --arg a4 $ami4 --arg a5 $ami5 \
 	--arg a6 $ami6 --arg a12 $ami12 --arg a13 $ami13 --arg x $other --arg ou $ou \
@@ -47,7 +49,10 @@ users_seed () {
 		 LaunchTemplateSpecification: {LaunchTemplateName: "mixed", Version: "$Default"},
 		 Overrides: [{InstanceType: "m5.large"}, {InstanceType: "m6g.large",
 		  LaunchTemplateSpecification: {LaunchTemplateName: "mixed", Version: "2"}}]}}},
-		{AutoScalingGroupName: "lc-asg", LaunchConfigurationName: "attached-lc"}] +
+		{AutoScalingGroupName: "lc-asg", LaunchConfigurationName: "attached-lc"},
+		{AutoScalingGroupName: "latest-asg",
+		 LaunchTemplate: {LaunchTemplateName: "pinned", Version: "$Latest"}},
+		{AutoScalingGroupName: "ghost-asg", LaunchTemplate: {LaunchTemplateName: "deleted"}}] +
 	    [range(120) | {AutoScalingGroupName: "filler-\(.)", LaunchConfigurationName: "attached-lc"}] |
 	  .LaunchConfigurations = [
 		{LaunchConfigurationName: "orphan-lc", ImageId: $a3},

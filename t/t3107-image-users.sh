@@ -97,7 +97,7 @@ test_expect_success 'one paged read per source for all the images, launch permis
 	ec2_reset_counts &&
 	image-users all.jsonl >out 2>err &&
 	ec2_admin GET /_admin/counts | jq -S -c .Actions >actual &&
-	# 13 images: 2 DescribeImageReferences (10 a call); 2 pages of 123 groups (100 a page) and
+	# 13 images: 2 DescribeImageReferences (10 a call); 2 pages of 125 groups (100 a page) and
 	# of 63 String parameters (50); 7 GetParameters: 62 values, 10 a call, and 1 resolve:ssm:;
 	# template versions: default and latest of all in one, and 2 that groups name by number.
 	echo "{\"DescribeAutoScalingGroups\":2,\"DescribeImageAttribute\":13,\"DescribeImageReferences\":2,\"DescribeImages\":1,\"DescribeLaunchConfigurations\":1,\"DescribeLaunchTemplateVersions\":3,\"DescribeParameters\":2,\"GetParameters\":8}" >expect &&

@@ -752,7 +752,8 @@ spec_key(jv tpls, jv spec)
 		jv_object_foreach(tpls, k, v) {
 			const char *nm = rec_str(v, "Name");
 
-			if (tid == NULL && nm != NULL && strcmp(nm, name) == 0) {
+			/* Names are unique in a region, as EC2 keeps them. */
+			if (jv_get_kind(key) == JV_KIND_NULL && nm != NULL && strcmp(nm, name) == 0) {
 				jv_free(t);
 				t = jv_copy(v);
 				key = k;
@@ -1024,7 +1025,7 @@ via(jv img)
 static void
 finish(struct imageuse *u)
 {
-	jv tpls = templates_of(u), images = jv_object(), t, img, s, name, d;
+	jv tpls = templates_of(u), images = jv_object(), t, img, s, name, d, sk;
 	const char *tid, *nm;
 	char *label;
 	double n;
@@ -1061,8 +1062,9 @@ finish(struct imageuse *u)
 		jv_free(row);
 	}
 	jv_array_foreach(u->specs, i, spec) {
-		img = rec_str(spec, "Image") == NULL ? jv_object_get(jv_copy(images),
-		    spec_key(tpls, spec)) : jv_null();
+		sk = spec_key(tpls, spec);
+		img = jv_get_kind(sk) == JV_KIND_STRING ? jv_object_get(jv_copy(images), sk) :
+		    (jv_free(sk), jv_null());
 		if (jv_get_kind(img) == JV_KIND_OBJECT) {
 			s = via(img);
 			d = jv_string_fmt("%s %s%s", rec_str(spec, "Via"), rec_str(img, "Label"),
