@@ -186,9 +186,10 @@
 #   DELETE /_admin/counts                   reset the counts and the request record
 #   GET  /_admin/requests                   [{"Seq", "Time", "Service", "Region", "Action", "AccessKeyId",
 #                                             "Throttled", "Bucket", "Status", "Code", "Fault", "Params"}]
-#                                           (tokens redacted). Time: seconds since the server started
-#                                           (monotonic clock) when the request arrived (after half of
-#                                           --rtt); Throttled: refused by a token bucket; Bucket: the
+#                                           (tokens redacted; Params: the flat Query parameters, or
+#                                           an SSM request's JSON body, any "Value" redacted). Time:
+#                                           seconds since the server started (monotonic clock) when
+#                                           the request arrived (after half of --rtt); Throttled: refused by a token bucket; Bucket: the
 #                                           request bucket it drew from (absent when not throttled)
 #   GET  /_admin/buckets                    {"Throttle", "Buckets": {ACTION: "CAP/RATE"}, "Levels":
 #                                             {ACCOUNT: {REGION: {BUCKET: {"Tokens", "Capacity",
@@ -562,9 +563,23 @@ class Model:
 		t = shape["type"]
 		where = path or "request"
 
-		def invalid(constraint):
-			return client_error("ValidationException", "1 validation error detected: Value at '%s' failed to "
-					    "satisfy constraint: %s" % (where, constraint))
+		def invalid(constraint, n=None):
+			"""SSM's message; it shows the value of a number or a list of names, never of a string (a
+			string may be a parameter's value)."""
+			if isinstance(value, list):
+				shown = " '[%s]'" % ", ".join(str(v) for v in value)
+			elif isinstance(value, int):
+				shown = " '%d'" % value
+			else:
+				shown = ""
+			if n is not None:
+				lo, hi = shape.get("min"), shape.get("max")
+				what = "length" if constraint == "length" else "value"
+				constraint = "Member must have %s %s" % (what, "greater than or equal to %s" % lo
+									if lo is not None and n < lo else
+									"less than or equal to %s" % hi)
+			return client_error("ValidationException", "1 validation error detected: Value%s at '%s' failed to "
+					    "satisfy constraint: %s" % (shown, where, constraint))
 		if t == "structure":
 			if not isinstance(value, dict):
 				raise client_error("SerializationException", "Expected an object at '%s'" % where)
@@ -586,7 +601,7 @@ class Model:
 			if not isinstance(value, list):
 				raise client_error("SerializationException", "Expected a list at '%s'" % where)
 			if "min" in shape and len(value) < shape["min"] or "max" in shape and len(value) > shape["max"]:
-				raise invalid("Member must have length between %s and %s" % (shape.get("min", 0), shape.get("max")))
+				raise invalid("length", len(value))
 			return [self._check_json(shape["member"]["shape"], v, where) for v in value]
 		if t == "map":
 			if not isinstance(value, dict):
@@ -600,7 +615,7 @@ class Model:
 			if isinstance(value, bool) or not isinstance(value, int):
 				raise client_error("SerializationException", "Expected an integer at '%s'" % where)
 			if "min" in shape and value < shape["min"] or "max" in shape and value > shape["max"]:
-				raise invalid("Member must have value between %s and %s" % (shape.get("min"), shape.get("max")))
+				raise invalid("value", value)
 			return value
 		if t in ("float", "double", "timestamp"):
 			if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -610,7 +625,7 @@ class Model:
 			raise client_error("SerializationException", "Expected a string at '%s'" % where)
 		if t == "string":
 			if "min" in shape and len(value) < shape["min"] or "max" in shape and len(value) > shape["max"]:
-				raise invalid("Member must have length between %s and %s" % (shape.get("min", 0), shape.get("max")))
+				raise invalid("length", len(value))
 			if shape.get("enum") and value not in shape["enum"]:
 				raise invalid("Member must satisfy enum value set: [%s]" % ", ".join(shape["enum"]))
 		return value

@@ -210,7 +210,14 @@ ec2_query () {
 			printf 'data-urlencode = "%s"\n' "$(printf '%s' "$ec2_p_" | sed 's/[\\"]/\\&/g')"
 		done
 	} >"$EC2_DIR/curl.conf" &&
-	ec2_code_=$(curl -sS --noproxy '*' --max-time 30 --aws-sigv4 "aws:amz:$ec2_region_:$ec2_service_" \
+	ec2_signed_ "$ec2_service_" </dev/null
+}
+
+# ec2_signed_ SERVICE: sends the request $EC2_DIR/curl.conf describes (and stdin's bytes, if any,
+# as the body), signed for SERVICE in $ec2_region_; prints the body, keeps the status for ec2_status
+# and ec2_curl_exit; returns 0 on HTTP 200.
+ec2_signed_ () {
+	ec2_code_=$(curl -sS --noproxy '*' --max-time 30 --aws-sigv4 "aws:amz:$ec2_region_:$1" \
 		-K "$EC2_DIR/curl.conf" -o "$EC2_DIR/body" -w '%{http_code}' "$EC2_URL/")
 	ec2_rc_=$?
 	rm -f "$EC2_DIR/curl.conf"
@@ -229,4 +236,24 @@ ec2_status () {
 # ec2_curl_exit: curl's exit status in the last ec2_query (52: no answer; 18: a truncated body).
 ec2_curl_exit () {
 	cat "$EC2_DIR/curl_exit"
+}
+
+# ec2_ssm [-r REGION] ACTION JSON: one SSM (JSON 1.1) request, X-Amz-Target AmazonSSM.ACTION, signed by
+# curl's own SigV4 for service ssm. Prints the body; returns 0 on HTTP 200; ec2_status as for ec2_query.
+ec2_ssm () {
+	ec2_region_=$AWS_REGION
+	if [ "$1" = -r ]; then
+		ec2_region_=$2
+		shift 2
+	fi
+	{
+		printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+		if [ -n "$AWS_SESSION_TOKEN" ]; then
+			printf 'header = "X-Amz-Security-Token: %s"\n' "$AWS_SESSION_TOKEN"
+		fi
+		printf 'header = "X-Amz-Target: AmazonSSM.%s"\n' "$1"
+		printf 'header = "Content-Type: application/x-amz-json-1.1"\n'
+		printf 'data-binary = "@-"\n'
+	} >"$EC2_DIR/curl.conf" &&
+	printf '%s' "$2" | ec2_signed_ ssm
 }

@@ -5,26 +5,28 @@
     /usr/bin/python3 tools/gen-model.py --protocol-tests INPUT.json... OUTPUT.json... \
         > t/unit/protocol-model.inc
 
-The first form reads the EC2, STS, Auto Scaling and SSM models in DIR (default: t/data/aws/models, the trimmed
-copies tools/trim-models.py writes; the full models give the same output) and keeps the shapes reachable from OPERATIONS below, the only hand-written list. The
-second reads the SDKs' protocol test suites, each of which defines its own shapes and operations,
-and writes a static table for t/unit/test-protocol.c (operations are keyed by "FILE/N", FILE the
-file's name without .json, "input-ec2", N the suite's index in it). Standard library only,
-so any python3 will do.
+The first form reads the EC2, STS, Auto Scaling and SSM models in DIR (default: t/data/aws/models,
+the trimmed copies tools/trim-models.py writes; the full models give the same output) and keeps the
+shapes reachable from OPERATIONS below, the only hand-written list. The second reads the SDKs'
+protocol test suites, each of which defines its own shapes and operations, and writes a static table
+for t/unit/test-protocol.c (operations are keyed by "FILE/N", FILE the file's name without .json,
+"input-ec2", N the suite's index in it). Standard library only, so any python3 will do.
 
-The names follow botocore: a member's JSON name is its model name; its element name in responses
-is its locationName, else its name; its key in requests is, for the ec2 protocol, the queryName,
-else the locationName capitalised, else the name capitalised (botocore leaves the name as it is,
-but every member name in the EC2 model already starts with a capital, and the protocol tests
-expect the capital), and for the query protocol (STS) the locationName, else the name. The items
-of a flattened list repeat under the member's element name (botocore would look for the list
-member's locationName first; the protocol tests say otherwise, and neither model has flattened
-lists). For the JSON protocol (SSM) a member's key, in requests and responses, is its
-locationName, else its name; its operation's X-Amz-Target is the service's targetPrefix, ".", the
-operation's name, and its Content-Type application/x-amz-json-JSONVERSION. Timestamps travel as
-ISO 8601 by default in the Query protocols, as epoch seconds in the JSON protocol. Scalars of one
-type share one shape, named after the type; a document (any JSON) is a type of its own; a union
-is a structure (one member set).
+The names follow botocore: a member's JSON name is its model name; its element name in responses is
+its locationName, else its name; its key in requests is, for the ec2 protocol, the queryName, else
+the locationName capitalised, else the name capitalised (botocore leaves the name as it is, but
+every member name in the EC2 model already starts with a capital, and the protocol tests expect the
+capital), and for the query protocol (STS) the locationName, else the name. The items of a flattened
+list repeat under the member's element name (botocore would look for the list member's locationName
+first; the protocol tests say otherwise, and no model here has flattened lists); in Query requests
+they repeat under the member's own locationName, else the list member's, else the member's name, as
+the protocol tests want. A Query output without a resultWrapper is wrapped in OPERATIONResult (the
+protocol tests leave it implied). For the JSON protocol (SSM) a member's key, in requests and
+responses, is its locationName, else its name; its operation's X-Amz-Target is the service's
+targetPrefix, ".", the operation's name, and its Content-Type application/x-amz-json-JSONVERSION.
+Timestamps travel as ISO 8601 by default in the Query protocols, as epoch seconds in the JSON
+protocol. Scalars of one type share one shape, named after the type; a document (any JSON) is a type
+of its own; a union is a structure (one member set).
 """
 
 import argparse
@@ -338,7 +340,7 @@ def main():
     ap.add_argument('--models', default=os.path.join(here, '..', 't', 'data', 'aws', 'models'),
                     help='directory of botocore service models (default: t/data/aws/models)')
     ap.add_argument('--protocol-tests', nargs='+', metavar='FILE',
-                    help='protocol test suites (input-ec2.json, output-ec2.json) instead')
+                    help='protocol test suites (input-ec2.json, output-json.json, ...) instead')
     args = ap.parse_args()
     if args.protocol_tests:
         protocol_tests(args)

@@ -1,4 +1,4 @@
-/* ec2.c: calling EC2 (and Auto Scaling, SSM): signed requests, the SDKs' retries and pacing, bounded concurrency. */
+/* ec2.c: calling EC2, Auto Scaling and SSM: signed requests, retries, bounded concurrency. */
 #include <err.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* ec2model.h: the shapes of the AWS actions we call (EC2, STS, Auto Scaling, SSM), from the models. */
+/* ec2model.h: the shapes of the actions we call (EC2, STS, Auto Scaling, SSM), from the models. */
 #ifndef AMICYCLE_EC2MODEL_H
 #define AMICYCLE_EC2MODEL_H
 
@@ -92,7 +92,7 @@ struct ec2_operation {
  */
 const struct ec2_shape *ec2model_member(const struct ec2_shape *s, const char *name);
 
-/* The action name of service ("ec2", "sts", "autoscaling", "ssm"), or NULL if the table lacks it. */
+/* The action name of service ("ec2", "sts", "autoscaling", "ssm"); NULL if the table lacks it. */
 const struct ec2_operation *ec2model_operation(const char *service, const char *name);
 
 #endif
