@@ -1,6 +1,5 @@
 /*
- * imageuse.c: who uses these images, in this region: every source that can launch an image, or
- * share it.
+ * imageuse.c: who uses these images in a region: whatever can launch an image, or shares it.
  *
  * The reads run in three stages, since some need what others answered. Stage 0: what needs
  * nothing (the images, their references or instances, the default and latest template versions,
@@ -887,7 +886,7 @@ parameters_done(const struct ec2_result *res, void *arg)
 	about_free(a);
 }
 
-/* Borrows p. 1 if GetParameters' parameter p answers name ("NAME", "NAME:VERSION", "NAME:LABEL"). */
+/* Borrows p. 1 if GetParameters' parameter p answers name: "NAME", "NAME:VERSION", "NAME:LABEL". */
 static int
 answers(jv p, const char *name)
 {
@@ -1189,7 +1188,7 @@ imageuse_users(const struct imageuse *u, const char *id)
 	return jv_sort(list, keys);
 }
 
-/* Borrows users. "used by instance i-0123 [SOURCE]", or "used by N instances: a, b, c, ... [SOURCE]". */
+/* Borrows users. "used by instance i-0123 [SOURCE]", "used by N instances: a, b, ... [SOURCE]". */
 static jv
 instances_reason(jv users)
 {

@@ -1,4 +1,4 @@
-/* imageuse.h: who uses these images, in this region: every source that can launch an image, or share it. */
+/* imageuse.h: who uses these images in a region: whatever can launch an image, or shares it. */
 #ifndef AMICYCLE_IMAGEUSE_H
 #define AMICYCLE_IMAGEUSE_H
 
@@ -36,8 +36,8 @@ int		 imageuse_parse_versions(const char *arg);
  *   id (DescribeParameters, GetParameters 10 names a call; never a SecureString);
  *   resolve:ssm:NAME[:VERSION|:LABEL] images of templates (GetParameters); DescribeImages for
  *   Public and LastLaunchedTime, unless the caller describes them (with launched_within,
- *   DescribeImageAttribute lastLaunchedTime for an image whose record lacks it); DescribeImageAttribute launchPermission per image,
- *   unless allow_shared.
+ *   DescribeImageAttribute lastLaunchedTime for an image whose record lacks it);
+ *   DescribeImageAttribute launchPermission per image, unless allow_shared.
  * The answers arrive during ec2_run(). opts is copied (launched_arg must outlive the lookup).
  */
 struct imageuse	*imageuse_submit(struct ec2 *, const char *region, jv ids,
