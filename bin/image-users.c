@@ -40,7 +40,8 @@ usage(void)
 {
 	print_help(
 	    "usage: image-users [--launch-template-versions default|all] [--region REGION]\n"
-	    "           [--endpoint-url URL] [-P N] [--debug] [FILE ...]\n"
+	    "           [--endpoint-url URL] [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Tell who uses each image (instances, templates, Auto Scaling, SSM, sharing).\n"
 	    "\n"
 	    "      --launch-template-versions default|all\n"
@@ -156,6 +157,7 @@ main(int argc, char *argv[])
 		{ "launch-template-versions", required_argument, NULL,	OPT_LT_VERSIONS },
 		{ "region",		required_argument,	NULL,	AWSOPT_REGION },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
+		AWSOPT_CREDS_LONGOPTS,
 		{ NULL,			0,			NULL,	0 }
 	};
 	struct imageuse_opts uo;
@@ -188,6 +190,7 @@ main(int argc, char *argv[])
 	}
 	argv += optind;
 
+	awsopt_creds(&o);
 	ec2 = ec2_new(o.region, o.endpoint, o.max);
 	recs = read_records(argv, ec2_region(ec2));
 	regs = group_regions(recs, &n);
