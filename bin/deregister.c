@@ -41,11 +41,6 @@ enum {
 	OPT_VERSION
 };
 
-struct protect {
-	char		*key;
-	const char	*value;		/* NULL: any value */
-};
-
 /* What the whole run shares: the options, the client, the deregistrations to send. */
 struct run {
 	struct awsopt	 aws;
@@ -115,20 +110,6 @@ usage(void)
 	    "      --protect-tag KEY[=VALUE]\n"
 	    "                           refuse images with this tag (repeatable)\n"
 	    AWSOPT_HELP);
-}
-
-static void
-add_protect(struct run *o, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	struct protect *p;
-
-	if (*arg == '\0' || eq == arg)
-		usage_error("--protect-tag '%s': expected KEY or KEY=VALUE", arg);
-	o->protect = xreallocarray(o->protect, o->nprotect + 1, sizeof(*o->protect));
-	p = &o->protect[o->nprotect++];
-	p->key = eq != NULL ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
-	p->value = eq != NULL ? eq + 1 : NULL;
 }
 
 /* Consumes s. Adds s to what the Reason of im will say. */
@@ -339,25 +320,6 @@ checks_failed(jv fresh, struct region *regs, size_t nreg)
 
 /* ---- refusals ---- */
 
-/* Borrows img. Appends to why the protect tags img carries. */
-static jv
-refuse_tags(const struct run *o, jv img, jv why)
-{
-	const char *v;
-	size_t i;
-
-	for (i = 0; i < o->nprotect; i++) {
-		if ((v = rec_tag(img, o->protect[i].key)) == NULL)
-			continue;
-		if (o->protect[i].value == NULL)
-			why = jv_array_append(why, jv_string_fmt("protect tag %s", o->protect[i].key));
-		else if (strcmp(v, o->protect[i].value) == 0)
-			why = jv_array_append(why, jv_string_fmt("protect tag %s=%s",
-			    o->protect[i].key, v));
-	}
-	return why;
-}
-
 /*
  * Borrows img. Appends to why its deregistration protection: any value but "disabled", since
  * "enabled..." refuses now and a disabling still in its cooldown refuses until it ends.
@@ -378,7 +340,7 @@ refusals(const struct image *im, jv img)
 {
 	jv why = imageuse_reasons(im->reg->use, im->id);
 
-	why = refuse_tags(im->run, img, why);
+	why = protect_reasons(im->run->protect, im->run->nprotect, img, why);
 	return refuse_protection(img, why);
 }
 
@@ -940,7 +902,7 @@ main(int argc, char *argv[])
 	struct run run;
 	struct image *ims;
 	struct region *regs;
-	size_t n, nreg, left, i;
+	size_t n, nreg, left;
 	int ch, status = EXIT_OK;
 	jv fresh;
 
@@ -959,7 +921,7 @@ main(int argc, char *argv[])
 			run.max = parse_num(optarg, 0, 1000000, "--max");
 			break;
 		case OPT_PROTECT_TAG:
-			add_protect(&run, optarg);
+			protect_add(&run.protect, &run.nprotect, optarg);
 			break;
 		case OPT_VERSION:
 			print_version();
@@ -991,9 +953,7 @@ main(int argc, char *argv[])
 
 	jv_free(fresh);
 	free_all(ims, n, regs, nreg);
-	for (i = 0; i < run.nprotect; i++)
-		free(run.protect[i].key);
-	free(run.protect);
+	protect_free(run.protect, run.nprotect);
 	ec2_free(run.ec2);
 	ch = out_close();
 	intr_resend();
