@@ -97,10 +97,24 @@ test_expect_success 'image-sweep-snapshots: the snapshot deregister failed to de
 	test_cmp expect actual
 '
 
-test_expect_success 'the summary is made from the sweep records and shows its calls' '
-	test -s $D/summary.md &&
+test_expect_success 'the summary shows what the sweep did with each snapshot, and its calls' '
 	test_grep "^amicycle: image-summary: " out &&
-	test_grep "delete-snapshot.*DeleteSnapshot" $D/summary.md
+	"$PYTHON" "$TEST_DIR"/markdown-parse.py $D/summary.md >parsed &&
+	jq -r ".sections.Snapshots[] | [.[1], .[3], .[4]] | @tsv" parsed >actual &&
+	cat >expect <<-EOF &&
+	Snapshot	Outcome	Reason
+	$snap1	kept	used by image $ami1; not an orphan: made for $ami1, which still exists
+	$snap2	deleted	
+	$snap3	kept	used by image $ami3; not an orphan: made for $ami3, which still exists
+	$snap4	kept	not an orphan: not made by CreateImage or CopyImage for an image (a volume backup is not ours to delete)
+	EOF
+	test_cmp expect actual &&
+	jq -r ".sections[\"Changes (audit log)\"][1:][] | @tsv" parsed >actual &&
+	printf "delete-snapshot\tDeleteSnapshot\tus-east-1\t1\t1\t0\n" >expect &&
+	test_cmp expect actual &&
+	sed -n 3p $D/summary.md >actual &&
+	echo "1 of 4 snapshots deleted" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'a read failing: the target fails, nothing is deleted' '
