@@ -66,7 +66,7 @@ test_expect_success 'a deregister whose DeleteSnapshot fails leaves the snapshot
 	test_cmp expect actual
 '
 
-test_expect_success 'image-sweep-snapshots DRY_RUN=1: a plan that would delete that snapshot only' '
+test_expect_success 'image-sweep-snapshots DRY_RUN=1: a plan that would delete that snapshot only (its image answers nothing)' '
 	ec2_reset_counts &&
 	sweep_make image-sweep-snapshots DRY_RUN=1 >out 2>err &&
 	jq -r "[.SnapshotId, .Result.Status, .Result.Reason] | @tsv" $D/sweep-us-east-1.jsonl >actual &&
@@ -79,6 +79,10 @@ test_expect_success 'image-sweep-snapshots DRY_RUN=1: a plan that would delete t
 	test_cmp expect actual &&
 	test_grep "^amicycle: image-sweep-snapshots: us-east-1: 4 snapshot(s) older than 7d$" out &&
 	test_grep "^amicycle: image-sweep-snapshots: us-east-1: plan (DRY_RUN: nothing changed): 0 deleted, 1 planned, 3 skipped$" out &&
+	ec2_requests >reqs &&
+	jq -c ".[] | select(.Action == \"DescribeImages\" and .Params[\"ImageId.1\"] != null) | [.Code, .Params[\"ImageId.1\"], .Params[\"ImageId.3\"]]" reqs >actual &&
+	echo "[null,\"$ami1\",\"$ami3\"]" >expect &&
+	test_cmp expect actual &&
 	left >actual &&
 	printf "%s\n" $snap1 $snap2 $snap3 $snap4 $snap5 >expect &&
 	test_cmp expect actual

@@ -46,6 +46,7 @@ struct snapuse {
 struct idcheck {
 	struct snapuse	*u;
 	jv		 ids;
+	int		 filter;	/* by the image-id filter, not ImageIds */
 };
 
 /* Error codes of an endpoint that does not take a filter: the read is made without it. */
@@ -241,7 +242,7 @@ made_add(struct snapuse *u, const char *id, jv *fresh)
 	return (long)u->nmade++;
 }
 
-static void	check_images(struct snapuse *, jv ids);
+static void	check_images(struct snapuse *, jv ids, int filter);
 
 static void
 set_made(struct snapuse *u, const char *id, enum made_state st)
@@ -261,17 +262,18 @@ images_done(const struct ec2_result *res, void *arg)
 	int n = jv_array_length(jv_copy(c->ids));
 	jv list;
 
-	if (res->code != NULL && strmap_index(image_gone, res->code) != -1) {
-		/* One id gone fails the whole call: split until each is told apart. */
+	if (res->code != NULL && !c->filter && strmap_index(image_gone, res->code) != -1) {
+		/*
+		 * One id gone fails the whole call. The image-id filter answers the same ids with
+		 * the images that exist, and nothing for the others: one more call, not one per id.
+		 */
 		if (n == 1) {
 			jv id = jv_array_get(jv_copy(c->ids), 0);
 
 			set_made(u, jv_string_value(id), MADE_GONE);
 			jv_free(id);
-		} else {
-			check_images(u, jv_array_slice(jv_copy(c->ids), 0, n / 2));
-			check_images(u, jv_array_slice(jv_copy(c->ids), n / 2, n));
-		}
+		} else
+			check_images(u, jv_copy(c->ids), 1);
 	} else if (res->code != NULL)
 		fail(u, res);
 	else {
@@ -295,16 +297,27 @@ images_done(const struct ec2_result *res, void *arg)
 	free(c);
 }
 
-/* Consumes ids. Queues DescribeImages of ids (image ids, at most BATCH). */
+/*
+ * Consumes ids. Queues DescribeImages of ids (image ids, at most BATCH): as ImageIds, or with
+ * filter as the image-id filter.
+ */
 static void
-check_images(struct snapuse *u, jv ids)
+check_images(struct snapuse *u, jv ids, int filter)
 {
 	struct idcheck *c = xcalloc(1, sizeof(*c));
+	jv p;
 
 	c->u = u;
 	c->ids = ids;
-	ec2_submit_all(u->ec2, u->region, "DescribeImages", ec2res_params(&ec2res_images,
-	    JV_OBJECT(jv_string("ImageIds"), jv_copy(ids))), images_done, c);
+	c->filter = filter;
+	if (filter)
+		p = JV_OBJECT(jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
+		    jv_string("image-id"), jv_string("Values"), jv_copy(ids))),
+		    jv_string("MaxResults"), jv_number(1000));
+	else
+		p = JV_OBJECT(jv_string("ImageIds"), jv_copy(ids));
+	ec2_submit_all(u->ec2, u->region, "DescribeImages", ec2res_params(&ec2res_images, p),
+	    images_done, c);
 }
 
 /* ---- the snapshots as they are ---- */
@@ -338,7 +351,7 @@ records_done(const struct ec2_result *res, void *arg)
 	jv_free(recs);
 	n = jv_array_length(jv_copy(fresh));
 	for (i = 0; i < n; i += BATCH)
-		check_images(u, jv_array_slice(jv_copy(fresh), i, i + BATCH < n ? i + BATCH : n));
+		check_images(u, jv_array_slice(jv_copy(fresh), i, i + BATCH < n ? i + BATCH : n), 0);
 	jv_free(fresh);
 }
 

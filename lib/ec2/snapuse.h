@@ -26,8 +26,9 @@ enum {
  * - SNAPUSE_ORPHANS (implies RECORDS): then DescribeImages by id (deprecated and disabled ones
  *   included) of the images the snapshots' descriptions say they were made for: "Created by
  *   CreateImage(i-...) for ami-..." or "Copied for DestinationAmi ami-... from SourceAmi ...". An
- *   image that is gone answers nothing, or InvalidAMIID.NotFound or .Unavailable: such a batch
- *   is split until each id is told apart.
+ *   image that is gone answers nothing, or InvalidAMIID.NotFound or .Unavailable, which fail the
+ *   whole call: such a batch is asked again with the image-id filter, which answers only the
+ *   images that exist.
  * - SNAPUSE_SHARED: DescribeSnapshotAttribute createVolumePermission, one call per snapshot
  *   (EC2 has no batch read of it).
  * The answers arrive during ec2_run().
