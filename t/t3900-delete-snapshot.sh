@@ -218,6 +218,33 @@ test_expect_success '--max: more candidates than N and nothing is deleted, exit 
 	test "$(ec2_count DeleteSnapshot)" = 3
 '
 
+test_expect_success 'interrupted: the call in flight finishes, no more start, every record is printed' '
+	reseed seed.json &&
+	rm -f audit.log &&
+	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"DeleteSnapshot\",\"DelayMs\":1000,\"Count\":7}" &&
+	{ delete-snapshot -P 1 --allow-shared --protect-tag Keep --audit audit.log in >out 2>err & pid=$!; } &&
+	i=0 &&
+	while [ "$(ec2_count DeleteSnapshot)" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >rc; } &&
+	echo 143 >expect &&
+	test_cmp expect rc &&
+	results out >actual &&
+	{
+		grep -e "	skipped	" expect.all &&
+		printf "%s\tdone\t-\n" $snap4 $snap5 &&
+		printf "%s\tinterrupted\tinterrupted before its call was sent\n" $snap6 $snap7 $snap8 $snap9 $snap11
+	} | grep -v "shared with" | sort >expect &&
+	sort actual >sorted &&
+	test_cmp expect sorted &&
+	test "$(ec2_count DeleteSnapshot)" = 2 &&
+	test_line_count = 2 audit.log &&
+	left | sort >actual &&
+	grep -v -e $snap4 -e $snap5 all >expect &&
+	test_cmp expect actual &&
+	ec2_admin DELETE /_admin/faults >/dev/null
+'
+
 test_expect_success 'a snapshot an image took since the check is kept with EC2 saying why' '
 	reseed seed.json &&
 	ec2_fault "{\"Kind\":\"error\",\"Action\":\"DeleteSnapshot\",\"Code\":\"InvalidSnapshot.InUse\",\"Message\":\"The snapshot $snap4 is currently in use by $ami1\"}" &&
