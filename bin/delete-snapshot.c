@@ -99,15 +99,15 @@ joined(jv why)
 	jv s = jv_string("");
 	char *out = NULL;
 
-	jv_array_foreach(why, i, w) {
+	jv_array_foreach(why, i, w)
 		s = jv_string_concat(i > 0 ? jv_string_append_str(s, "; ") : s, w);
-	}
 	if (jv_array_length(why) > 0)
 		out = xstrdup(jv_string_value(s));
 	jv_free(s);
 	return out;
 }
 
+/* Consumes why (malloc'ed, or NULL). s is decided: st, for the reason why. */
 static void
 set(struct snap *s, enum result_status st, char *why)
 {
