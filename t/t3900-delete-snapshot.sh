@@ -317,6 +317,14 @@ test_expect_success 'bad input is exit 3 naming the line, and not one request' '
 	test "$(ec2_total)" = 0
 '
 
+test_expect_success 'no input (a sweep that found nothing old enough): nothing to do, exit 0, no request' '
+	ec2_reset_counts &&
+	delete-snapshot --orphans </dev/null >out 2>err &&
+	test_line_count = 0 out &&
+	test_line_count = 0 err &&
+	test "$(ec2_total)" = 0
+'
+
 test_expect_success 'usage errors exit 2' '
 	expect_usage_error "--max" delete-snapshot --max -1 &&
 	expect_usage_error "--protect-tag" delete-snapshot --protect-tag =x &&
