@@ -287,13 +287,38 @@ submit_shared(struct snap *snaps, size_t n, struct region *regs, size_t nreg)
 	}
 }
 
+/*
+ * Borrows grantees (createVolumePermission's). Appends to why each grantee: their users of the
+ * snapshot cannot be seen from this account.
+ */
+static jv
+shared_reasons(jv grantees, jv why)
+{
+	const char *v;
+
+	jv_array_foreach(grantees, i, g) {
+		if ((v = rec_str(g, "Group")) != NULL && strcmp(v, "all") == 0)
+			why = jv_array_append(why, jv_string("shared publicly "
+			    "(create volume permission group all)"));
+		else if ((v = rec_str(g, "UserId")) != NULL)
+			why = jv_array_append(why, jv_string_fmt("shared with account %s", v));
+		else
+			/* A grantee of a kind this does not know is a grantee still. */
+			why = jv_array_append(why, jv_string_concat(jv_string("shared: "),
+			    jv_dump_string(jv_copy(g), 0)));
+		jv_free(g);
+	}
+	return why;
+}
+
 /* Refuses the candidates that are shared, and those of a region whose read failed. */
 static void
 refuse_shared(struct snap *snaps, size_t n)
 {
 	struct snap *s;
 	size_t i;
-	char *why, *with;
+	char *why;
+	jv grantees;
 
 	for (i = 0; i < n; i++) {
 		s = &snaps[i];
@@ -303,11 +328,10 @@ refuse_shared(struct snap *snaps, size_t n)
 			read_failed(s);
 			continue;
 		}
-		if ((with = joined(snapuse_shared(s->reg->use, mrec_id(s->m)))) != NULL) {
-			xasprintf(&why, "shared with %s", with);
-			free(with);
+		grantees = snapuse_shared(s->reg->use, mrec_id(s->m));
+		if ((why = joined(shared_reasons(grantees, jv_array()))) != NULL)
 			set(s, RESULT_SKIPPED, why);
-		}
+		jv_free(grantees);
 	}
 }
 

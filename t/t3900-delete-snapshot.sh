@@ -67,7 +67,7 @@ $snap5	done	-
 $snap6	done	-
 $snap7	skipped	not an orphan: not made by CreateImage or CopyImage for an image (a volume backup is not ours to delete)
 $snap8	skipped	shared with account 111122223333
-$snap9	skipped	shared with everyone (public)
+$snap9	skipped	shared publicly (create volume permission group all)
 $snap10	skipped	protect tag Keep
 $snap11	skipped	$used
 EOF
@@ -80,7 +80,7 @@ $snap5	done	-
 $snap6	done	-
 $snap7	done	-
 $snap8	skipped	shared with account 111122223333
-$snap9	skipped	shared with everyone (public)
+$snap9	skipped	shared publicly (create volume permission group all)
 $snap10	skipped	protect tag Keep
 $snap11	done	-
 EOF

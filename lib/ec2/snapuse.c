@@ -25,7 +25,7 @@ struct snapent {
 	char		*id;
 	jv		 rec;		/* as DescribeSnapshots says; jv_null(): not this account's */
 	jv		 users;		/* [{"ImageId","State"}] */
-	jv		 shared;	/* ["account 111122223333", ...] */
+	jv		 shared;	/* [{"UserId"} | {"Group"}, ...] */
 	long		 made;		/* the index of the image it was made for in u->made, or -1 */
 };
 
@@ -370,7 +370,6 @@ static void
 shared_done(const struct ec2_result *res, void *arg)
 {
 	struct snapent *s = arg;
-	const char *v;
 	jv perms;
 
 	if (res->code != NULL) {
@@ -381,17 +380,9 @@ shared_done(const struct ec2_result *res, void *arg)
 	}
 	perms = jv_object_get(jv_copy(res->out), jv_string("CreateVolumePermissions"));
 	if (jv_get_kind(perms) == JV_KIND_ARRAY)
-		jv_array_foreach(perms, i, p) {
-			if ((v = rec_str(p, "Group")) != NULL && strcmp(v, "all") == 0)
-				s->shared = jv_array_append(s->shared, jv_string("everyone (public)"));
-			else if ((v = rec_str(p, "UserId")) != NULL)
-				s->shared = jv_array_append(s->shared, jv_string_fmt("account %s", v));
-			else if (jv_get_kind(p) == JV_KIND_OBJECT && jv_object_length(jv_copy(p)) > 0)
-				/* A grantee of a kind this does not know is a grantee still. */
-				s->shared = jv_array_append(s->shared, jv_dump_string(jv_copy(p), 0));
-			jv_free(p);
-		}
-	jv_free(perms);
+		s->shared = jv_array_concat(s->shared, perms);
+	else
+		jv_free(perms);
 }
 
 void

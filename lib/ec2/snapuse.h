@@ -74,8 +74,9 @@ enum snap_origin {
 enum snap_origin snapuse_origin(const struct snapuse *, const char *id, const char **image);
 
 /*
- * After ec2_run(), with SNAPUSE_SHARED. Returns who snapshot id is shared with, as an array of
- * strings ("account 111122223333", "everyone (public)"): empty when nobody.
+ * After ec2_run(), with SNAPUSE_SHARED. Returns who snapshot id is shared with: its
+ * createVolumePermission grantees as EC2 gives them ([{"UserId":"111122223333"},
+ * {"Group":"all"}]); empty when nobody.
  */
 jv		 snapuse_shared(const struct snapuse *, const char *id);
 
