@@ -1,15 +1,16 @@
 #!/usr/bin/python3
-# ec2-endpoint.py: a local stand-in for Amazon EC2 and STS (and for the IMDSv2 and container credential
-# sources) that amicycle's tests and `make demo` run against. Python 3 standard library plus Debian's
-# python3-botocore (for its SigV4 signer); run it with /usr/bin/python3.
+# ec2-endpoint.py: a local stand-in for Amazon EC2, STS, Auto Scaling and SSM (and for the IMDSv2 and
+# container credential sources) that amicycle's tests and `make demo` run against. Python 3 standard
+# library plus Debian's python3-botocore (for its SigV4 signer); run it with /usr/bin/python3.
 #
 #   ec2-endpoint.py serve --port-file FILE [--pid-file FILE] [--log FILE] [--seed FILE] [--models DIR]
 #                         [--throttle] [--bucket ACTION=CAPACITY/RATE]... [--rtt MS] [--profile FILE]
-#   ec2-endpoint.py call URL ACTION [NAME=VALUE]... [--region R] [--service ec2|sts] [--unsigned]
+#   ec2-endpoint.py call URL ACTION [NAME=VALUE]... [--region R] [--service ec2|sts|autoscaling] [--unsigned]
 #   ec2-endpoint.py raw URL FILE
 #   ec2-endpoint.py protocol-tests DIR
 #
-# `serve` reads the EC2 and STS service models from --models DIR (default $AMICYCLE_SHARED/aws/models,
+# `serve` reads the EC2, STS, Auto Scaling and SSM service models (ec2-2016-11-15, sts-2011-06-15,
+# autoscaling-2011-01-01, ssm-2014-11-06) from --models DIR (default $AMICYCLE_SHARED/aws/models,
 # else t/data/aws/models, trimmed by tools/trim-models.py) and refuses to start, with one line on
 # stderr, when one is missing or lacks an action it implements. It then binds 127.0.0.1 on a free
 # port, writes the port number to --port-file once it accepts connections, writes --pid-file, logs one
@@ -18,34 +19,44 @@
 # --throttle turns on EC2's token buckets (REQUEST THROTTLING below) for every EC2 action, with EC2's
 # documented sizes; --bucket ACTION=CAPACITY/RATE (repeatable) sets one action's request bucket and
 # turns it on (alone, without --throttle, only the actions named are throttled). --rtt MS adds MS
-# milliseconds to every EC2/STS Query request, half before it is handled, half before it is answered;
+# milliseconds to every API request, half before it is handled, half before it is answered;
 # each connection has its own thread, so the latency overlaps across concurrent requests as a network's
 # would. Neither applies to the admin API, IMDS or the container source. --profile FILE profiles every
 # request's handling (cProfile, each handler thread's, merged) and writes the pstats to FILE on exit,
 # for benchmarks to tell the endpoint's own time from the client's (python3 -m pstats FILE).
-# `call` sends one EC2/STS Query request signed by botocore with the credentials in AWS_ACCESS_KEY_ID,
-# AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), and prints the HTTP status line, then the body.
+# `call` sends one EC2/STS/Auto Scaling Query request signed by botocore with the credentials in
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), and prints the HTTP status line,
+# then the body.
 # `raw` sends a raw HTTP request file (a SigV4 test suite .sreq) byte for byte and prints the same.
 # `protocol-tests` runs the SDKs' EC2 protocol cases (input-ec2.json, output-ec2.json in DIR) against
 # this file's model-driven parser and serialiser, as TAP.
 #
 # THE API. Every request to any path other than /_admin/, /latest/ and the container credentials path
-# is an AWS Query request: form-encoded POST (or GET with a query string) carrying Action and Version
-# (EC2 2016-11-15, STS 2011-06-15). Requests are parsed against the official service models (EC2 lists
-# as Name.N and structures as Name.N.Member; STS lists as Name.member.N) into the JSON shape the AWS CLI
-# prints; a parameter the model does not know is UnknownParameter, a missing required one
-# MissingParameter. Responses are serialised from the model's output shapes (locationName, lists
-# wrapped in <item>), in EC2's XML with a fresh requestId; errors are EC2's
-# <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response> (STS: ErrorResponse)
-# with EC2's HTTP statuses: 400 client errors, 401 AuthFailure, 403 UnauthorizedOperation, 412
+# is an AWS API request. With an X-Amz-Target header it is JSON 1.1 (SSM: POST, Content-Type
+# application/x-amz-json-1.1, X-Amz-Target AmazonSSM.ACTION, the input as a JSON body, checked against
+# the model: an unknown member is SerializationException, a missing or out-of-range one
+# ValidationException; the answer is JSON, timestamps in epoch seconds; errors are HTTP 400 (500)
+# {"__type": CODE, "message": TEXT}; an unknown target UnknownOperationException). Otherwise it is a
+# Query request: form-encoded POST (or GET with a query string) carrying Action and Version
+# (EC2 2016-11-15, STS 2011-06-15, Auto Scaling 2011-01-01). Requests are parsed against the official
+# service models (EC2 lists as Name.N and structures as Name.N.Member; STS and Auto Scaling lists as
+# Name.member.N) into the JSON shape the AWS CLI prints; a parameter the model does not know is
+# UnknownParameter, a missing required one MissingParameter. Responses are serialised from the model's output shapes (locationName, lists
+# wrapped in <item>), in EC2's XML with a fresh requestId (STS and Auto Scaling: <ACTIONResponse>
+# <ACTIONResult>, lists as <member>); errors are EC2's
+# <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response> (STS and Auto
+# Scaling: <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>, HTTP 400
+# or 403) with EC2's HTTP statuses: 400 client errors, 401 AuthFailure, 403 UnauthorizedOperation, 412
 # DryRunOperation, 500 InternalError, 503 RequestLimitExceeded and Unavailable.
 #
 # Every request but STS AssumeRoleWithWebIdentity must be signed with SigV4; the signature is recomputed
 # with botocore's signer over the raw method, path, query, the headers named in SignedHeaders and the
 # raw body bytes, at the request's X-Amz-Date. The region and service come from the Authorization
-# header's credential scope (as with EC2's regional endpoints); each region has its own state. A wrong
-# signature or an unknown key: AuthFailure (401); temporary credentials past their Expiration, or an
-# X-Amz-Date more than Settings.MaxClockSkewSeconds away: RequestExpired.
+# header's credential scope (as with EC2's regional endpoints; the service names the model: ec2, sts,
+# autoscaling, ssm); each region has its own state. A wrong signature or an unknown key: AuthFailure
+# (401; STS and Auto Scaling SignatureDoesNotMatch/InvalidClientTokenId 403; SSM
+# InvalidSignatureException/UnrecognizedClientException 400); temporary credentials past their
+# Expiration, or an X-Amz-Date more than Settings.MaxClockSkewSeconds away: RequestExpired.
 #
 # EC2 actions: DescribeImages, DescribeInstances, DescribeSnapshots, DescribeLaunchTemplates,
 # DescribeLaunchTemplateVersions, DescribeImageAttribute, CreateTags, DeleteTags, DeregisterImage
@@ -63,6 +74,35 @@
 # result and create nothing; other parameters: IdempotentParameterMismatch). New images and instances
 # start pending and settle after Settings.*PendingDescribes describes that returned them (or after
 # Settings.PendingSeconds, when set); terminating instances go shutting-down, then terminated.
+# EC2 also: DescribeSnapshotAttribute (createVolumePermission from the snapshot's CreateVolumePermissions,
+# productCodes), DescribeImageAttribute launchPermission (the image's LaunchPermissions, with
+# {"Group": "all"} first when it is Public) and lastLaunchedTime, and DescribeImageReferences as AWS
+# documents it: ImageIds (required; unknown ids InvalidAMIID.NotFound), IncludeAllResourceTypes and/or
+# ResourceTypes [{ResourceType, ResourceTypeOptions: [{OptionName, OptionValues}]}] (neither:
+# MissingParameter); ec2:Instance takes state-name (default: every state), ec2:LaunchTemplate
+# version-depth (1..10000, default 10: the most recent versions), other options InvalidParameterValue;
+# ssm:Parameter is every parameter of DataType aws:ec2:image whose current version's Value is the
+# image; imagebuilder:ImageRecipe and imagebuilder:ContainerRecipe come from the seed's ImageRecipes and
+# ContainerRecipes (ParentImage). ImageReferences [{ImageId, ResourceType, Arn}], one per image and
+# resource (arn:aws:ec2:R:ACCT:instance/i-..., arn:aws:ec2:R:ACCT:launch-template/lt-...,
+# arn:aws:ssm:R:ACCT:parameter/NAME without its leading slash, the recipe's Arn), in that order of types,
+# paged by MaxResults (5..1000) and NextToken.
+# Auto Scaling actions: DescribeAutoScalingGroups (AutoScalingGroupNames, Filters tag:KEY, tag-key,
+# tag-value, others ValidationError), DescribeLaunchConfigurations (LaunchConfigurationNames); both page
+# with MaxRecords (1..100, default 50) and NextToken (a bad one: InvalidNextToken); names not found are
+# left out, as Auto Scaling does.
+# SSM actions: DescribeParameters (ParameterFilters Key Name [Equals, BeginsWith, Contains], Type
+# [Equals, BeginsWith], DataType, KeyId, Tier, Label [Equals], Path [Recursive, OneLevel], tag:KEY
+# [Equals, BeginsWith]; a bad key or option InvalidFilterKey/InvalidFilterOption; the legacy Filters as
+# Equals; MaxResults 1..50, default 10; NextToken), answering the current version's metadata (no Value);
+# GetParameters (Names 1..10, each NAME, NAME:VERSION, NAME:LABEL or the parameter's ARN; the ones that
+# name nothing come back in InvalidParameters; Selector is the ":VERSION"/":LABEL" given). A SecureString
+# Value is returned only WithDecryption=true; otherwise an opaque ciphertext that depends on the ARN and
+# version, never on the value; no log line, request record, error or /_admin/state shows a value.
+# Settings.UnknownActions (any service) makes those actions answer as an action the service does not
+# have (InvalidAction, 400; SSM UnknownOperationException); Settings.UnsupportedFilters {ACTION: [NAME]}
+# makes a request with that filter (Filters[].Name, or ParameterFilters[].Key) answer 400
+# InvalidParameterValue "The filter 'NAME' is invalid".
 # STS actions: AssumeRoleWithWebIdentity (unsigned; the token must be one of WebIdentityTokens),
 # AssumeRole, GetCallerIdentity. Issued credentials are accepted for signing until their Expiration
 # (Settings.StsCredentialSeconds, default the requested DurationSeconds).
@@ -96,12 +136,37 @@
 #      "UnknownParameters": ["DeregisterImage.DeleteAssociatedSnapshots"],   act as an older endpoint
 #      "DefaultMaxResults": null,           page size when the caller sends no MaxResults
 #      "MaxClockSkewSeconds": 900,          0 disables the X-Amz-Date check
-#      "StsCredentialSeconds": null, "ImdsCredentialSeconds": 3600, "ContainerCredentialSeconds": 3600},
+#      "StsCredentialSeconds": null, "ImdsCredentialSeconds": 3600, "ContainerCredentialSeconds": 3600,
+#      "UnknownActions": ["DescribeImageReferences"],      answer InvalidAction (see above)
+#      "UnsupportedFilters": {"DescribeImages": ["block-device-mapping.snapshot-id"]}},
 #    "Regions": {"us-east-1": {"Images": [...], "Snapshots": [...], "Reservations": [...] or
 #                "Instances": [...], "LaunchTemplates": [{..., "Versions": [{"VersionNumber",
-#                "LaunchTemplateData": {...}}]}], "Tags": {"sg-...": [{"Key", "Value"}]}}}}
+#                "LaunchTemplateData": {...}}]}], "Tags": {"sg-...": [{"Key", "Value"}]},
+#                "AutoScalingGroups": [{"AutoScalingGroupName", "LaunchTemplate": {"LaunchTemplateId" or
+#                  "LaunchTemplateName", "Version"?}, "MixedInstancesPolicy": {"LaunchTemplate":
+#                  {"LaunchTemplateSpecification": {...}, "Overrides": [{"InstanceType",
+#                  "LaunchTemplateSpecification"?}]}}, "LaunchConfigurationName", "MinSize", ...}],
+#                "LaunchConfigurations": [{"LaunchConfigurationName", "ImageId", "InstanceType", ...}],
+#                "Parameters": [{"Name", "Type": "String"|"StringList"|"SecureString", "DataType"?:
+#                  "text"|"aws:ec2:image", "Value", "Labels"?: [...], "Description"?, "Tags"?}],
+#                "ImageRecipes": [{"Arn": "arn:aws:imagebuilder:R:ACCT:image-recipe/NAME/1.0.0",
+#                  "ParentImage": "ami-..."}], "ContainerRecipes": [likewise]}}}
 # Seeded images and snapshots get OwnerId = AccountId and State available/completed when they have none;
-# instances get State running. Nothing else is filled in, so the CLI prints back what was seeded.
+# instances get State running. Nothing else is filled in, so the CLI prints back what was seeded, except
+# what the Auto Scaling model requires: groups get AutoScalingGroupARN, MinSize 0, MaxSize 1,
+# DesiredCapacity 0, DefaultCooldown 300, AvailabilityZones [REGIONa], HealthCheckType EC2, CreatedTime
+# (the load), Instances [] and Tags [] (each tag gets ResourceId, ResourceType, PropagateAtLaunch);
+# launch configurations LaunchConfigurationARN, InstanceType t3.micro, CreatedTime, SecurityGroups [],
+# BlockDeviceMappings []. A launch template Version left out means $Default, as in Auto Scaling.
+# Parameters: the same Name again is its next version (1, 2, ... in seed order; the last is current);
+# a label names one version, so a label given again moves to the later version. Each version gets
+# Version, ARN (arn:aws:ssm:R:ACCT:parameter/NAME without the leading slash), Type String, DataType
+# text, Tier Standard, LastModifiedDate (the load), LastModifiedUser, and KeyId alias/aws/ssm when a
+# SecureString, unless seeded. Images may carry "LastLaunchedTime" (DescribeImages and
+# DescribeImageAttribute lastLaunchedTime give it) and "LaunchPermissions": [{"UserId"} | {"Group":
+# "all"} | {"OrganizationArn"} | {"OrganizationalUnitArn"}] (DescribeImageAttribute launchPermission;
+# {"Group": "all"} also makes the image Public); snapshots "CreateVolumePermissions": [{"UserId"} |
+# {"Group": "all"}] (DescribeSnapshotAttribute createVolumePermission).
 # The default test credentials are AKIAAMICYCLETEST0001 / amicycle-secret-test-0001; every secret or
 # token this server issues contains "amicycle-secret", so a test can grep output and logs for leaks.
 # Images may carry "DeregistrationProtection": "enabled..." (DeregisterImage then answers
@@ -121,9 +186,10 @@
 #   DELETE /_admin/counts                   reset the counts and the request record
 #   GET  /_admin/requests                   [{"Seq", "Time", "Service", "Region", "Action", "AccessKeyId",
 #                                             "Throttled", "Bucket", "Status", "Code", "Fault", "Params"}]
-#                                           (tokens redacted). Time: seconds since the server started
-#                                           (monotonic clock) when the request arrived (after half of
-#                                           --rtt); Throttled: refused by a token bucket; Bucket: the
+#                                           (tokens redacted; Params: the flat Query parameters, or
+#                                           an SSM request's JSON body, any "Value" redacted). Time:
+#                                           seconds since the server started (monotonic clock) when
+#                                           the request arrived (after half of --rtt); Throttled: refused by a token bucket; Bucket: the
 #                                           request bucket it drew from (absent when not throttled)
 #   GET  /_admin/buckets                    {"Throttle", "Buckets": {ACTION: "CAP/RATE"}, "Levels":
 #                                             {ACCOUNT: {REGION: {BUCKET: {"Tokens", "Capacity",
@@ -141,12 +207,12 @@
 # exceeded.", HTTP 503, with a request id, as EC2 answers. Checked after the signature, so an
 # AuthFailure is never hidden; DryRun requests draw tokens too.
 #
-# FAULTS: {"Kind", "Action": "*", "Region"?, "Count": 1, "Skip": 0, "DelayMs"?, "Code"?, "Message"?,
-# "Status"?}. A fault applies to the next Count requests for Action (or any) in Region (or any), after
+# FAULTS (any service; Action is the bare action name, e.g. DescribeParameters): {"Kind", "Action": "*",
+# "Region"?, "Count": 1, "Skip": 0, "DelayMs"?, "Code"?, "Message"?, "Status"?}. A fault applies to the next Count requests for Action (or any) in Region (or any), after
 # letting Skip of them through; faults are consumed in the order they were added. Kinds:
-#   throttle      RequestLimitExceeded, HTTP 503 (STS actions: Throttling, HTTP 400, as STS throttles;
-#                 IMDS and container requests: HTTP 503)
-#   internal      InternalError, HTTP 500
+#   throttle      RequestLimitExceeded, HTTP 503 (STS and Auto Scaling: Throttling, HTTP 400, as they
+#                 throttle; SSM ThrottlingException, 400; IMDS and container requests: HTTP 503)
+#   internal      InternalError, HTTP 500 (SSM InternalServerError)
 #   unavailable   Unavailable, HTTP 503
 #   error         Code/Message/Status as given (default Status 400)
 #   drop          close the connection without an answer; the action is not applied
@@ -199,6 +265,10 @@ from botocore.credentials import Credentials
 
 EC2_VERSION = "2016-11-15"
 STS_VERSION = "2011-06-15"
+AUTOSCALING_VERSION = "2011-01-01"
+# The service models the endpoint serves: signing name -> model directory (t/data/aws/models/UID).
+SERVICES = (("ec2", "ec2-2016-11-15"), ("sts", "sts-2011-06-15"), ("autoscaling", "autoscaling-2011-01-01"),
+	    ("ssm", "ssm-2014-11-06"))
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_KEY = {"AccessKeyId": "AKIAAMICYCLETEST0001", "SecretAccessKey": "amicycle-secret-test-0001",
 	       "Arn": "arn:aws:iam::123456789012:user/amicycle-test"}
@@ -217,6 +287,8 @@ DEFAULT_SETTINGS = {
 	"StsCredentialSeconds": None,
 	"ImdsCredentialSeconds": 3600,
 	"ContainerCredentialSeconds": 3600,
+	"UnknownActions": [],
+	"UnsupportedFilters": {},
 }
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64,
 	       "stopped": 80}
@@ -226,8 +298,28 @@ def instance_state(name):
 	return {"Code": STATE_CODES[name], "Name": name}
 
 
-# Parameters that carry secrets: never logged, redacted in /_admin/requests.
-SECRET_PARAMS = {"WebIdentityToken", "SAMLAssertion", "TokenCode"}
+# Parameters that carry secrets: never logged, redacted in /_admin/requests (Value: SSM's
+# PutParameter and the like, which this endpoint does not implement, but a request may still carry).
+SECRET_PARAMS = {"WebIdentityToken", "SAMLAssertion", "TokenCode", "Value"}
+
+
+def redact(params):
+	"""A request's parameters (flat Query names, or a JSON body) for the request record."""
+	if isinstance(params, dict):
+		return {k: "(redacted)" if k.split(".")[0] in SECRET_PARAMS else redact(v) for k, v in params.items()}
+	if isinstance(params, list):
+		return [redact(v) for v in params]
+	return params
+
+
+def check_filters(action, inp):
+	"""Settings.UnsupportedFilters: {ACTION: [filter names]} the endpoint refuses, as an endpoint
+	or partition that lacks them answers."""
+	refused = STATE.settings.get("UnsupportedFilters", {}).get(action) or []
+	for f in inp.get("Filters") or []:
+		name = f.get("Name", f.get("Key")) if isinstance(f, dict) else None
+		if name in refused:
+			raise client_error("InvalidParameterValue", "The filter '%s' is invalid" % name)
 
 
 class ApiError(Exception):
@@ -451,6 +543,117 @@ class Model:
 		out.append("</%sResponse>\n" % op)
 		return "".join(out).encode("utf-8")
 
+	# The JSON 1.1 protocol (SSM): the body is the CLI-shaped input; checked against the model as the
+	# service's own validation does (ValidationException, "1 validation error detected: ...").
+	def parse_json(self, op, body):
+		"""The input of operation op from a JSON 1.1 request body (bytes)."""
+		try:
+			doc = json.loads(body.decode("utf-8")) if body.strip() else {}
+		except (UnicodeDecodeError, ValueError):
+			raise client_error("SerializationException", "The request body is not valid JSON.") from None
+		if not isinstance(doc, dict):
+			raise client_error("SerializationException", "The request body is not a JSON object.")
+		opm = self.ops[op]
+		if "input" not in opm:
+			return {}
+		return self._check_json(opm["input"]["shape"], doc, "")
+
+	def _check_json(self, shape_name, value, path):
+		shape = self.shapes[shape_name]
+		t = shape["type"]
+		where = path or "request"
+
+		def invalid(constraint, n=None):
+			"""SSM's message; it shows the value of a number or a list of names, never of a string (a
+			string may be a parameter's value)."""
+			if isinstance(value, list):
+				shown = " '[%s]'" % ", ".join(str(v) for v in value)
+			elif isinstance(value, int):
+				shown = " '%d'" % value
+			else:
+				shown = ""
+			if n is not None:
+				lo, hi = shape.get("min"), shape.get("max")
+				what = "length" if constraint == "length" else "value"
+				constraint = "Member must have %s %s" % (what, "greater than or equal to %s" % lo
+									if lo is not None and n < lo else
+									"less than or equal to %s" % hi)
+			return client_error("ValidationException", "1 validation error detected: Value%s at '%s' failed to "
+					    "satisfy constraint: %s" % (shown, where, constraint))
+		if t == "structure":
+			if not isinstance(value, dict):
+				raise client_error("SerializationException", "Expected an object at '%s'" % where)
+			out = {}
+			members = shape.get("members", {})
+			for k, v in value.items():
+				if k not in members:
+					raise client_error("SerializationException", "Unknown field '%s'" % (path + k if not path
+													    else path + "." + k))
+				if v is not None:
+					out[k] = self._check_json(members[k]["shape"], v, (path + "." if path else "") + k[0].lower() + k[1:])
+			for req in shape.get("required", []):
+				if req not in out:
+					raise client_error("ValidationException", "1 validation error detected: Value null at '%s' "
+							   "failed to satisfy constraint: Member must not be null"
+							   % ((path + "." if path else "") + req[0].lower() + req[1:]))
+			return out
+		if t == "list":
+			if not isinstance(value, list):
+				raise client_error("SerializationException", "Expected a list at '%s'" % where)
+			if "min" in shape and len(value) < shape["min"] or "max" in shape and len(value) > shape["max"]:
+				raise invalid("length", len(value))
+			return [self._check_json(shape["member"]["shape"], v, where) for v in value]
+		if t == "map":
+			if not isinstance(value, dict):
+				raise client_error("SerializationException", "Expected an object at '%s'" % where)
+			return {k: self._check_json(shape["value"]["shape"], v, where) for k, v in value.items()}
+		if t == "boolean":
+			if not isinstance(value, bool):
+				raise client_error("SerializationException", "Expected a boolean at '%s'" % where)
+			return value
+		if t in ("integer", "long"):
+			if isinstance(value, bool) or not isinstance(value, int):
+				raise client_error("SerializationException", "Expected an integer at '%s'" % where)
+			if "min" in shape and value < shape["min"] or "max" in shape and value > shape["max"]:
+				raise invalid("value", value)
+			return value
+		if t in ("float", "double", "timestamp"):
+			if isinstance(value, bool) or not isinstance(value, (int, float)):
+				raise client_error("SerializationException", "Expected a number at '%s'" % where)
+			return value
+		if not isinstance(value, str):
+			raise client_error("SerializationException", "Expected a string at '%s'" % where)
+		if t == "string":
+			if "min" in shape and len(value) < shape["min"] or "max" in shape and len(value) > shape["max"]:
+				raise invalid("length", len(value))
+			if shape.get("enum") and value not in shape["enum"]:
+				raise invalid("Member must satisfy enum value set: [%s]" % ", ".join(shape["enum"]))
+		return value
+
+	def serialize_json(self, op, result):
+		"""A JSON 1.1 response body from a CLI-shaped result: timestamps as epoch seconds, blobs base64."""
+		opm = self.ops[op]
+		out = self._json(opm["output"]["shape"], result) if "output" in opm else {}
+		return json.dumps(out).encode("utf-8")
+
+	def _json(self, shape_name, value):
+		shape = self.shapes[shape_name]
+		t = shape["type"]
+		if t == "structure":
+			members = shape.get("members", {})
+			return {k: self._json(members[k]["shape"], v) for k, v in value.items()
+				if k in members and v is not None}
+		if t == "list":
+			return [self._json(shape["member"]["shape"], v) for v in value]
+		if t == "map":
+			return {k: self._json(shape["value"]["shape"], v) for k, v in value.items()}
+		if t == "timestamp":
+			ts = parse_time(value).timestamp()
+			return int(ts) if ts.is_integer() else round(ts, 3)
+		if t == "blob":
+			return base64.b64encode(value.encode("utf-8") if isinstance(value, str) else value).decode("ascii")
+		return value
+
 	def _members(self, shape_name, value, out, depth):
 		for mname, ref in self.shapes[shape_name].get("members", {}).items():
 			if mname in value and value[mname] is not None:
@@ -536,16 +739,31 @@ def ec2_error_xml(code, message, request_id):
 		% (xml_escape(code), xml_escape(message), request_id)).encode("utf-8")
 
 
-def sts_error_xml(code, message, request_id, status):
+def query_error_xml(code, message, request_id, status, xmlns="https://sts.amazonaws.com/doc/2011-06-15/"):
+	"""The Query protocol's error (STS, Auto Scaling)."""
 	kind = "Receiver" if status >= 500 else "Sender"
-	return ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>%s</Type>\n'
+	return ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
 		'    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n'
-		'</ErrorResponse>\n' % (kind, xml_escape(code), xml_escape(message), request_id)).encode("utf-8")
+		'</ErrorResponse>\n' % (xmlns, kind, xml_escape(code), xml_escape(message), request_id)).encode("utf-8")
+
+
+JSON_CTYPE = "application/x-amz-json-1.1"
+
+
+def error_body(service, code, message, request_id, status):
+	"""(body, Content-Type) of an error as service answers it: EC2's XML, the Query protocol's
+	ErrorResponse, or JSON 1.1's {"__type", "message"}."""
+	model = MODELS.get(service)
+	if model is not None and model.protocol == "json":
+		return json.dumps({"__type": code, "message": message}).encode("utf-8"), JSON_CTYPE
+	if model is not None and model.protocol == "query":
+		return query_error_xml(code, message, request_id, status, model.meta.get("xmlNamespace", "")), None
+	return ec2_error_xml(code, message, request_id), None
 
 
 def load_models(opt):
-	"""Loads MODELS["ec2"] and MODELS["sts"] from --models DIR, else $AMICYCLE_SHARED/aws/models (make
-	check SHARED=DIR), else t/data/aws/models beside this file; returns the EC2 model's path. Never
+	"""Loads MODELS[SERVICE] (ec2, sts, autoscaling, ssm) from --models DIR, else
+	$AMICYCLE_SHARED/aws/models (make check SHARED=DIR), else t/data/aws/models beside this file; returns the EC2 model's path. Never
 	botocore's own copies, which are older than the client's: without the models, or with models
 	that lack an action this file implements, the endpoint does not start (one line on stderr)."""
 	if opt:
@@ -555,7 +773,7 @@ def load_models(opt):
 	else:
 		d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "aws", "models")
 	paths = {}
-	for service, uid in (("ec2", "ec2-2016-11-15"), ("sts", "sts-2011-06-15")):
+	for service, uid in SERVICES:
 		paths[service] = os.path.join(d, uid, "service-2.json")
 		try:
 			MODELS[service] = Model(load_json(paths[service]))
@@ -762,6 +980,10 @@ class Region:
 		self.other_tags = {}	# id -> Tags, for resource types this endpoint does not model
 		self.tokens = {}	# (action, ClientToken) -> (fingerprint, result)
 		self.snap_users = {}	# snapshot id -> ids of the images whose BlockDeviceMappings name it
+		self.groups = {}	# Auto Scaling group name -> AutoScalingGroup
+		self.launch_configs = {}	# name -> LaunchConfiguration
+		self.parameters = {}	# SSM parameter name -> {"_seq", "Versions": [Parameter, ...]}
+		self.recipes = []	# Image Builder recipes: {"ResourceType", "Arn", "ParentImage"}
 
 	def put_image(self, img):
 		"""Adds img (or replaces the image of its id), keeping snap_users up to date."""
@@ -788,6 +1010,12 @@ class Region:
 			"Reservations": [self.reservation_of(r) for r in self.reservations],
 			"LaunchTemplates": list(self.templates.values()),
 			"Tags": self.other_tags,
+			"AutoScalingGroups": list(self.groups.values()),
+			"LaunchConfigurations": list(self.launch_configs.values()),
+			"Parameters": [dict(v, Value="(redacted)") if v.get("Type") == "SecureString" else v
+				       for p in self.parameters.values() for v in p["Versions"]],
+			"ImageRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ImageRecipe"],
+			"ContainerRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ContainerRecipe"],
 		}
 
 	def reservation_of(self, rid, only=None):
@@ -866,6 +1094,8 @@ class State:
 		for img in copy.deepcopy(rs.get("Images", [])):
 			img.setdefault("OwnerId", self.account)
 			img.setdefault("State", "available")
+			if {"Group": "all"} in img.get("LaunchPermissions", []):
+				img["Public"] = True
 			img["_seq"] = self.next_seq()
 			reg.put_image(img)
 			reg.deregistered.discard(img["ImageId"])
@@ -905,6 +1135,66 @@ class State:
 			reg.templates[lt["LaunchTemplateId"]] = lt
 		for rid, tags in rs.get("Tags", {}).items():
 			reg.other_tags[rid] = copy.deepcopy(tags)
+		self._load_autoscaling(reg, rs)
+		for prm in copy.deepcopy(rs.get("Parameters", [])):
+			self._load_parameter(reg, prm)
+		for key, kind in (("ImageRecipes", "imagebuilder:ImageRecipe"), ("ContainerRecipes",
+										 "imagebuilder:ContainerRecipe")):
+			for r in copy.deepcopy(rs.get(key, [])):
+				r["_Kind"] = kind
+				r["_seq"] = self.next_seq()
+				reg.recipes.append(r)
+
+	def _load_autoscaling(self, reg, rs):
+		"""AutoScalingGroups and LaunchConfigurations, in the shape `aws autoscaling describe-*`
+		prints; the members the model requires are filled in as Auto Scaling would."""
+		now = cli_time(utcnow())
+		for g in copy.deepcopy(rs.get("AutoScalingGroups", [])):
+			name = g["AutoScalingGroupName"]
+			g.setdefault("AutoScalingGroupARN", "arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s"
+				     % (reg.name, self.account, uuid.uuid5(uuid.NAMESPACE_URL, reg.name + "/" + name), name))
+			for k, v in (("MinSize", 0), ("MaxSize", 1), ("DesiredCapacity", 0), ("DefaultCooldown", 300),
+				     ("AvailabilityZones", [reg.name + "a"]), ("HealthCheckType", "EC2"), ("CreatedTime", now),
+				     ("Instances", []), ("Tags", [])):
+				g.setdefault(k, v)
+			for t in g["Tags"]:
+				t.setdefault("ResourceId", name)
+				t.setdefault("ResourceType", "auto-scaling-group")
+				t.setdefault("PropagateAtLaunch", False)
+			g["_seq"] = self.next_seq()
+			reg.groups[name] = g
+		for lc in copy.deepcopy(rs.get("LaunchConfigurations", [])):
+			name = lc["LaunchConfigurationName"]
+			lc.setdefault("LaunchConfigurationARN", "arn:aws:autoscaling:%s:%s:launchConfiguration:%s:"
+				      "launchConfigurationName/%s" % (reg.name, self.account,
+								      uuid.uuid5(uuid.NAMESPACE_URL, reg.name + "/lc/" + name), name))
+			for k, v in (("InstanceType", "t3.micro"), ("CreatedTime", now), ("SecurityGroups", []),
+				     ("BlockDeviceMappings", [])):
+				lc.setdefault(k, v)
+			lc["_seq"] = self.next_seq()
+			reg.launch_configs[name] = lc
+
+	def _load_parameter(self, reg, prm):
+		"""One SSM parameter version: the same Name again is the next version (the last is current).
+		A label names one version only, so a label given again moves to the newer version."""
+		name = prm["Name"]
+		entry = reg.parameters.get(name)
+		if entry is None:
+			entry = reg.parameters[name] = {"_seq": self.next_seq(), "Versions": []}
+		prm.setdefault("Type", "String")
+		prm.setdefault("DataType", "text")
+		prm.setdefault("Value", "")
+		prm["Version"] = len(entry["Versions"]) + 1
+		prm.setdefault("LastModifiedDate", cli_time(utcnow()))
+		prm.setdefault("LastModifiedUser", "arn:aws:iam::%s:user/amicycle-test" % self.account)
+		prm.setdefault("Tier", "Standard")
+		prm["ARN"] = "arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, self.account, name.lstrip("/"))
+		if prm["Type"] == "SecureString":
+			prm.setdefault("KeyId", "alias/aws/ssm")
+		labels = prm.setdefault("Labels", [])
+		for old in entry["Versions"]:
+			old["Labels"] = [x for x in old.get("Labels", []) if x not in labels]
+		entry["Versions"].append(prm)
 
 	def add_credentials(self, c):
 		c = dict(c)
@@ -1109,7 +1399,8 @@ def account_of(akid):
 # ---- EC2 actions ----
 
 class Ctx:
-	def __init__(self, region, akid, action, dry):
+	def __init__(self, region, akid, action, dry, service="ec2"):
+		self.service = service
 		self.region = STATE.region(region)
 		self.akid = akid
 		self.action = action
@@ -1129,9 +1420,10 @@ class Ctx:
 			if d.get("ResourceId") not in (None, resource):
 				continue
 			who = cred.get("Arn", "arn:aws:iam::%s:user/amicycle-test" % STATE.account)
-			if MODELS["sts"].ops.get(self.action):
-				raise ApiError("AccessDenied", "User: %s is not authorized to perform: sts:%s on resource: %s"
-					       % (who, self.action, resource or "*"), 403)
+			if self.service != "ec2":
+				code, status = {"ssm": ("AccessDeniedException", 400)}.get(self.service, ("AccessDenied", 403))
+				raise ApiError(code, "User: %s is not authorized to perform: %s:%s on resource: %s"
+					       % (who, self.service, self.action, resource or "*"), status)
 			raise ApiError("UnauthorizedOperation", "You are not authorized to perform this operation. User: %s "
 				       "is not authorized to perform: ec2:%s on resource: %s because no identity-based "
 				       "policy allows the ec2:%s action" % (who, self.action, resource or "*", self.action,), 403)
@@ -1326,7 +1618,10 @@ def act_DescribeImageAttribute(ctx, p):
 		val = img.get(key, "disabled" if key == "DeregistrationProtection" else None)
 		out[key] = {"Value": val} if val is not None else {}
 	elif attr == "launchPermission":
-		out["LaunchPermissions"] = [{"Group": "all"}] if img.get("Public") else img.get("_LaunchPermissions", [])
+		perms = copy.deepcopy(img.get("LaunchPermissions", []))
+		if img.get("Public") and {"Group": "all"} not in perms:
+			perms.insert(0, {"Group": "all"})
+		out["LaunchPermissions"] = perms
 	elif attr == "productCodes":
 		out["ProductCodes"] = img.get("ProductCodes", [])
 	elif attr == "blockDeviceMapping":
@@ -1334,6 +1629,98 @@ def act_DescribeImageAttribute(ctx, p):
 	else:
 		raise client_error("InvalidParameterValue", "Value (%s) for parameter attribute is invalid." % attr)
 	return out
+
+
+def act_DescribeSnapshotAttribute(ctx, p):
+	reg = ctx.region
+	sid = p["SnapshotId"]
+	check_ids("snap", [sid], reg.snapshots)
+	ctx.dry_check()
+	snap = reg.snapshots[sid]
+	if p["Attribute"] == "createVolumePermission":
+		perms = copy.deepcopy(snap.get("CreateVolumePermissions", []))
+		return {"SnapshotId": sid, "CreateVolumePermissions": perms}
+	return {"SnapshotId": sid, "ProductCodes": copy.deepcopy(snap.get("ProductCodes", []))}
+
+
+REFERENCE_TYPES = ("ec2:Instance", "ec2:LaunchTemplate", "ssm:Parameter", "imagebuilder:ImageRecipe",
+		   "imagebuilder:ContainerRecipe")
+
+
+def reference_options(p):
+	"""{resource type: {"state-name": set or None, "version-depth": n}} of a DescribeImageReferences."""
+	types = {}
+	if p.get("IncludeAllResourceTypes"):
+		types = {t: {} for t in REFERENCE_TYPES}
+	for rt in p.get("ResourceTypes", []):
+		t = rt.get("ResourceType")
+		if t is None:
+			raise client_error("MissingParameter", "The request must contain the parameter ResourceType")
+		opts = types.setdefault(t, {})
+		for o in rt.get("ResourceTypeOptions", []):
+			name, values = o.get("OptionName"), o.get("OptionValues", [])
+			if (name, t) not in (("state-name", "ec2:Instance"), ("version-depth", "ec2:LaunchTemplate")):
+				raise client_error("InvalidParameterValue", "The option %s is not valid for resource type %s."
+						   % (name, t))
+			if name == "state-name":
+				bad = [v for v in values if v not in STATE_CODES]
+				if bad or not values:
+					raise client_error("InvalidParameterValue", "Invalid value '%s' for state-name. Valid values: "
+							   "pending | running | shutting-down | terminated | stopping | stopped"
+							   % (bad[0] if bad else ""))
+				opts["state-name"] = set(values)
+			else:
+				if len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 10000:
+					raise client_error("InvalidParameterValue", "Invalid value '%s' for version-depth. Valid "
+							   "values: integers between 1 and 10000" % ",".join(values))
+				opts["version-depth"] = int(values[0])
+	if not types:
+		raise client_error("MissingParameter", "Either IncludeAllResourceTypes or ResourceTypes must be specified.")
+	return types
+
+
+def act_DescribeImageReferences(ctx, p):
+	reg = ctx.region
+	ids = p["ImageIds"]
+	limit = max_results(p)
+	check_ids("ami", ids, KnownIds(reg.images, reg.deregistered))
+	types = reference_options(p)
+	ctx.dry_check()
+	wanted = set(ids)
+	rows = []
+	seen = set()
+
+	def add(iid, rtype, arn):
+		if iid in wanted and (iid, arn) not in seen:
+			seen.add((iid, arn))
+			rows.append({"ImageId": iid, "ResourceType": rtype, "Arn": arn})
+	acct = STATE.account
+	if "ec2:Instance" in types:
+		states = types["ec2:Instance"].get("state-name")
+		settle_by_time(reg, reg.instances.values())
+		for inst in sorted(reg.instances.values(), key=lambda o: o["_seq"]):
+			if states is None or inst["State"]["Name"] in states:
+				add(inst.get("ImageId"), "ec2:Instance", "arn:aws:ec2:%s:%s:instance/%s" % (reg.name, acct,
+													inst["InstanceId"]))
+	if "ec2:LaunchTemplate" in types:
+		depth = types["ec2:LaunchTemplate"].get("version-depth", 10)
+		for lt in sorted(reg.templates.values(), key=lambda o: o["_seq"]):
+			recent = sorted(lt["Versions"], key=lambda v: -v["VersionNumber"])[:depth]
+			for v in recent:
+				add((v.get("LaunchTemplateData") or {}).get("ImageId"), "ec2:LaunchTemplate",
+				    "arn:aws:ec2:%s:%s:launch-template/%s" % (reg.name, acct, lt["LaunchTemplateId"]))
+	if "ssm:Parameter" in types:
+		for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+			cur = entry["Versions"][-1]
+			if cur.get("DataType") == "aws:ec2:image":
+				add(cur.get("Value"), "ssm:Parameter", cur["ARN"])
+	for r in sorted(reg.recipes, key=lambda o: o["_seq"]):
+		if r["_Kind"] in types:
+			add(r.get("ParentImage"), r["_Kind"], r["Arn"])
+	for n, row in enumerate(rows, 1):
+		row["_seq"] = n
+	page, token = paginate(rows, limit, p.get("NextToken"))
+	return {"ImageReferences": public(page), "NextToken": token}
 
 
 def lookup_instances(ctx, ids):
@@ -1688,7 +2075,7 @@ def act_CopyImage(ctx, p):
 	new = copy.deepcopy({k: v for k, v in src.items() if not k.startswith("_")})
 	iid = STATE.new_id("ami")
 	for k in ("Tags", "DeprecationTime", "DeregistrationProtection", "LastLaunchedTime", "ImageOwnerAlias",
-		  "Public", "ImageAllowed", "SourceInstanceId", "ProductCodes", "PlatformDetails"):
+		  "Public", "ImageAllowed", "SourceInstanceId", "ProductCodes", "PlatformDetails", "LaunchPermissions"):
 		new.pop(k, None)
 	new.update({"ImageId": iid, "Name": p["Name"], "OwnerId": STATE.account, "State": "pending",
 		    "CreationDate": ec2_time(ctx.now), "ImageLocation": "%s/%s" % (STATE.account, p["Name"]),
@@ -1910,6 +2297,182 @@ def act_GetConsoleOutput(ctx, p):
 	return out
 
 
+# ---- Auto Scaling actions ----
+
+# The filters DescribeAutoScalingGroups documents (besides tag:KEY, tag-key and tag-value).
+GROUP_FILTERS = {}
+
+
+def max_records(p, hi=100, default=50):
+	"""Auto Scaling's MaxRecords (1..100, default 50)."""
+	n = p.get("MaxRecords")
+	if n is None:
+		return default
+	if n < 1 or n > hi:
+		raise client_error("ValidationError", "1 validation error detected: Value '%d' at 'maxRecords' failed to "
+				   "satisfy constraint: Member must have value between 1 and %d" % (n, hi))
+	return n
+
+
+def next_token_page(objs, limit, token, code="InvalidNextToken"):
+	"""paginate() with the error a service other than EC2 answers for a bad token."""
+	try:
+		return paginate(objs, limit, token)
+	except ApiError:
+		raise client_error(code, "The token '%s' is invalid." % token) from None
+
+
+def act_DescribeAutoScalingGroups(ctx, p):
+	reg = ctx.region
+	limit = max_records(p)
+	names = p.get("AutoScalingGroupNames", [])
+	if len(names) > 1600:
+		raise client_error("ValidationError", "The number of group names exceeds the limit of 1600.")
+	for f in p.get("Filters", []):
+		n = f.get("Name", "")
+		if not (n.startswith("tag:") and len(n) > 4 or n in ("tag-key", "tag-value") or n in GROUP_FILTERS):
+			raise client_error("ValidationError", "Filter name '%s' is not a valid filter name." % n)
+	match = compile_filters(p.get("Filters"), GROUP_FILTERS)
+	cands = [reg.groups[n] for n in dict.fromkeys(names) if n in reg.groups] if names else list(reg.groups.values())
+	out = sorted((g for g in cands if match(g)), key=lambda o: o["_seq"])
+	page, token = next_token_page(out, limit, p.get("NextToken"))
+	return {"AutoScalingGroups": public(page), "NextToken": token}
+
+
+def act_DescribeLaunchConfigurations(ctx, p):
+	reg = ctx.region
+	limit = max_records(p)
+	names = p.get("LaunchConfigurationNames", [])
+	cands = [reg.launch_configs[n] for n in dict.fromkeys(names) if n in reg.launch_configs] if names \
+		else list(reg.launch_configs.values())
+	page, token = next_token_page(sorted(cands, key=lambda o: o["_seq"]), limit, p.get("NextToken"))
+	return {"LaunchConfigurations": public(page), "NextToken": token}
+
+
+# ---- SSM actions ----
+
+SSM_FILTER_OPTIONS = {"Name": ("Equals", "BeginsWith", "Contains"), "Type": ("Equals", "BeginsWith"),
+		      "DataType": ("Equals",), "KeyId": ("Equals",), "Tier": ("Equals",), "Label": ("Equals",),
+		      "Path": ("Recursive", "OneLevel")}
+
+
+def parameter_filter(f):
+	"""One ParameterStringFilter (or a legacy ParametersFilter, Equals) as a test of a version."""
+	key = f["Key"]
+	opt = f.get("Option", "Recursive" if key == "Path" else "Equals")
+	values = f.get("Values") or []
+	if key.startswith("tag:"):
+		allowed = ("Equals", "BeginsWith")
+	elif key in SSM_FILTER_OPTIONS:
+		allowed = SSM_FILTER_OPTIONS[key]
+	else:
+		raise client_error("InvalidFilterKey", "The following filter key is not valid: %s. Valid filter keys "
+				   "include: [Path, Name, Type, KeyId, Tier, Label, DataType]." % key)
+	if opt not in allowed:
+		raise client_error("InvalidFilterOption", "The following filter option is not valid: %s. Valid options "
+				   "include: [%s]." % (opt, ", ".join(allowed)))
+	if not values and not key.startswith("tag:"):
+		raise client_error("InvalidFilterValue", "The following filter values are missing : null for filter "
+				   "key %s." % key)
+	if key == "Type":
+		for v in values:
+			if v not in ("String", "StringList", "SecureString"):
+				raise client_error("InvalidFilterValue", "The following filter value is not valid: %s. Valid "
+						   "values include: [SecureString, StringList, String]." % v)
+
+	def test(v):
+		if key == "Path":
+			name = v["Name"]
+			for path in values:
+				base = path.rstrip("/") + "/"
+				if name.startswith(base) and (opt == "Recursive" or "/" not in name[len(base):]):
+					return True
+			return False
+		if key.startswith("tag:"):
+			cands = [t.get("Value", "") for t in v.get("Tags", []) if t.get("Key") == key[4:]]
+			return bool(cands) and (not values or any(c == x or opt == "BeginsWith" and c.startswith(x)
+								  for c in cands for x in values))
+		cands = v.get("Labels", []) if key == "Label" else [str(v.get(key, ""))]
+		if opt == "BeginsWith":
+			return any(c.startswith(x) for c in cands for x in values)
+		if opt == "Contains":
+			return any(x in c for c in cands for x in values)
+		return any(c in values for c in cands)
+	return test
+
+
+def parameter_metadata(v):
+	return {k: v[k] for k in ("Name", "ARN", "Type", "KeyId", "LastModifiedDate", "LastModifiedUser",
+				  "Description", "AllowedPattern", "Version", "Tier", "Policies", "DataType") if k in v}
+
+
+def act_DescribeParameters(ctx, p):
+	reg = ctx.region
+	n = p.get("MaxResults")
+	limit = 10 if n is None else n		# 1..50 (the model's range, checked by parse_json)
+	tests = [parameter_filter(dict(f, Option="Equals")) for f in p.get("Filters", [])]
+	tests += [parameter_filter(f) for f in p.get("ParameterFilters", [])]
+	if p.get("Filters") and p.get("ParameterFilters"):
+		raise client_error("ValidationException", "You can use either Filters or ParameterFilters in a single "
+				   "request.")
+	rows = []
+	for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+		cur = entry["Versions"][-1]
+		if all(t(cur) for t in tests):
+			rows.append(dict(cur, _seq=entry["_seq"]))
+	page, token = next_token_page(rows, limit, p.get("NextToken"))
+	return {"Parameters": [parameter_metadata(v) for v in page], "NextToken": token}
+
+
+def ciphertext(v):
+	"""What GetParameters gives for a SecureString without WithDecryption: an opaque blob that
+	depends on the parameter's ARN and version only, never on its value."""
+	h = hashlib.sha256(("%s:%d" % (v["ARN"], v["Version"])).encode()).digest()
+	return base64.b64encode(b"amicycle-ciphertext:" + h).decode("ascii")
+
+
+def parameter_select(reg, selector):
+	"""The version that NAME, NAME:VERSION or NAME:LABEL names, and the selector part; None if none."""
+	name, sep, sel = selector.partition(":")
+	if selector.startswith("arn:"):
+		m = re.fullmatch(r"arn:aws[a-z-]*:ssm:[^:]*:\d{12}:parameter(/[^:]*)(?::(.*))?", selector)
+		if not m:
+			return None, None
+		name = m.group(1) if m.group(1)[1:].count("/") else m.group(1)[1:]
+		sep, sel = (":", m.group(2)) if m.group(2) is not None else ("", "")
+	entry = reg.parameters.get(name)
+	if entry is None:
+		return None, None
+	versions = entry["Versions"]
+	if not sep:
+		return versions[-1], None
+	if sel.isdigit():
+		n = int(sel)
+		return (versions[n - 1] if 1 <= n <= len(versions) else None), ":" + sel
+	for v in versions:
+		if sel in v.get("Labels", []):
+			return v, ":" + sel
+	return None, None
+
+
+def act_GetParameters(ctx, p):
+	reg = ctx.region
+	out = []
+	invalid = []
+	for sel in dict.fromkeys(p["Names"]):
+		v, selector = parameter_select(reg, sel)
+		if v is None:
+			invalid.append(sel)
+			continue
+		prm = {k: v[k] for k in ("Name", "Type", "Value", "Version", "LastModifiedDate", "ARN", "DataType")}
+		if selector:
+			prm["Selector"] = selector
+		if v["Type"] == "SecureString" and not p.get("WithDecryption"):
+			prm["Value"] = ciphertext(v)
+		out.append(prm)
+	return {"Parameters": out, "InvalidParameters": invalid}
+
+
 # ---- STS actions ----
 
 def sts_credentials(cred):
@@ -2042,7 +2605,21 @@ def verify_signature(method, raw_path, headers, body, auth, secret):
 
 
 def auth_error(service, kind):
-	if service == "sts":
+	if service == "ssm":
+		return {
+			"missing": ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 400),
+			"incomplete": ApiError("IncompleteSignatureException", "Authorization header requires 'Credential', "
+					       "'Signature' and 'SignedHeaders' parameters.", 400),
+			"unknown": ApiError("UnrecognizedClientException", "The security token included in the request is "
+					    "invalid.", 400),
+			"signature": ApiError("InvalidSignatureException", "The request signature we calculated does not match "
+					      "the signature you provided. Check your AWS Secret Access Key and signing method. "
+					      "Consult the service documentation for details.", 400),
+			"expired": ApiError("ExpiredTokenException", "The security token included in the request is expired", 400),
+			"skew": ApiError("InvalidSignatureException", "Signature expired: the request time is too far from the "
+					 "server time", 400),
+		}[kind]
+	if service in ("sts", "autoscaling"):
 		return {
 			"missing": ApiError("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
 			"incomplete": ApiError("IncompleteSignature", "Authorization header requires 'Credential', "
@@ -2280,22 +2857,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		rid = str(uuid.uuid4())
 		params = {}
 		bad = None
-		try:
-			pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True, errors="strict")
-			ctype = self.headers.get("Content-Type", "")
-			if self.command == "POST" and (body or "x-www-form-urlencoded" in ctype):
-				pairs += urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
-			for k, v in pairs:
-				params.setdefault(k, v)
-		except (UnicodeDecodeError, ValueError):
-			bad = client_error("MalformedQueryString", "The query string or body is not valid UTF-8 form data.")
-		action = params.pop("Action", None)
-		version = params.pop("Version", None)
 		auth = parse_authorization(self.headers.get("Authorization"))
+		target = self.headers.get("X-Amz-Target")
+		if target is not None:
+			# JSON 1.1 (SSM): the action is the target's part after the prefix, the input the body.
+			prefix, _, action = target.partition(".")
+			version = None
+			try:
+				params = json.loads(body.decode("utf-8")) if body.strip() else {}
+			except (UnicodeDecodeError, ValueError):
+				params = {}
+		else:
+			prefix = None
+			try:
+				pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True, errors="strict")
+				ctype = self.headers.get("Content-Type", "")
+				if self.command == "POST" and (body or "x-www-form-urlencoded" in ctype):
+					pairs += urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+				for k, v in pairs:
+					params.setdefault(k, v)
+			except (UnicodeDecodeError, ValueError):
+				bad = client_error("MalformedQueryString", "The query string or body is not valid UTF-8 form data.")
+			action = params.pop("Action", None)
+			version = params.pop("Version", None)
 		if auth:
 			service = auth["service"]
+		elif target is not None:
+			service = "ssm" if prefix == MODELS["ssm"].meta.get("targetPrefix") else "-"
 		elif version == STS_VERSION or action in UNSIGNED:
 			service = "sts"
+		elif version == AUTOSCALING_VERSION:
+			service = "autoscaling"
 		else:
 			service = "ec2"
 		region = auth["region"] if auth else STATE.settings.get("DefaultRegion", "us-east-1")
@@ -2306,28 +2898,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			STATE.count(region, action or "-")
 			record = {"Seq": len(STATE.requests) + 1, "Time": round(time.monotonic() - START, 4),
 				  "Service": service, "Region": region, "Action": action, "AccessKeyId": akid,
-				  "Throttled": False,
-				  "Params": {k: ("(redacted)" if k.split(".")[0] in SECRET_PARAMS else v)
-					     for k, v in params.items()}}
+				  "Throttled": False, "Params": redact(params)}
 			STATE.requests.append(record)
 		fault = None
 		status = 200
+		ctype = None
 		try:
 			if bad:
 				raise bad
 			model = MODELS.get(service)
 			if model is None:
 				raise auth_error("ec2", "signature")
-			if not action:
-				raise client_error("MissingAction", "The request must contain the parameter Action")
-			if action not in ACTIONS or action not in model.ops:
-				raise client_error("InvalidAction", "The action %s is not valid for this web service." % action)
+			if model.protocol == "json":
+				if target is None or prefix != model.meta.get("targetPrefix") or action not in ACTIONS \
+				   or action not in model.ops or action in STATE.settings.get("UnknownActions", []):
+					raise client_error("UnknownOperationException", "Unknown operation %s" % (target or "(no target)"))
+			else:
+				if not action:
+					raise client_error("MissingAction", "The request must contain the parameter Action")
+				if action not in ACTIONS or action not in model.ops or target is not None \
+				   or action in STATE.settings.get("UnknownActions", []):
+					raise client_error("InvalidAction", "The action %s is not valid for this web service." % action)
 			if action not in UNSIGNED:
 				authenticate(self.command, self.path, self.headers, body, auth, service)
-			if version is None:
-				raise client_error("MissingParameter", "The request must contain the parameter Version")
-			if version != model.version:
-				raise client_error("InvalidParameterValue", "Invalid value '%s' for Version." % version)
+			if model.protocol != "json":
+				if version is None:
+					raise client_error("MissingParameter", "The request must contain the parameter Version")
+				if version != model.version:
+					raise client_error("InvalidParameterValue", "Invalid value '%s' for Version." % version)
 			if service == "ec2":
 				bucket, refused = THROTTLE.take(account_of(akid), region, action, params)
 				if bucket:
@@ -2345,34 +2943,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
 					self.finish_api(record, service, region, action, akid, 0, "-")
 					self.drop()
 					return
-			unknown = [u.split(".", 1)[1] for u in STATE.settings.get("UnknownParameters", [])
-				   if u.startswith(action + ".")]
-			inp = model.parse_input(action, params, unknown)
+			if model.protocol == "json":
+				inp = model.parse_json(action, body)
+			else:
+				unknown = [u.split(".", 1)[1] for u in STATE.settings.get("UnknownParameters", [])
+					   if u.startswith(action + ".")]
+				inp = model.parse_input(action, params, unknown)
+			check_filters(action, inp)
 			if fault and fault["Kind"] in ("repeat-token", "fresh-token"):
 				inp.pop("NextToken", None)
 			with STATE.lock:
-				ctx = Ctx(region, akid, action, bool(inp.get("DryRun")))
+				ctx = Ctx(region, akid, action, bool(inp.get("DryRun")), service)
 				ctx.authorize()
 				result = ACTIONS[action](ctx, inp)
 				if fault and fault["Kind"] == "repeat-token":
 					result["NextToken"] = "amicycle-repeated-token"
 				elif fault and fault["Kind"] == "fresh-token":
 					result["NextToken"] = "amicycle-fresh-token-" + secrets.token_hex(8)
-				out = model.serialize(action, result, rid)
+				if model.protocol == "json":
+					out = model.serialize_json(action, result)
+					ctype = JSON_CTYPE
+				else:
+					out = model.serialize(action, result, rid)
 				for fn in ctx.after:
 					fn()
 		except ApiError as e:
 			status = e.status
 			record["Code"] = e.code
-			out = sts_error_xml(e.code, e.message, rid, e.status) if service == "sts" else \
-				ec2_error_xml(e.code, e.message, rid)
+			out, ctype = error_body(service, e.code, e.message, rid, e.status)
 		except Exception as e:		# an endpoint bug must still answer, as EC2's InternalError
 			status = 500
 			record["Code"] = "InternalError"
 			sys.stderr.write("ec2-endpoint: %s: %r\n" % (action, e))
 			import traceback
 			traceback.print_exc()
-			out = ec2_error_xml("InternalError", "An internal error has occurred", rid)
+			out, ctype = error_body(service, "InternalError" if service != "ssm" else "InternalServerError",
+						"An internal error has occurred", rid, 500)
 		self.finish_api(record, service, region, action, akid, status, record.get("Code", "-"))
 		if RTT:
 			time.sleep(RTT / 2)
@@ -2381,7 +2987,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			return
 		if fault and fault["Kind"] in HOSTILE and self.hostile(fault, out, rid):
 			return
-		self.send(status, out, extra={"x-amzn-RequestId": rid},
+		self.send(status, out, ctype or "text/xml;charset=UTF-8", extra={"x-amzn-RequestId": rid},
 			  truncate=bool(fault and fault["Kind"] == "truncate"))
 
 	def hostile(self, fault, out, rid):
@@ -2451,10 +3057,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		kind = fault["Kind"]
 		if kind == "slow":
 			time.sleep(float(fault.get("DelayMs", 2000)) / 1000)
-		elif kind == "throttle" and service == "sts":
+		elif kind == "throttle" and service in ("sts", "autoscaling"):
 			raise ApiError("Throttling", "Rate exceeded", 400)
+		elif kind == "throttle" and service == "ssm":
+			raise ApiError("ThrottlingException", "Rate exceeded", 400)
 		elif kind == "throttle":
 			raise ApiError("RequestLimitExceeded", "Request limit exceeded.", 503)
+		elif kind == "internal" and service == "ssm":
+			raise ApiError("InternalServerError", "An internal error has occurred", 500)
 		elif kind == "internal":
 			raise ApiError("InternalError", "An internal error has occurred", 500)
 		elif kind == "unavailable":
@@ -2680,7 +3290,8 @@ def raw(args):
 
 
 def call(args):
-	params = [("Action", args.action), ("Version", args.version or (STS_VERSION if args.service == "sts" else EC2_VERSION))]
+	versions = {"ec2": EC2_VERSION, "sts": STS_VERSION, "autoscaling": AUTOSCALING_VERSION}
+	params = [("Action", args.action), ("Version", args.version or versions[args.service])]
 	for p in args.params:
 		k, sep, v = p.partition("=")
 		if not sep:
@@ -2849,7 +3460,7 @@ def main():
 	c.add_argument("action")
 	c.add_argument("params", nargs="*")
 	c.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
-	c.add_argument("--service", default="ec2", choices=("ec2", "sts"))
+	c.add_argument("--service", default="ec2", choices=("ec2", "sts", "autoscaling"))
 	c.add_argument("--version")
 	c.add_argument("--unsigned", action="store_true")
 	r = sub.add_parser("raw")

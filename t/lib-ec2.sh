@@ -10,8 +10,9 @@
 #   ec2_count DescribeImages [REGION]      prints how many DescribeImages requests arrived
 #   ec2_await CopyImage [REGION]           waits for the first CopyImage request
 #
-# ec2_start exports EC2_URL (the endpoint, http://127.0.0.1:PORT), AWS_ENDPOINT_URL_EC2 and
-# AWS_ENDPOINT_URL_STS (both EC2_URL), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the test key the
+# ec2_start exports EC2_URL (the endpoint, http://127.0.0.1:PORT), AWS_ENDPOINT_URL_EC2,
+# AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_AUTO_SCALING and AWS_ENDPOINT_URL_SSM (all EC2_URL: the one
+# port serves EC2, STS, Auto Scaling and SSM), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the test key the
 # endpoint always knows), AWS_REGION=us-east-1, and EC2_DIR (the endpoint's port, pid and log files).
 # The endpoint is stopped when the script ends (test_atexit), or by ec2_stop. A start that fails is
 # reported on stderr with the endpoint's own messages, and ec2_start returns 1: it never hangs.
@@ -60,10 +61,13 @@ ec2_start () {
 	fi
 	AWS_ENDPOINT_URL_EC2=$EC2_URL
 	AWS_ENDPOINT_URL_STS=$EC2_URL
+	AWS_ENDPOINT_URL_AUTO_SCALING=$EC2_URL
+	AWS_ENDPOINT_URL_SSM=$EC2_URL
 	AWS_ACCESS_KEY_ID=$EC2_TEST_ACCESS_KEY_ID
 	AWS_SECRET_ACCESS_KEY=$EC2_TEST_SECRET_ACCESS_KEY
 	AWS_REGION=us-east-1
-	export EC2_URL EC2_PORT EC2_DIR AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_STS AWS_ACCESS_KEY_ID \
+	export EC2_URL EC2_PORT EC2_DIR AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_STS AWS_ENDPOINT_URL_AUTO_SCALING \
+		AWS_ENDPOINT_URL_SSM AWS_ACCESS_KEY_ID \
 		AWS_SECRET_ACCESS_KEY AWS_REGION
 }
 
@@ -167,7 +171,17 @@ ec2_aws () {
 	AWS_PAGER= /usr/bin/aws --no-cli-pager --output json --endpoint-url "$EC2_URL" "$@"
 }
 
-# ec2_query [-r REGION] [-s SERVICE] ACTION [NAME=VALUE]...: one Query request signed by curl's own
+# ec2_aws_model ARGS...: ec2_aws with the EC2 model the endpoint serves ($AMICYCLE_SHARED's, else
+# t/data's) put before the CLI's own through AWS_DATA_PATH: Debian's aws-cli 2.9 bundles an EC2 model
+# without DescribeImageReferences, LastLaunchedTime and the organization launch permissions.
+ec2_aws_model () {
+	ec2_models_=${AMICYCLE_SHARED:-${TEST_DIR:-$(dirname "$EC2_ENDPOINT")}/data}/aws/models
+	mkdir -p "$EC2_DIR/cli-data/ec2/2016-11-15" &&
+	cp "$ec2_models_/ec2-2016-11-15/service-2.json" "$EC2_DIR/cli-data/ec2/2016-11-15/" &&
+	AWS_DATA_PATH=$EC2_DIR/cli-data ec2_aws "$@"
+}
+
+# ec2_query [-r REGION] [-s ec2|sts|autoscaling] ACTION [NAME=VALUE]...: one Query request signed by curl's own
 # SigV4 (--aws-sigv4: an implementation independent of botocore's, which the endpoint verifies with).
 # Prints the response body; returns 0 on HTTP 200, 1 otherwise; ec2_status prints the HTTP status
 # and ec2_curl_exit curl's exit status.
@@ -183,6 +197,7 @@ ec2_query () {
 	done
 	ec2_version_=2016-11-15
 	[ "$ec2_service_" = sts ] && ec2_version_=2011-06-15
+	[ "$ec2_service_" = autoscaling ] && ec2_version_=2011-01-01
 	ec2_action_=$1
 	shift
 	{
@@ -195,7 +210,14 @@ ec2_query () {
 			printf 'data-urlencode = "%s"\n' "$(printf '%s' "$ec2_p_" | sed 's/[\\"]/\\&/g')"
 		done
 	} >"$EC2_DIR/curl.conf" &&
-	ec2_code_=$(curl -sS --noproxy '*' --max-time 30 --aws-sigv4 "aws:amz:$ec2_region_:$ec2_service_" \
+	ec2_signed_ "$ec2_service_" </dev/null
+}
+
+# ec2_signed_ SERVICE: sends the request $EC2_DIR/curl.conf describes (and stdin's bytes, if any,
+# as the body), signed for SERVICE in $ec2_region_; prints the body, keeps the status for ec2_status
+# and ec2_curl_exit; returns 0 on HTTP 200.
+ec2_signed_ () {
+	ec2_code_=$(curl -sS --noproxy '*' --max-time 30 --aws-sigv4 "aws:amz:$ec2_region_:$1" \
 		-K "$EC2_DIR/curl.conf" -o "$EC2_DIR/body" -w '%{http_code}' "$EC2_URL/")
 	ec2_rc_=$?
 	rm -f "$EC2_DIR/curl.conf"
@@ -214,4 +236,24 @@ ec2_status () {
 # ec2_curl_exit: curl's exit status in the last ec2_query (52: no answer; 18: a truncated body).
 ec2_curl_exit () {
 	cat "$EC2_DIR/curl_exit"
+}
+
+# ec2_ssm [-r REGION] ACTION JSON: one SSM (JSON 1.1) request, X-Amz-Target AmazonSSM.ACTION, signed by
+# curl's own SigV4 for service ssm. Prints the body; returns 0 on HTTP 200; ec2_status as for ec2_query.
+ec2_ssm () {
+	ec2_region_=$AWS_REGION
+	if [ "$1" = -r ]; then
+		ec2_region_=$2
+		shift 2
+	fi
+	{
+		printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+		if [ -n "$AWS_SESSION_TOKEN" ]; then
+			printf 'header = "X-Amz-Security-Token: %s"\n' "$AWS_SESSION_TOKEN"
+		fi
+		printf 'header = "X-Amz-Target: AmazonSSM.%s"\n' "$1"
+		printf 'header = "Content-Type: application/x-amz-json-1.1"\n'
+		printf 'data-binary = "@-"\n'
+	} >"$EC2_DIR/curl.conf" &&
+	printf '%s' "$2" | ec2_signed_ ssm
 }

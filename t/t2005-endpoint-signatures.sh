@@ -46,7 +46,9 @@ test_expect_success 'without the STS model the endpoint refuses to start, in one
 
 test_expect_success 'a model that lacks an action the endpoint implements: it refuses to start' '
 	mkdir -p short/sts-2011-06-15 &&
-	cp -R "$SHARED"/aws/models/ec2-2016-11-15 short/ &&
+	for m in ec2-2016-11-15 autoscaling-2011-01-01 ssm-2014-11-06; do
+		cp -R "$SHARED"/aws/models/$m short/ || return 1
+	done &&
 	jq "del(.operations.GetCallerIdentity)" "$SHARED"/aws/models/sts-2011-06-15/service-2.json \
 		>short/sts-2011-06-15/service-2.json &&
 	test_expect_code 1 "$PYTHON" "$TEST_DIR"/ec2-endpoint.py serve --port-file port --models short 2>err &&

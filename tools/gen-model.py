@@ -2,22 +2,31 @@
 """gen-model.py: writes the C table of API shapes (lib/ec2/ec2model.h) from botocore service models.
 
     /usr/bin/python3 tools/gen-model.py [--models DIR] > lib/ec2/ec2model.c
-    /usr/bin/python3 tools/gen-model.py --protocol-tests INPUT.json OUTPUT.json > t/unit/protocol-model.inc
+    /usr/bin/python3 tools/gen-model.py --protocol-tests INPUT.json... OUTPUT.json... \
+        > t/unit/protocol-model.inc
 
-The first form reads the EC2 and STS models in DIR (default: t/data/aws/models, the trimmed
-copies tools/trim-models.py writes; the full models give the same output) and keeps the shapes reachable from OPERATIONS below, the only hand-written list. The
-second reads the SDKs' protocol test suites, each of which defines its own shapes and operations,
-and writes a static table for t/unit/test-protocol.c (operations are keyed by "input/N" or
-"output/N", the suite's index in its file). Standard library only, so any python3 will do.
+The first form reads the EC2, STS, Auto Scaling and SSM models in DIR (default: t/data/aws/models,
+the trimmed copies tools/trim-models.py writes; the full models give the same output) and keeps the
+shapes reachable from OPERATIONS below, the only hand-written list. The second reads the SDKs'
+protocol test suites, each of which defines its own shapes and operations, and writes a static table
+for t/unit/test-protocol.c (operations are keyed by "FILE/N", FILE the file's name without .json,
+"input-ec2", N the suite's index in it). Standard library only, so any python3 will do.
 
-The names follow botocore: a member's JSON name is its model name; its element name in responses
-is its locationName, else its name; its key in requests is, for the ec2 protocol, the queryName,
-else the locationName capitalised, else the name capitalised (botocore leaves the name as it is,
-but every member name in the EC2 model already starts with a capital, and the protocol tests
-expect the capital), and for the query protocol (STS) the locationName, else the name. The items
-of a flattened list repeat under the member's element name (botocore would look for the list
-member's locationName first; the protocol tests say otherwise, and neither model has flattened
-lists). Scalars of one type share one shape, named after the type.
+The names follow botocore: a member's JSON name is its model name; its element name in responses is
+its locationName, else its name; its key in requests is, for the ec2 protocol, the queryName, else
+the locationName capitalised, else the name capitalised (botocore leaves the name as it is, but
+every member name in the EC2 model already starts with a capital, and the protocol tests expect the
+capital), and for the query protocol (STS) the locationName, else the name. The items of a flattened
+list repeat under the member's element name (botocore would look for the list member's locationName
+first; the protocol tests say otherwise, and no model here has flattened lists); in Query requests
+they repeat under the member's own locationName, else the list member's, else the member's name, as
+the protocol tests want. A Query output without a resultWrapper is wrapped in OPERATIONResult (the
+protocol tests leave it implied). For the JSON protocol (SSM) a member's key, in requests and
+responses, is its locationName, else its name; its operation's X-Amz-Target is the service's
+targetPrefix, ".", the operation's name, and its Content-Type application/x-amz-json-JSONVERSION.
+Timestamps travel as ISO 8601 by default in the Query protocols, as epoch seconds in the JSON
+protocol. Scalars of one type share one shape, named after the type; a document (any JSON) is a type
+of its own; a union is a structure (one member set).
 """
 
 import argparse
@@ -31,21 +40,30 @@ OPERATIONS = {
         'DeregisterImage', 'DeleteSnapshot', 'CopyImage', 'EnableImageDeprecation',
         'DisableImageDeprecation', 'RunInstances', 'TerminateInstances', 'GetConsoleOutput',
         'DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions', 'DescribeImageAttribute',
+        'DescribeImageReferences', 'DescribeSnapshotAttribute',
     ],
     'sts-2011-06-15': ['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity'],
+    'autoscaling-2011-01-01': ['DescribeAutoScalingGroups', 'DescribeLaunchConfigurations'],
+    'ssm-2014-11-06': ['DescribeParameters', 'GetParameters'],
 }
 
 TYPES = {
     'structure': 'EC2_STRUCTURE', 'list': 'EC2_LIST', 'map': 'EC2_MAP', 'string': 'EC2_STRING',
     'boolean': 'EC2_BOOLEAN', 'integer': 'EC2_INTEGER', 'long': 'EC2_LONG', 'float': 'EC2_FLOAT',
     'double': 'EC2_DOUBLE', 'timestamp': 'EC2_TIMESTAMP', 'blob': 'EC2_BLOB',
+    'document': 'EC2_DOCUMENT',
 }
 TSFORMATS = {'iso8601': 'EC2_TS_ISO8601', 'unixtimestamp': 'EC2_TS_UNIX', 'rfc822': 'EC2_TS_RFC822'}
-PROTOCOLS = {'ec2': 'EC2_PROTO_EC2', 'query': 'EC2_PROTO_QUERY'}
-# Traits that change nothing on the wire of these two protocols.
+PROTOCOLS = {'ec2': 'EC2_PROTO_EC2', 'query': 'EC2_PROTO_QUERY', 'json': 'EC2_PROTO_JSON'}
+# Traits that change nothing on the wire of these protocols.
 IGNORED = {'shape', 'documentation', 'deprecated', 'deprecatedMessage', 'deprecatedSince', 'box',
            'xmlNamespace', 'locationName', 'queryName', 'flattened', 'idempotencyToken',
            'timestampFormat', 'jsonvalue', 'hostLabel'}
+
+
+def type_of(shape):
+    """The shape's type; a document (a structure marked document: any JSON) is a type of its own."""
+    return 'document' if shape.get('document') else shape['type']
 
 
 def fail(msg):
@@ -79,7 +97,7 @@ class Table:
         if name not in shapes:
             fail('%s: no shape %s' % (ns, name))
         shape = shapes[name]
-        if shape['type'] not in TYPES:
+        if type_of(shape) not in TYPES:
             fail('%s: shape %s: unsupported type %s' % (ns, name, shape['type']))
         key = self.key(ns, name, shape)
         if key in self.shapes:
@@ -97,16 +115,15 @@ class Table:
     def key(ns, name, shape):
         # Scalars of one type behave alike (a timestamp's format is kept with each member), so
         # the table has one shape per scalar type, named after it.
-        if shape['type'] in ('structure', 'list', 'map'):
+        if type_of(shape) in ('structure', 'list', 'map'):
             return (ns, name)
-        return (ns, shape['type'])
+        return (ns, type_of(shape))
 
     @staticmethod
     def refs(shape):
-        t = shape['type']
+        t = type_of(shape)
         if t == 'structure':
-            if shape.get('union'):
-                fail('unions are not supported')
+            # A union is a structure of which one member is set: the wire does not tell them apart.
             return list(shape.get('members', {}).values())
         if t == 'list':
             return [shape['member']]
@@ -114,13 +131,25 @@ class Table:
             return [shape['key'], shape['value']]
         return []
 
-    def add_op(self, service, ns, shapes, op, version, protocol):
+    def add_op(self, service, ns, shapes, op, md, protocol):
         inp = op.get('input')
         out = op.get('output')
-        self.ops.append((service, op['name'], version, protocol,
+        version = md['apiVersion']
+        if protocol == 'json':
+            target = '%s.%s' % (md['targetPrefix'], op['name'])
+            content = 'application/x-amz-json-%s' % md.get('jsonVersion', '1.0')
+        else:
+            target = content = None
+        wrapper = out.get('resultWrapper') if out else None
+        if protocol == 'query' and out and not wrapper:
+            # The Query protocol wraps an output in OPERATIONResult; botocore's models say so,
+            # the protocol tests (from Smithy) leave it implied.
+            wrapper = op['name'] + 'Result'
+        self.ops.append((service, op['name'], version, protocol, target, content,
+                         md.get('signingName') or md.get('endpointPrefix'), md.get('serviceId'),
                          self.add(ns, shapes, inp['shape'], protocol) if inp else None,
                          self.add(ns, shapes, out['shape'], protocol) if out else None,
-                         out.get('resultWrapper') if out else None))
+                         wrapper))
 
     def member(self, ns, shapes, protocol, name, ref, kind):
         """One struct ec2_member initialiser. kind: 'member', 'element', 'key' or 'value'."""
@@ -142,6 +171,10 @@ class Table:
                 if self.strict and not ref.get('queryName') and not loc and query != name:
                     fail('%s: member %s: botocore would send it as it is, the protocol tests '
                          'capitalised' % (ns, name))
+            elif 'EC2_M_FLATTENED' in flags and target['type'] == 'list':
+                # The items of a flattened list repeat under the member's own name, else under
+                # the list's element name, else under the member's name.
+                query = loc or target['member'].get('locationName') or name
             else:
                 query = loc or name
         elif kind == 'element':
@@ -156,7 +189,12 @@ class Table:
                 query = ref.get('queryName') or (cap(loc) if loc else kind)
             else:
                 query = loc or kind
-        tsformat = ref.get('timestampFormat') or target.get('timestampFormat') or 'iso8601'
+        if protocol == 'json':
+            # The JSON protocol has no element or key names of its own: the member's name (or
+            # locationName, as botocore reads it) is the key, in requests and responses.
+            xml = query = (loc or name) if kind == 'member' else None
+        tsformat = (ref.get('timestampFormat') or target.get('timestampFormat') or
+                    ('unixtimestamp' if protocol == 'json' else 'iso8601'))
         if tsformat.lower() not in TSFORMATS:
             fail('unsupported timestampFormat %s' % tsformat)
         target = self.shapes[self.key(ns, ref['shape'], target)]
@@ -168,7 +206,7 @@ class Table:
         rows = []
         for ns, name, shape, protocol in self.order:
             shapes = self.models[ns]
-            t = shape['type']
+            t = type_of(shape)
             first = len(members)
             ms = []
             if t == 'structure':
@@ -208,9 +246,11 @@ class Table:
         w('static const struct ec2_shape %s_shapes[%d] = {\n' % (prefix, len(rows)))
         w('\n'.join(rows) + '\n};\n\n')
         w('static const struct ec2_operation %s_operations[] = {\n' % prefix)
-        for service, name, version, protocol, inp, outp, wrapper in self.ops:
-            w('\t{ %s, %s, %s, %s, %s, %s, %s },\n' % (
-                cstr(service), cstr(name), cstr(version), PROTOCOLS[protocol],
+        for (service, name, version, protocol, target, content, signing, sid, inp, outp,
+             wrapper) in self.ops:
+            w('\t{ %s, %s, %s, %s,\n\t    %s, %s, %s, %s,\n\t    %s, %s, %s },\n' % (
+                cstr(service), cstr(name), cstr(version), PROTOCOLS[protocol], cstr(target),
+                cstr(content), cstr(signing), cstr(sid),
                 '&%s_shapes[%d]' % (prefix, inp) if inp is not None else 'NULL',
                 '&%s_shapes[%d]' % (prefix, outp) if outp is not None else 'NULL',
                 cstr(wrapper)))
@@ -249,9 +289,8 @@ def services(args):
         for name in ops:
             if name not in model['operations']:
                 fail('%s: no operation %s' % (uid, name))
-            table.add_op(ns, ns, model['shapes'], model['operations'][name],
-                         md['apiVersion'], protocol)
-    header = ('/*\n * ec2model.c: the EC2 and STS shapes the toolkit uses (see ec2model.h). GENERATED, do not edit.\n'
+            table.add_op(ns, ns, model['shapes'], model['operations'][name], md, protocol)
+    header = ('/*\n * ec2model.c: the AWS shapes the toolkit uses (see ec2model.h). GENERATED, do not edit.\n'
               ' * Written by tools/gen-model.py from the botocore service models\n')
     for s in sources:
         line = ' *  '
@@ -271,7 +310,7 @@ def protocol_tests(args):
     table = Table(strict=False)
     table.models = {}
     for path in args.protocol_tests:
-        kind = 'output' if 'output' in os.path.basename(path) else 'input'
+        kind = os.path.basename(path).rsplit('.', 1)[0]
         with open(path, encoding='utf-8') as f:
             suites = json.load(f)
         for n, suite in enumerate(suites):
@@ -284,14 +323,14 @@ def protocol_tests(args):
                 if op['name'] in seen:
                     continue
                 seen.add(op['name'])
-                table.add_op(ns, ns, suite['shapes'], op, suite['metadata']['apiVersion'],
-                             protocol)
-    header = ('/*\n * protocol-model.inc: the shapes of the SDKs\' EC2 protocol tests, for test-protocol.c.\n'
-              ' * GENERATED by tools/gen-model.py from %s; do not edit. Regenerate:\n'
-              ' *   /usr/bin/python3 tools/gen-model.py --protocol-tests \\\n'
-              ' *     t/data/aws/protocol-tests/input-ec2.json t/data/aws/protocol-tests/output-ec2.json \\\n'
-              ' *     > t/unit/protocol-model.inc\n */\n\n'
-              % ' and '.join(os.path.basename(p) for p in args.protocol_tests))
+                table.add_op(ns, ns, suite['shapes'], op, suite['metadata'], protocol)
+    names = [os.path.basename(p) for p in args.protocol_tests]
+    header = ('/*\n * protocol-model.inc: the shapes of the SDKs\' protocol tests, for test-protocol.c.\n'
+              ' * GENERATED by tools/gen-model.py; do not edit. Regenerate (t/t0105 checks it):\n'
+              ' *   cd t/data/aws/protocol-tests &&\n'
+              ' *   /usr/bin/python3 ../../../../tools/gen-model.py --protocol-tests \\\n'
+              + ''.join(' *     %s \\\n' % n for n in names) +
+              ' *     > ../../../unit/protocol-model.inc\n */\n\n')
     table.emit(sys.stdout, 'pt', 'static ', 'pt_operation', header)
 
 
@@ -301,7 +340,7 @@ def main():
     ap.add_argument('--models', default=os.path.join(here, '..', 't', 'data', 'aws', 'models'),
                     help='directory of botocore service models (default: t/data/aws/models)')
     ap.add_argument('--protocol-tests', nargs='+', metavar='FILE',
-                    help='protocol test suites (input-ec2.json, output-ec2.json) instead')
+                    help='protocol test suites (input-ec2.json, output-json.json, ...) instead')
     args = ap.parse_args()
     if args.protocol_tests:
         protocol_tests(args)

@@ -4,12 +4,12 @@
     /usr/bin/python3 tools/trim-models.py [--from DIR] [--out DIR]
 
 Reads the botocore service models in --from (default: ../shared/aws/models beside the repository)
-and writes to --out (default: t/data/aws/models) the EC2 and STS models cut down to what amicycle
-uses: the operations of tools/gen-model.py's OPERATIONS (which t/ec2-endpoint.py implements too)
-and the shapes they reach through their input, output and errors. Every trait a client or the
-endpoint reads (names, locationName, queryName, required, enum, min, max, ...) is kept as it is,
-in the model's own order, so gen-model.py writes the same lib/ec2/ec2model.c from either copy;
-only the documentation strings are dropped. The output is a function of the input alone (no
+and writes to --out (default: t/data/aws/models) the EC2, STS, Auto Scaling and SSM models cut down
+to what amicycle uses: the operations of tools/gen-model.py's OPERATIONS (which t/ec2-endpoint.py
+implements too) and the shapes they reach through their input, output and errors. Every trait a
+client or the endpoint reads (names, locationName, queryName, required, enum, min, max, ...) is kept
+as it is, in the model's own order, so gen-model.py writes the same lib/ec2/ec2model.c from either
+copy; only the documentation strings are dropped. The output is a function of the input alone (no
 dates, no sorting that the input does not have): t/t0105 checks that the committed models are what
 this writes. Standard library only.
 """

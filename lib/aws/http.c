@@ -91,11 +91,14 @@ write_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_response *r = arg;
 	size_t len = size * n, k;
-	static const char *const names[] = { "x-amzn-requestid:", "x-amz-request-id:" };
+	static const char *const names[] = {
+		"x-amzn-requestid:", "x-amz-request-id:", "x-amzn-errortype:"
+	};
 
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		size_t nl = strlen(names[k]);
 		const char *v, *e;
+		char **to = k < 2 ? &r->request_id : &r->error_type;
 
 		if (len <= nl || strncasecmp(p, names[k], nl) != 0)
 			continue;
@@ -103,8 +106,8 @@ write_header(char *p, size_t size, size_t n, void *arg)
 			;
 		for (e = p + len; e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '); e--)
 			;
-		free(r->request_id);
-		r->request_id = xstrndup(v, e - v);
+		free(*to);
+		*to = xstrndup(v, e - v);
 	}
 	return len;
 }
@@ -257,9 +260,11 @@ http_response_free(struct http_response *r)
 {
 	free(r->body);
 	free(r->request_id);
+	free(r->error_type);
 	atomic_fetch_sub(&held, r->cap);
 	r->body = NULL;
 	r->request_id = NULL;
+	r->error_type = NULL;
 	r->len = r->cap = 0;
 }
 

@@ -21,6 +21,7 @@ struct http_response {
 	char	*body;		/* NUL-terminated; never NULL after a call */
 	size_t	 len;
 	char	*request_id;	/* x-amzn-RequestId or x-amz-request-id, when the server sent one */
+	char	*error_type;	/* X-Amzn-ErrorType (the JSON protocol's error code), when sent */
 	int	 transient;	/* no response: a failure worth retrying (refused, reset, timed out) */
 	int	 timedout;	/* no response in time */
 	int	 toolarge;	/* the transfer was stopped at HTTP_MAX_HELD: 1 by this body alone,

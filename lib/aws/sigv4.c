@@ -415,15 +415,17 @@ sigv4_lines_free(char **lines)
 #define QUERY_CONTENT_TYPE	"application/x-www-form-urlencoded; charset=utf-8"
 
 char **
-sigv4_query_lines(const char *host, const char *path, const char *body, const char *region,
-    const char *service, time_t now, const char *access_key_id, const char *secret_access_key,
-    const char *token)
+sigv4_post_lines(const char *host, const char *path, const char *content_type,
+    const char *target, const char *body, const char *region, const char *service, time_t now,
+    const char *access_key_id, const char *secret_access_key, const char *token)
 {
-	struct sigv4_header sh[2] = { { "Host", host }, { "Content-Type", QUERY_CONTENT_TYPE } };
+	struct sigv4_header sh[3] = {
+		{ "Host", host }, { "Content-Type", content_type }, { "X-Amz-Target", target }
+	};
 	struct sigv4_request sr = {
-		.method = "POST", .path = path, .query = "", .headers = sh, .nheaders = 2,
-		.body = body, .bodylen = strlen(body), .region = region, .service = service,
-		.normalize_path = 1,
+		.method = "POST", .path = path, .query = "", .headers = sh,
+		.nheaders = target != NULL ? 3 : 2, .body = body, .bodylen = strlen(body),
+		.region = region, .service = service, .normalize_path = 1,
 	};
 	char **signed_lines = NULL, **lines;
 	size_t i, n = 0;
@@ -432,11 +434,20 @@ sigv4_query_lines(const char *host, const char *path, const char *body, const ch
 		signed_lines = sigv4_sign_headers(&sr, now, access_key_id, secret_access_key, token);
 	for (n = 0; signed_lines != NULL && signed_lines[n] != NULL; n++)
 		;
-	lines = xcalloc(n + 3, sizeof(*lines));
-	xasprintf(&lines[0], "Host: %s", host);
-	xasprintf(&lines[1], "Content-Type: %s", QUERY_CONTENT_TYPE);
+	lines = xcalloc(n + sr.nheaders + 1, sizeof(*lines));
+	for (i = 0; i < sr.nheaders; i++)
+		xasprintf(&lines[i], "%s: %s", sh[i].name, sh[i].value);
 	for (i = 0; i < n; i++)
-		lines[i + 2] = signed_lines[i];
+		lines[i + sr.nheaders] = signed_lines[i];
 	free(signed_lines);
 	return lines;
+}
+
+char **
+sigv4_query_lines(const char *host, const char *path, const char *body, const char *region,
+    const char *service, time_t now, const char *access_key_id, const char *secret_access_key,
+    const char *token)
+{
+	return sigv4_post_lines(host, path, QUERY_CONTENT_TYPE, NULL, body, region, service, now,
+	    access_key_id, secret_access_key, token);
 }

@@ -61,6 +61,16 @@ char	**sigv4_query_lines(const char *host, const char *path, const char *body,
 	    const char *region, const char *service, time_t now, const char *access_key_id,
 	    const char *secret_access_key, const char *token);
 
+/*
+ * The same for any POST of body with content_type and, when target is not NULL, an X-Amz-Target
+ * header (the JSON protocol: "application/x-amz-json-1.1", "AmazonSSM.GetParameters"): Host,
+ * Content-Type and X-Amz-Target, all signed, then what sigv4_sign_headers() adds.
+ */
+char	**sigv4_post_lines(const char *host, const char *path, const char *content_type,
+	    const char *target, const char *body, const char *region, const char *service,
+	    time_t now, const char *access_key_id, const char *secret_access_key,
+	    const char *token);
+
 /* t as an X-Amz-Date, "20150830T123600Z" (UTC). */
 void	 sigv4_amzdate(time_t t, char out[17]);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 #include "progress.h"
@@ -27,14 +28,23 @@ trace_on(void)
 	return enabled;
 }
 
-/* The Query body's Action (its value is a name: nothing to hide), else the URL's path. */
+/*
+ * The Query body's Action, or the JSON protocol's X-Amz-Target after its "Prefix." (their values
+ * are names: nothing to hide), else the URL's path.
+ */
 static char *
 action_of(const struct http_request *req)
 {
-	const char *p, *b = req->body;
+	const char *p, *b = req->body, *const *h;
 	char *scheme, *host, *path;
 	size_t n;
 
+	for (h = req->headers; h != NULL && *h != NULL; h++)
+		if (strncasecmp(*h, "X-Amz-Target: ", 14) == 0) {
+			p = strrchr(*h + 14, '.') != NULL ? strrchr(*h + 14, '.') + 1 : *h + 14;
+			n = strlen(p);
+			return xstrndup(p, n < 64 ? n : 64);
+		}
 	for (p = b; p != NULL && p < b + req->bodylen; p = memchr(p, '&', b + req->bodylen - p)) {
 		if (*p == '&')
 			p++;

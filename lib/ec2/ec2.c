@@ -1,4 +1,4 @@
-/* ec2.c: calling EC2: signed Query requests, the SDKs' retries and adaptive pacing, bounded concurrency. */
+/* ec2.c: calling EC2, Auto Scaling and SSM: signed requests, retries, bounded concurrency. */
 #include <err.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "awsconfig.h"
+#include "awsjson.h"
 #include "clock.h"
 #include "creds.h"
 #include "ec2.h"
@@ -52,7 +53,7 @@ struct call {
 	struct http_pool	*pool;
 	const struct ec2_operation *op;
 	char			*region;
-	char			*action;
+	char			*action;	/* without its service prefix, as diagnostics name it */
 	char			*url;
 	char			*host;
 	char			*path;
@@ -73,6 +74,38 @@ struct call {
 	void			*arg;
 };
 
+/* An endpoint URL from the command line or the configuration: a usage error unless http(s). */
+static void
+endpoint_check(const char *endpoint)
+{
+	char *msg = NULL;
+
+	if (endpoint == NULL)
+		return;
+	if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
+		usage_error("endpoint URL '%s': not http:// or https://", endpoint);
+	if (http_url_private(endpoint, &msg) == -1)
+		usage_error("endpoint URL: %s", msg);
+}
+
+/*
+ * The endpoint configured for op's service, NULL for the default: EC2's is the client's (the
+ * command line's --endpoint-url first); another service's is its own configuration's
+ * (awsconfig_endpoint() of its serviceId: AWS_ENDPOINT_URL_AUTO_SCALING, AWS_ENDPOINT_URL_SSM,
+ * AWS_ENDPOINT_URL, the profile's), checked as EC2's is.
+ */
+static const char *
+endpoint_of(struct ec2 *c, const struct ec2_operation *op)
+{
+	const char *e;
+
+	if (strcmp(op->service, "ec2") == 0)
+		return c->endpoint;
+	e = awsconfig_endpoint(op->service_id);
+	endpoint_check(e);
+	return e;
+}
+
 struct ec2 *
 ec2_new(const char *region, const char *endpoint, int max)
 {
@@ -83,12 +116,7 @@ ec2_new(const char *region, const char *endpoint, int max)
 		errx(EXIT_FAIL, "%s", msg);
 	if (endpoint == NULL)
 		endpoint = awsconfig_endpoint("EC2");
-	if (endpoint != NULL) {
-		if (strncmp(endpoint, "https://", 8) != 0 && strncmp(endpoint, "http://", 7) != 0)
-			usage_error("endpoint URL '%s': not http:// or https://", endpoint);
-		if (http_url_private(endpoint, &msg) == -1)
-			usage_error("endpoint URL: %s", msg);
-	}
+	endpoint_check(endpoint);
 	c = xcalloc(1, sizeof(*c));
 	if (region == NULL)
 		region = awsconfig_region();
@@ -262,7 +290,8 @@ call_new(struct ec2 *c, struct http_pool *pool, const char *region, const char *
     jv params, jv (*build)(void *), void (*done)(const struct ec2_result *, void *), void *arg)
 {
 	struct call *k;
-	char *url;
+	const char *name;
+	char *url, *service;
 
 	k = xcalloc(1, sizeof(*k));
 	k->ec2 = c;
@@ -270,10 +299,19 @@ call_new(struct ec2 *c, struct http_pool *pool, const char *region, const char *
 	k->done = done;
 	k->arg = arg;
 	k->build = build;
-	k->action = xstrdup(action);
 	k->params = params;
-	if ((k->op = ec2model_operation("ec2", action)) == NULL)
-		errx(EXIT_FAIL, "%s: no such operation in the EC2 model", action);
+	/* "ssm:GetParameters": the service's prefix (the model's endpointPrefix); none is EC2. */
+	if ((name = strchr(action, ':')) != NULL) {
+		service = xstrndup(action, (size_t)(name - action));
+		name++;
+	} else {
+		service = xstrdup("ec2");
+		name = action;
+	}
+	k->action = xstrdup(name);
+	if ((k->op = ec2model_operation(service, name)) == NULL)
+		errx(EXIT_FAIL, "%s: no such operation in the %s model", name, service);
+	free(service);
 	if (region == NULL)
 		region = c->region;
 	if (region == NULL) {
@@ -281,7 +319,7 @@ call_new(struct ec2 *c, struct http_pool *pool, const char *region, const char *
 		return NULL;
 	}
 	k->region = xstrdup(region);
-	if ((url = aws_service_url("ec2", region, c->endpoint)) == NULL) {
+	if ((url = aws_service_url(k->op->service, region, endpoint_of(c, k->op))) == NULL) {
 		fail_early(k, "InvalidRegion", "not a region name: nothing sent");
 		return NULL;
 	}
@@ -308,8 +346,12 @@ call_begin(struct call *k)
 		jv_free(k->params);
 		k->params = k->build(k->arg);
 	}
-	/* ec2query_body() consumes what it is given; k keeps params for the audit log. */
-	if ((k->body = ec2query_body(k->op, jv_copy(k->params), &msg)) == NULL) {
+	/* The serialisers consume what they are given; k keeps params for the audit log. */
+	if (k->op->protocol == EC2_PROTO_JSON)
+		k->body = awsjson_body(k->op, jv_copy(k->params), &msg);
+	else
+		k->body = ec2query_body(k->op, jv_copy(k->params), &msg);
+	if (k->body == NULL) {
 		fail_early(k, "InvalidParameter", msg);
 		free(msg);
 		return;
@@ -515,8 +557,14 @@ attempt(struct call *k)
 	free(k->source);
 	k->source = xstrdup(cr->source);
 	sigv4_lines_free(k->hdrs);
-	k->hdrs = sigv4_query_lines(k->host, k->path, k->body, k->region, "ec2", time(NULL),
-	    cr->access_key_id, cr->secret_access_key, cr->session_token);
+	if (k->op->protocol == EC2_PROTO_JSON)
+		k->hdrs = sigv4_post_lines(k->host, k->path, k->op->content_type, k->op->target,
+		    k->body, k->region, k->op->signing_name, time(NULL), cr->access_key_id,
+		    cr->secret_access_key, cr->session_token);
+	else
+		k->hdrs = sigv4_query_lines(k->host, k->path, k->body, k->region,
+		    k->op->signing_name, time(NULL), cr->access_key_id, cr->secret_access_key,
+		    cr->session_token);
 
 	k->job.req.method = "POST";
 	k->job.req.url = k->url;
@@ -569,7 +617,10 @@ finished(struct http_job *job, void *arg)
 		message = xstrdup(r->error);
 	} else if (r->status == 200) {
 		paced(k, RETRY_NO);
-		out = ec2xml_parse(k->op, r->body, r->len, &reqid);
+		if (k->op->protocol == EC2_PROTO_JSON)
+			out = awsjson_parse(k->op, r->body, r->len);
+		else
+			out = ec2xml_parse(k->op, r->body, r->len, &reqid);
 		trace_attempt(&job->req, r, k->attempt, RETRY_NO, NULL, reqid, k->source);
 		if (!jv_is_valid(out)) {
 			jv m = jv_invalid_get_msg(out);
@@ -581,11 +632,15 @@ finished(struct http_job *job, void *arg)
 			out = jv_null();
 		}
 	} else {
-		if (ec2xml_error(r->body, r->len, &code, &message, &reqid) == -1) {
+		if ((k->op->protocol == EC2_PROTO_JSON ?
+		    awsjson_error(r->body, r->len, r->error_type, &code, &message) :
+		    ec2xml_error(r->body, r->len, &code, &message, &reqid)) == -1) {
 			snprintf(status, sizeof(status), "HTTP%ld", r->status);
 			code = xstrdup(status);
-			xasprintf(&message, "HTTP status %ld without an EC2 error", r->status);
-		}
+			xasprintf(&message, "HTTP status %ld without an %s error", r->status,
+			    k->op->service_id);
+		} else if (message == NULL)
+			message = xstrdup("(no message)");
 		if (retry(k, retry_classify(job->rc, r, code), code, reqid)) {
 			free(code);
 			free(message);

@@ -1,14 +1,37 @@
-/* ec2.h: calling EC2: signed Query requests, the SDKs' retries and adaptive pacing, bounded concurrency. */
+/* ec2.h: calling EC2, Auto Scaling and SSM: signed requests, retries, bounded concurrency. */
 #ifndef AMICYCLE_EC2_H
 #define AMICYCLE_EC2_H
 
 #include <jv.h>
 
 /*
- * The outcome of one EC2 action, after retries. On success code is NULL and out holds the
+ * Actions. An action name may carry a service prefix, the model's endpointPrefix and a colon:
+ * "autoscaling:DescribeAutoScalingGroups", "ssm:GetParameters"; no prefix means EC2
+ * ("DescribeImages"). The operations are those of tools/gen-model.py's OPERATIONS; any
+ * other name ends the program (a programming error). Params and output are in the AWS CLI's JSON
+ * form for that service, as for EC2; a listing pages on NextToken for each of them.
+ *   EC2:          the Query protocol's EC2 dialect; signed as ec2; --endpoint-url (ec2_new()),
+ *                 AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the profile's ec2 endpoint_url, else
+ *                 https://ec2.REGION.amazonaws.com.
+ *   Auto Scaling: the Query protocol (as STS); signed as autoscaling;
+ *                 AWS_ENDPOINT_URL_AUTO_SCALING, AWS_ENDPOINT_URL, the profile's (services:
+ *                 auto_scaling, endpoint_url), else https://autoscaling.REGION.amazonaws.com.
+ *   SSM:          JSON 1.1 (awsjson.h: a JSON body, X-Amz-Target, __type errors); signed as ssm;
+ *                 AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL, the profile's, else
+ *                 https://ssm.REGION.amazonaws.com.
+ * --endpoint-url is EC2's alone. Retries, adaptive pacing (a limiter per region and prefixed
+ * action), the queue, --debug and the audit log are the same for every service. Results and
+ * diagnostics name the action without its prefix:
+ *   "eu-west-1: GetParameters: ParameterNotFound: MESSAGE (request id ID)".
+ */
+
+/*
+ * The outcome of one action, after retries. On success code is NULL and out holds the
  * response in the AWS CLI's JSON form ({"Images":[...],"NextToken":...}). On failure code is the
- * EC2 error code ("InvalidAMIID.NotFound", "DryRunOperation", "RequestLimitExceeded") or, when no
- * EC2 error arrived, "RequestError" (network) or "HTTPnnn"; diag is the one-line diagnostic
+ * service's error code ("InvalidAMIID.NotFound", "DryRunOperation", "RequestLimitExceeded",
+ * "ParameterNotFound") or, when no such error arrived, "RequestError" (network), "HTTPnnn",
+ * "MalformedResponse" or "InvalidParameter" (params the model refuses: nothing was sent); action
+ * is the name without its service prefix; diag is the one-line diagnostic
  * "REGION: ACTION: CODE: MESSAGE (request id ID)" to print after the program name.
  */
 struct ec2_result {
@@ -28,8 +51,10 @@ struct runq_gate;
 /*
  * A client for the region and endpoint given on the command line (either may be NULL: then
  * AWS_REGION, AWS_DEFAULT_REGION, the profile's region; AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the
- * profile's endpoint_url, else https://ec2.REGION.amazonaws.com). max is the number of calls in
- * flight at once (-P). Configuration errors (a bad profile) end the program with a message.
+ * profile's endpoint_url, else https://ec2.REGION.amazonaws.com; the endpoint is EC2's, the other
+ * services read theirs when first called, see above). max is the number of calls in flight at once
+ * (-P). Configuration errors (a bad profile, an endpoint URL that is not http(s)) end the program
+ * with a message.
  *
  * Retries are the SDKs' (retry.h), in adaptive mode unless AWS_RETRY_MODE or the profile's
  * retry_mode says standard or legacy: every filter's calls may be many (a cleanup, a listing over

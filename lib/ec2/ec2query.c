@@ -109,8 +109,8 @@ bad(struct q *q, const char *fmt, ...)
 	return -1;
 }
 
-static const char *
-kind_name(jv v)
+const char *
+ec2query_kind_name(jv v)
 {
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL: return "null";
@@ -128,7 +128,7 @@ static int
 type_error(struct q *q, jv v, const char *want)
 {
 	return bad(q, "%s: expected %s, got %s", q->path.len ? q->path.p : "parameters", want,
-	    kind_name(v));
+	    ec2query_kind_name(v));
 }
 
 /* The shortest decimal that reads back as d, as Python's repr() writes a float. */
@@ -145,12 +145,13 @@ format_double(double d, char *out, size_t size)
 	snprintf(out, size, "%.17g", d);
 }
 
-static void
-base64(struct buf *b, const unsigned char *s, size_t n)
+char *
+ec2query_base64(const void *data, size_t n)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char o[4];
+	const unsigned char *s = data;
+	char *out = xmalloc(n / 3 * 4 + 5), *o = out;
 	unsigned long v;
 	size_t i;
 
@@ -160,29 +161,30 @@ base64(struct buf *b, const unsigned char *s, size_t n)
 			v |= (unsigned long)s[i + 1] << 8;
 		if (i + 2 < n)
 			v |= s[i + 2];
-		o[0] = tab[v >> 18 & 63];
-		o[1] = tab[v >> 12 & 63];
-		o[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		o[3] = i + 2 < n ? tab[v & 63] : '=';
-		put(b, o, 4);
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
 	}
+	*o = '\0';
+	return out;
 }
 
-/* A timestamp given as epoch seconds or an RFC 3339 string, written in the member's format. */
-static int
-timestamp(struct q *q, const struct ec2_member *m, jv v)
+int
+ec2query_timestamp(jv v, enum ec2_tsformat format, char buf[64], const char **why)
 {
 	static const char days[] = "SunMonTueWedThuFriSat";
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct instant t;
 	struct tm tm;
-	char buf[64], *end;
+	char *end;
 	const char *s;
 	double d = 0;
 	time_t sec;
 	long usec;
 	int epoch = 1;
 
+	*why = "expected a timestamp";
 	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		d = jv_number_value(v);
 	} else if (jv_get_kind(v) == JV_KIND_STRING) {
@@ -192,13 +194,14 @@ timestamp(struct q *q, const struct ec2_member *m, jv v)
 		} else {
 			d = strtod(s, &end);
 			if (*s == '\0' || *end != '\0')
-				return bad(q, "%s: expected a timestamp, got \"%s\"", q->path.p, s);
+				return -1;
 		}
 	} else
-		return type_error(q, v, "a timestamp");
+		return -1;
+	*why = "timestamp out of range";
 	if (epoch) {
 		if (!isfinite(d) || fabs(d) > 1e15)
-			return bad(q, "%s: timestamp out of range", q->path.p);
+			return -1;
 		t.sec = (int64_t)floor(d);
 		t.nsec = (int32_t)lround((d - floor(d)) * 1e6) * 1000;
 		if (t.nsec == 1000000000) {
@@ -209,13 +212,13 @@ timestamp(struct q *q, const struct ec2_member *m, jv v)
 	sec = (time_t)t.sec;
 	usec = t.nsec / 1000;
 	if (gmtime_r(&sec, &tm) == NULL)
-		return bad(q, "%s: timestamp out of range", q->path.p);
-	switch (m->tsformat) {
+		return -1;
+	switch (format) {
 	case EC2_TS_UNIX:
-		snprintf(buf, sizeof(buf), "%lld", (long long)t.sec);
+		snprintf(buf, 64, "%lld", (long long)t.sec);
 		break;
 	case EC2_TS_RFC822:
-		snprintf(buf, sizeof(buf), "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+		snprintf(buf, 64, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
 		    days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900,
 		    tm.tm_hour, tm.tm_min, tm.tm_sec);
 		break;
@@ -226,6 +229,24 @@ timestamp(struct q *q, const struct ec2_member *m, jv v)
 		else
 			snprintf(end, 16, "Z");
 		break;
+	}
+	return 0;
+}
+
+/* A timestamp given as epoch seconds or an RFC 3339 string, written in the member's format. */
+static int
+timestamp(struct q *q, const struct ec2_member *m, jv v)
+{
+	char buf[64];
+	const char *why;
+
+	if (jv_get_kind(v) != JV_KIND_NUMBER && jv_get_kind(v) != JV_KIND_STRING)
+		return type_error(q, v, "a timestamp");
+	if (ec2query_timestamp(v, m->tsformat, buf, &why) == -1) {
+		if (jv_get_kind(v) == JV_KIND_STRING && strcmp(why, "expected a timestamp") == 0)
+			return bad(q, "%s: expected a timestamp, got \"%s\"", q->path.p,
+			    jv_string_value(v));
+		return bad(q, "%s: %s", q->path.p, why);
 	}
 	pair(q, buf, strlen(buf));
 	return 0;
@@ -315,7 +336,6 @@ ser_list(struct q *q, const struct ec2_member *m, jv v)
 	const struct ec2_member *el = &m->shape->members[0];
 	size_t klen = q->key.len, plen = q->path.len, base;
 	char n[32];
-	char *dot;
 	int i, len;
 
 	if (jv_get_kind(v) != JV_KIND_ARRAY)
@@ -328,14 +348,10 @@ ser_list(struct q *q, const struct ec2_member *m, jv v)
 		return 0;
 	}
 	if (q->op->protocol == EC2_PROTO_QUERY) {
+		/* A flattened list's items repeat under the member's key (gen-model.py chose it). */
 		if (!(m->flags & EC2_M_FLATTENED)) {
 			put(&q->key, ".", 1);
 			puts_(&q->key, el->query != NULL ? el->query : "member");
-		} else if (el->query != NULL) {
-			/* A flattened list's element name replaces the member's own. */
-			dot = memrchr(q->key.p, '.', q->key.len);
-			cut(&q->key, dot != NULL ? (size_t)(dot - q->key.p) + 1 : 0);
-			puts_(&q->key, el->query);
 		}
 	}
 	base = q->key.len;
@@ -456,11 +472,12 @@ ser(struct q *q, const struct ec2_member *m, jv v)
 			r = type_error(q, v, "a string");
 			break;
 		}
-		put(&b, "", 0);
-		base64(&b, (const unsigned char *)jv_string_value(v),
-		    (size_t)jv_string_length_bytes(jv_copy(v)));
-		pair(q, b.p, b.len);
+		b.p = ec2query_base64(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		pair(q, b.p, strlen(b.p));
 		free(b.p);
+		break;
+	case EC2_DOCUMENT:
+		r = bad(q, "%s: a document cannot be sent in a query", q->path.p);
 		break;
 	}
 	jv_free(v);
@@ -474,18 +491,17 @@ ser(struct q *q, const struct ec2_member *m, jv v)
 static jv
 user_data(jv params)
 {
-	struct buf b = { NULL, 0, 0 };
+	char *b64;
 	jv text;
 
 	if (jv_get_kind(params) != JV_KIND_OBJECT)
 		return params;
 	text = jv_object_get(jv_copy(params), jv_string("UserData"));
 	if (jv_get_kind(text) == JV_KIND_STRING) {
-		put(&b, "", 0);
-		base64(&b, (const unsigned char *)jv_string_value(text),
+		b64 = ec2query_base64(jv_string_value(text),
 		    (size_t)jv_string_length_bytes(jv_copy(text)));
-		params = jv_object_set(params, jv_string("UserData"), jv_string(b.p));
-		free(b.p);
+		params = jv_object_set(params, jv_string("UserData"), jv_string(b64));
+		free(b64);
 	}
 	jv_free(text);
 	return params;

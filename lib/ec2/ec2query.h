@@ -29,4 +29,18 @@
  */
 char	*ec2query_body(const struct ec2_operation *op, jv params, char **errmsg);
 
+/*
+ * A timestamp given as epoch seconds (a number, or a string of one) or an RFC 3339 string, as
+ * the CLI takes it, written into buf in format: ISO 8601 "2015-01-25T08:00:00Z" (".123000Z" with
+ * a fraction), epoch seconds "1422172800", or an HTTP date. Borrows v. Returns 0, or -1 and *why
+ * ("expected a timestamp", "timestamp out of range").
+ */
+int	ec2query_timestamp(jv v, enum ec2_tsformat format, char buf[64], const char **why);
+
+/* What v (borrowed) is, for messages: "a string", "a list", "null", ... */
+const char	*ec2query_kind_name(jv v);
+
+/* n bytes of data in base64, padded, malloc'd. */
+char	*ec2query_base64(const void *data, size_t n);
+
 #endif

@@ -15,7 +15,8 @@
  * which JSON cannot hold); timestamps as the CLI prints them, "2024-05-01T12:34:56+00:00", with
  * ".123000" when there is a fraction and the offset as sent (epoch-second timestamps in the local
  * time zone, as the CLI does); blobs as the base64 text sent; strings as sent. Elements the model
- * does not know are ignored, and so are namespaces. An action without output gives {}. As in
+ * does not know are ignored, and so are namespaces. An action without output gives {}, and so
+ * does an empty body where the output has no members (anywhere else it is an error). As in
  * the CLI (botocore's decode_console_output), GetConsoleOutput's Output is decoded from base64.
  *
  * Consumes nothing. Returns the object (the caller owns it), or jv_invalid_with_msg() with
@@ -36,5 +37,12 @@ jv	ec2xml_parse(const struct ec2_operation *op, const char *body, size_t len,
  * error (not XML, no <Code>): the caller then reports the HTTP status.
  */
 int	ec2xml_error(const char *body, size_t len, char **code, char **message, char **request_id);
+
+/*
+ * A timestamp as received (ISO 8601 with or without offset, epoch seconds, an HTTP date) as the
+ * AWS CLI prints it, "2024-05-01T12:34:56+00:00" (see ec2xml_parse()), into out. Returns 0, or -1
+ * when s is none of these.
+ */
+int	ec2xml_timestamp(const char *s, size_t len, char out[40]);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * Unit tests for lib/ec2/ec2query.c and lib/ec2/ec2xml.c: every case of the SDKs' EC2 protocol tests
- * (input-ec2.json: parameters to a request body; output-ec2.json: a response body to the output),
+ * Unit tests for lib/ec2/ec2query.c, lib/ec2/ec2xml.c and lib/ec2/awsjson.c: every case of the
+ * SDKs' protocol tests for EC2, the Query protocol (STS, Auto Scaling) and JSON 1.1 (SSM)
+ * (input-*.json: parameters to a request body; output-*.json: a response body to the output),
  * over the shapes the cases define, which tools/gen-model.py wrote into protocol-model.inc.
  *
- *   test-protocol INPUT-EC2.JSON OUTPUT-EC2.JSON
+ *   test-protocol FILE...	(input-ec2.json, output-query.json, ...: the name says which)
  *
- * Bodies are compared byte for byte: ec2query keeps the order of the parameters, as botocore does,
- * and the cases give them in that order (the protocol itself does not order them).
+ * Query bodies are compared byte for byte: ec2query keeps the order of the parameters, as botocore
+ * does, and the cases give them in that order (the protocol itself does not order them). JSON
+ * bodies are compared as JSON (the cases pretty-print some), with the X-Amz-Target and
+ * Content-Type headers the operation carries.
  * The cases state outputs as the SDKs hold them, timestamps as epoch seconds and blobs decoded;
  * ec2xml gives them as the AWS CLI prints them ("2014-04-29T18:30:38+00:00", the base64 sent),
  * so the test maps its results to the cases' form, by the output shape, before comparing.
@@ -16,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tap.h"
+#include "awsjson.h"
 #include "ec2model.h"
 #include "ec2query.h"
 #include "ec2xml.h"
@@ -108,8 +113,62 @@ one_line(jv s)
 	return r;
 }
 
+/* The header name of the case's headers (borrowed), whatever its case; jv_invalid() if none. */
+static jv
+header(jv headers, const char *name)
+{
+	jv r = jv_invalid();
+
+	if (jv_get_kind(headers) != JV_KIND_OBJECT)
+		return r;
+	jv_object_foreach(jv_copy(headers), k, v) {
+		if (strcasecmp(jv_string_value(k), name) == 0 && !jv_is_valid(r))
+			r = v;
+		else
+			jv_free(v);
+		jv_free(k);
+	}
+	return r;
+}
+
+/* A JSON 1.1 request: the body as JSON, and the headers the operation sets. */
 static void
-input_case(int suite, jv c)
+json_input(const struct ec2_operation *op, jv ser, jv params, const char *id, const char *desc,
+    const char *note)
+{
+	jv want = jv_object_get(jv_copy(ser), jv_string("body"));
+	jv hdrs = jv_object_get(jv_copy(ser), jv_string("headers"));
+	jv target = header(hdrs, "X-Amz-Target"), ctype = header(hdrs, "Content-Type");
+	jv got, wantv;
+	char *body, *err = NULL;
+
+	body = awsjson_body(op, jv_copy(params), &err);
+	if (body == NULL) {
+		ok(0, "%s: %s: %s", id, desc, err);
+		free(err);
+		goto out;
+	}
+	got = jv_parse(body);
+	/* A case without a body asserts the headers only. */
+	wantv = jv_is_valid(want) ? jv_parse(jv_string_value(want)) : jv_copy(got);
+	if (!ok(jv_equal(jv_copy(got), jv_copy(wantv)) &&
+	    (!jv_is_valid(target) || strcmp(jv_string_value(target), op->target) == 0) &&
+	    (!jv_is_valid(ctype) || strcmp(jv_string_value(ctype), op->content_type) == 0),
+	    "%s: %s%s", id, desc, note))
+		printf("#   got: '%s' (X-Amz-Target %s, Content-Type %s)\n#   want: '%s'\n", body,
+		    op->target, op->content_type, jv_is_valid(want) ? jv_string_value(want) : "");
+	jv_free(got);
+	jv_free(wantv);
+	free(body);
+out:
+	jv_free(want);
+	jv_free(hdrs);
+	jv_free(target);
+	jv_free(ctype);
+}
+
+static void
+input_case(const char *file, int suite, jv c)
 {
 	jv given = jv_object_get(jv_copy(c), jv_string("given"));
 	jv ser = jv_object_get(jv_copy(c), jv_string("serialized"));
@@ -118,18 +177,19 @@ input_case(int suite, jv c)
 	jv params = jv_object_get(jv_copy(c), jv_string("params"));
 	jv name = jv_object_get(jv_copy(given), jv_string("name"));
 	jv desc = one_line(jv_object_get(jv_copy(c), jv_string("description")));
+	jv uri;
 	const struct ec2_operation *op;
-	char ns[32], *body, *err = NULL;
+	char ns[96], *body, *err = NULL;
 	const char *note = "";
 
-	snprintf(ns, sizeof(ns), "input/%d", suite);
+	snprintf(ns, sizeof(ns), "%s/%d", file, suite);
 	op = pt_operation(ns, jv_string_value(name));
 	if (jv_object_has(jv_copy(given), jv_string("requestcompression"))) {
-		skip("%s: request compression (gzip) is not done: Query requests are small",
+		skip("%s: request compression (gzip) is not done: our requests are small",
 		    jv_string_value(id));
 		goto out;
 	}
-	if (!jv_is_valid(want)) {
+	if (!jv_is_valid(want) && (op == NULL || op->protocol != EC2_PROTO_JSON)) {
 		skip("%s: the case gives no body", jv_string_value(id));
 		goto out;
 	}
@@ -137,6 +197,14 @@ input_case(int suite, jv c)
 		note = " (body only: endpoints and host prefixes are the HTTP client's)";
 	if (op == NULL) {
 		ok(0, "%s: operation %s in the table", jv_string_value(id), jv_string_value(name));
+		goto out;
+	}
+	uri = jv_object_get(jv_copy(ser), jv_string("uri"));
+	if (jv_get_kind(uri) == JV_KIND_STRING && strcmp(jv_string_value(uri), "/") != 0)
+		note = " (body only: the path is the endpoint URL's)";
+	jv_free(uri);
+	if (op->protocol == EC2_PROTO_JSON) {
+		json_input(op, ser, params, jv_string_value(id), jv_string_value(desc), note);
 		goto out;
 	}
 	body = ec2query_body(op, jv_copy(params), &err);
@@ -250,21 +318,24 @@ sdk_form(jv v, const struct ec2_shape *s)
 }
 
 static void
-output_case(int suite, jv c)
+output_case(const char *file, int suite, jv c)
 {
 	jv given = jv_object_get(jv_copy(c), jv_string("given"));
 	jv id = jv_object_get(jv_copy(c), jv_string("id"));
 	jv desc = jv_object_get(jv_copy(c), jv_string("description"));
 	jv resp = jv_object_get(jv_copy(c), jv_string("response"));
 	jv body = jv_object_get(jv_copy(resp), jv_string("body"));
+	jv hdrs = jv_object_get(jv_copy(resp), jv_string("headers"));
+	jv etype = header(hdrs, "X-Amzn-ErrorType");
+	int json = strstr(file, "-json") != NULL;
 	jv name = jv_object_get(jv_copy(given), jv_string("name"));
 	jv want, got, wcode, wmsg;
 	const struct ec2_operation *op;
-	const char *b = jv_string_value(body);
-	char ns[32], *rid = NULL, *code = NULL, *msg = NULL;
+	const char *b = jv_is_valid(body) ? jv_string_value(body) : "";
+	char ns[96], *rid = NULL, *code = NULL, *msg = NULL;
 	int good;
 
-	snprintf(ns, sizeof(ns), "output/%d", suite);
+	snprintf(ns, sizeof(ns), "%s/%d", file, suite);
 	op = pt_operation(ns, jv_string_value(name));
 	if (!jv_is_valid(desc)) {
 		jv_free(desc);
@@ -275,12 +346,17 @@ output_case(int suite, jv c)
 		/* The CLI reports an error's code and message; modeled members are not read. */
 		wcode = jv_object_get(jv_copy(c), jv_string("errorCode"));
 		wmsg = jv_object_get(jv_copy(c), jv_string("errorMessage"));
-		good = ec2xml_error(b, strlen(b), &code, &msg, &rid) == 0 &&
-		    strcmp(code, jv_string_value(wcode)) == 0 &&
-		    (!jv_is_valid(wmsg) || (msg != NULL && strcmp(msg, jv_string_value(wmsg)) == 0)) &&
-		    rid != NULL && strcmp(rid, "foo-id") == 0;
-		ok(good, "%s: %s (code, message and request id)", jv_string_value(id),
-		    jv_string_value(desc));
+		/* JSON errors: the request id is x-amzn-RequestId's (lib/aws/http.c reads it). */
+		if (json)
+			good = awsjson_error(b, strlen(b), jv_is_valid(etype) ?
+			    jv_string_value(etype) : NULL, &code, &msg) == 0;
+		else
+			good = ec2xml_error(b, strlen(b), &code, &msg, &rid) == 0 &&
+			    rid != NULL && strcmp(rid, "foo-id") == 0;
+		good = good && strcmp(code, jv_string_value(wcode)) == 0 &&
+		    (!jv_is_valid(wmsg) || (msg != NULL && strcmp(msg, jv_string_value(wmsg)) == 0));
+		ok(good, "%s: %s (code, message%s)", jv_string_value(id), jv_string_value(desc),
+		    json ? "" : " and request id");
 		if (!good)
 			printf("#   got: code '%s', message '%s', request id '%s'\n",
 			    code ? code : "(null)", msg ? msg : "(null)", rid ? rid : "(null)");
@@ -293,7 +369,10 @@ output_case(int suite, jv c)
 		goto out;
 	}
 	want = jv_object_get(jv_copy(c), jv_string("result"));
-	got = ec2xml_parse(op, b, strlen(b), &rid);
+	if (json)
+		got = awsjson_parse(op, b, strlen(b));
+	else
+		got = ec2xml_parse(op, b, strlen(b), &rid);
 	if (!jv_is_valid(got)) {
 		jv msgv = jv_invalid_get_msg(got);
 
@@ -303,10 +382,11 @@ output_case(int suite, jv c)
 		jv_free(want);
 		goto out;
 	}
-	got = sdk_form(got, op->output);
-	good = jv_equal(jv_copy(got), jv_copy(want)) &&
+	if (op->output != NULL)
+		got = sdk_form(got, op->output);
+	good = jv_equal(jv_copy(got), jv_copy(want)) && (json ||
 	    (strstr(b, "<requestId>requestid</requestId>") == NULL ?
-	    rid == NULL : rid != NULL && strcmp(rid, "requestid") == 0);
+	    rid == NULL : rid != NULL && strcmp(rid, "requestid") == 0));
 	if (!ok(good, "%s: %s", jv_string_value(id), jv_string_value(desc))) {
 		jv g = jv_dump_string(jv_copy(got), JV_PRINT_SORTED);
 		jv w = jv_dump_string(jv_copy(want), JV_PRINT_SORTED);
@@ -327,6 +407,8 @@ out:
 	jv_free(desc);
 	jv_free(resp);
 	jv_free(body);
+	jv_free(hdrs);
+	jv_free(etype);
 	jv_free(name);
 	jv_free(c);
 }
@@ -347,32 +429,33 @@ int
 main(int argc, char **argv)
 {
 	jv suites, cases;
-	int i, j, ns, nc;
+	char file[64], *p;
+	const char *base;
+	int a, i, j, ns, nc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: test-protocol INPUT-EC2.JSON OUTPUT-EC2.JSON\n");
+	if (argc < 2) {
+		fprintf(stderr, "usage: test-protocol FILE...\n");
 		return 2;
 	}
-	suites = load(argv[1]);
-	ns = jv_array_length(jv_copy(suites));
-	for (i = 0; i < ns; i++) {
-		cases = jv_object_get(jv_array_get(jv_copy(suites), i), jv_string("cases"));
-		nc = jv_array_length(jv_copy(cases));
-		for (j = 0; j < nc; j++)
-			input_case(i, jv_array_get(jv_copy(cases), j));
-		jv_free(cases);
+	for (a = 1; a < argc; a++) {
+		/* "input-json", as gen-model.py keys the suites: the file's name without .json. */
+		base = (p = strrchr(argv[a], '/')) != NULL ? p + 1 : argv[a];
+		snprintf(file, sizeof(file), "%s", base);
+		if ((p = strstr(file, ".json")) != NULL)
+			*p = '\0';
+		suites = load(argv[a]);
+		ns = jv_array_length(jv_copy(suites));
+		for (i = 0; i < ns; i++) {
+			cases = jv_object_get(jv_array_get(jv_copy(suites), i), jv_string("cases"));
+			nc = jv_array_length(jv_copy(cases));
+			for (j = 0; j < nc; j++)
+				if (strncmp(file, "input", 5) == 0)
+					input_case(file, i, jv_array_get(jv_copy(cases), j));
+				else
+					output_case(file, i, jv_array_get(jv_copy(cases), j));
+			jv_free(cases);
+		}
+		jv_free(suites);
 	}
-	jv_free(suites);
-
-	suites = load(argv[2]);
-	ns = jv_array_length(jv_copy(suites));
-	for (i = 0; i < ns; i++) {
-		cases = jv_object_get(jv_array_get(jv_copy(suites), i), jv_string("cases"));
-		nc = jv_array_length(jv_copy(cases));
-		for (j = 0; j < nc; j++)
-			output_case(i, jv_array_get(jv_copy(cases), j));
-		jv_free(cases);
-	}
-	jv_free(suites);
 	return done_testing();
 }
