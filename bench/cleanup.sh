@@ -45,5 +45,6 @@ awk -v a="$(cat amicycle.time)" -v c="$(cat awscli.time)" \
 deregs=$(jq '.Actions.DeregisterImage' amicycle.counts)
 reads=$(($(jq .Total amicycle.counts) - deregs))
 echo "amicycle: $deregs DeregisterImage (one per image, snapshots deleted by EC2) and $reads reads:"
-echo "  1 DescribeImages listing page; the safety checks: 1 DescribeImages refresh, 1 DescribeInstances,"
-echo "  1 DescribeLaunchTemplates and 1 DescribeLaunchTemplateVersions per template ($(jq '.Actions.DescribeLaunchTemplateVersions // 0' amicycle.counts) here)"
+echo "  1 DescribeImages listing page; the safety checks: 1 DescribeImages refresh, a paged read per"
+echo "  source of use (bench/usage.sh counts them for 1,000 images), and DescribeImageAttribute"
+echo "  launchPermission per image ($(jq '.Actions.DescribeImageAttribute // 0' amicycle.counts) here)"

@@ -1,9 +1,11 @@
 /*
  * deregister deregisters the images its input records name and deletes their EBS snapshots. It
- * reads and checks all of its input first, then describes every image again and reads what uses
- * them, and refuses, before it changes anything, each image that an instance (not terminated) or
- * a launch template's default or latest version uses, that carries a protect tag, or that has
- * deregistration protection; if any of those reads fails, or more than --max images are left,
+ * reads and checks all of its input first, then describes every image again and asks who uses
+ * them (lib/ec2/imageuse.h: instances, launch templates, Auto Scaling, launch configurations, SSM
+ * parameters, recipes, sharing, the last launch), and refuses, before it changes anything, each
+ * image in use, that carries a protect tag, or that has deregistration protection, with a Reason
+ * naming the user and the read that answered; if any of those reads fails, or more than --max
+ * images are left,
  * nothing is deregistered at all. DeregisterImage deletes the snapshots itself
  * (DeleteAssociatedSnapshots); an endpoint that does not know that parameter gets DeregisterImage
  * alone and DeleteSnapshot for each snapshot no other image uses. Each record is printed back as
@@ -27,6 +29,7 @@
 #include "record.h"
 #include "runq.h"
 #include "snapuse.h"
+#include "timefmt.h"
 #include "util.h"
 
 #define ACTION		"deregister"
@@ -35,8 +38,11 @@
 #define CHUNK		1000	/* records refreshed at once: parsed records cost ~8x their text */
 
 enum {
-	OPT_KEEP_SNAPSHOTS = OPT_FIRST,
+	OPT_ALLOW_SHARED = OPT_FIRST,
+	OPT_KEEP_SNAPSHOTS,
+	OPT_LT_VERSIONS,
 	OPT_MAX,
+	OPT_PROTECT_LAUNCHED,
 	OPT_PROTECT_TAG,
 	OPT_VERSION
 };
@@ -44,6 +50,7 @@ enum {
 /* What the whole run shares: the options, the client, the deregistrations to send. */
 struct run {
 	struct awsopt	 aws;
+	struct imageuse_opts use;	/* what counts as in use */
 	struct ec2	*ec2;
 	struct protect	*protect;
 	size_t		 nprotect;
@@ -100,13 +107,21 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	print_help(
-	    "usage: deregister [--keep-snapshots] [--max N] [--protect-tag KEY[=VALUE]]...\n"
+	    "usage: deregister [--allow-shared] [--keep-snapshots]\n"
+	    "           [--launch-template-versions default|all] [--max N]\n"
+	    "           [--protect-launched-within DURATION] [--protect-tag KEY[=VALUE]]...\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
 	    "           [-P N] [--debug] [FILE ...]\n"
 	    "Deregister images and delete their snapshots (not images in use or protected).\n"
 	    "\n"
+	    "      --allow-shared       images shared with other accounts may go too\n"
 	    "      --keep-snapshots     deregister the images only; keep their snapshots\n"
+	    "      --launch-template-versions default|all\n"
+	    "                           template versions that count as use (default:\n"
+	    "                           default, latest and those Auto Scaling names)\n"
 	    "      --max N              do nothing if over N images are left (default 50)\n"
+	    "      --protect-launched-within DURATION\n"
+	    "                           refuse images launched within DURATION (30d)\n"
 	    "      --protect-tag KEY[=VALUE]\n"
 	    "                           refuse images with this tag (repeatable)\n"
 	    AWSOPT_HELP);
@@ -263,7 +278,7 @@ read_checks(struct run *run, struct image *ims, size_t n, struct region *regs, s
 	jv recs, fresh;
 
 	for (i = 0; i < nreg; i++)
-		regs[i].use = imageuse_submit(run->ec2, regs[i].name, regs[i].ids);
+		regs[i].use = imageuse_submit(run->ec2, regs[i].name, regs[i].ids, &run->use);
 	/* Once at least: with no input, the reads of what uses the images still run. */
 	k = 0;
 	do {
@@ -275,14 +290,17 @@ read_checks(struct run *run, struct image *ims, size_t n, struct region *regs, s
 		if (!jv_is_valid(fresh))
 			return fresh;
 		jv_array_foreach(fresh, j, rec) {
-			if (jv_get_kind(rec) == JV_KIND_OBJECT)
-				ims[k + (size_t)j].fresh = rec_text(rec);
-			else
-				jv_free(rec);
+			if (jv_get_kind(rec) == JV_KIND_OBJECT) {
+				imageuse_image(ims[k + (size_t)j].reg->use, rec);
+				ims[k + (size_t)j].fresh = rec_text(jv_copy(rec));
+			}
+			jv_free(rec);
 		}
 		jv_free(fresh);
 		k = end;
 	} while (k < n && !intr_signal());
+	/* The last launches DescribeImages did not tell. */
+	ec2_run(run->ec2);
 	return jv_true();
 }
 
@@ -892,9 +910,12 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		AWSOPT_LONGOPTS,
+		{ "allow-shared",	no_argument,		NULL,	OPT_ALLOW_SHARED },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "keep-snapshots",	no_argument,		NULL,	OPT_KEEP_SNAPSHOTS },
+		{ "launch-template-versions", required_argument, NULL,	OPT_LT_VERSIONS },
 		{ "max",		required_argument,	NULL,	OPT_MAX },
+		{ "protect-launched-within", required_argument, NULL,	OPT_PROTECT_LAUNCHED },
 		{ "protect-tag",	required_argument,	NULL,	OPT_PROTECT_TAG },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
@@ -910,10 +931,26 @@ main(int argc, char *argv[])
 	memset(&run, 0, sizeof(run));
 	awsopt_init(&run.aws);
 	run.max = DEFAULT_MAX;
+	run.use.described = 1;
 	while ((ch = getopt_cli(argc, argv, "hP:", longopts)) != -1) {
 		switch (ch) {
+		case OPT_ALLOW_SHARED:
+			run.use.allow_shared = 1;
+			break;
 		case 'h':
 			usage();
+		case OPT_LT_VERSIONS:
+			if ((run.use.all_versions = imageuse_parse_versions(optarg)) == -1)
+				usage_error("--launch-template-versions: bad value '%s' (expected "
+				    "default or all)", optarg);
+			break;
+		case OPT_PROTECT_LAUNCHED:
+			if (duration_parse(optarg, &run.use.launched_within) == -1 ||
+			    run.use.launched_within == 0)
+				usage_error("--protect-launched-within: bad value '%s' (expected a "
+				    "duration such as 30d, 12h or 1h30m)", optarg);
+			run.use.launched_arg = optarg;
+			break;
 		case OPT_KEEP_SNAPSHOTS:
 			run.keep = 1;
 			break;

@@ -14,8 +14,9 @@
 #			keep-last -k .StartTime -n 0 --allow-zero --min-age 7d | delete-snapshot --orphans
 #
 # With DRY_RUN=1 they write the plan (EC2's DryRun checks permissions for real) and change nothing.
-# deregister refuses images still used by instances or launch templates, protected by a tag or by
-# deregistration protection, and more than AMICYCLE_MAX_DEREGISTER at once. Each region is its own
+# deregister refuses images still in use (instances, launch templates, Auto Scaling, launch
+# configurations, SSM parameters, sharing: deregister(1)), protected by a tag or by deregistration
+# protection, and more than AMICYCLE_MAX_DEREGISTER at once. Each region is its own
 # target, so make -j cleans regions in parallel.
 #
 # Knobs:
@@ -27,6 +28,10 @@
 #				Environment=production)
 #	AMICYCLE_MAX_DEREGISTER	the most images one run may deregister (default: 50)
 #	AMICYCLE_KEEP_SNAPSHOTS	1 to keep the snapshots of deregistered images (default: empty)
+#	AMICYCLE_LT_VERSIONS	the launch template versions that count as use: default or all
+#				(default: default)
+#	AMICYCLE_ALLOW_SHARED	1 to retire images shared with other accounts too (default: empty)
+#	AMICYCLE_PROTECT_LAUNCHED_WITHIN	keep images launched within this (default: empty: none)
 #	AMICYCLE_CLEANUP_REGIONS	the regions to clean (default: AMICYCLE_REGIONS and
 #				AMICYCLE_PROMOTE_REGIONS)
 #	AMICYCLE_DEPRECATE_AFTER	deprecate images older than this (default: 90d)
@@ -45,6 +50,9 @@ AMICYCLE_MIN_AGE ?= 1d
 AMICYCLE_PROTECT_TAGS ?= Environment=production
 AMICYCLE_MAX_DEREGISTER ?= 50
 AMICYCLE_KEEP_SNAPSHOTS ?=
+AMICYCLE_LT_VERSIONS ?= default
+AMICYCLE_ALLOW_SHARED ?=
+AMICYCLE_PROTECT_LAUNCHED_WITHIN ?=
 AMICYCLE_CLEANUP_REGIONS ?= $(sort $(AMICYCLE_REGIONS) $(AMICYCLE_PROMOTE_REGIONS))
 AMICYCLE_DEPRECATE_AFTER ?= 90d
 AMICYCLE_DEPRECATE_KEEP ?= 1
@@ -85,6 +93,8 @@ $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(amicycle_deregister) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
 		$(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
 		$(if $(AMICYCLE_KEEP_SNAPSHOTS),--keep-snapshots) \
+		--launch-template-versions '$(AMICYCLE_LT_VERSIONS)' $(if $(AMICYCLE_ALLOW_SHARED),--allow-shared) \
+		$(if $(AMICYCLE_PROTECT_LAUNCHED_WITHIN),--protect-launched-within '$(AMICYCLE_PROTECT_LAUNCHED_WITHIN)') \
 		<$(AMICYCLE_DIR)/retire-$*.jsonl >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $(amicycle_mode): $$(grep -c '"Status":"done"' $@ || :) deregistered$(,) $$(grep -c '"Status":"dry-run"' $@ || :) planned$(,) $$(grep -c '"Status":"skipped"' $@ || :) skipped)
 

@@ -16,6 +16,7 @@ test_expect_success 'setup: the endpoint, a key file' '
 filters='
 tag -t K=V	ImageId	ami-0123456789abcdef0
 deregister	ImageId	ami-0123456789abcdef0
+image-users	ImageId	ami-0123456789abcdef0
 copy-image --to eu-west-1	ImageId	ami-0123456789abcdef0
 deprecate --in 7d	ImageId	ami-0123456789abcdef0
 ec2-launch --instance-type t3.micro	ImageId	ami-0123456789abcdef0

@@ -1,7 +1,8 @@
 #!/bin/bash
 # deregister refuses, before it changes anything, every image still in use or protected:
 # instances not terminated, launch templates' default and latest versions, protect tags,
-# deregistration protection; --max; and a check it cannot read stops everything.
+# deregistration protection; --max; and a check it cannot read stops everything. (Each other
+# source of use has its scenario in t3106.)
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 . "$TEST_DIR"/lib-dereg.sh
@@ -45,13 +46,13 @@ test_expect_success 'start the local EC2 endpoint' '
 '
 
 cat >expect.refusals <<EOF
-$ami1	skipped	used by instance i-0a000000000000001 (running); protect tag Keep
-$ami2	skipped	used by instance i-0a000000000000002 (stopped)
+$ami1	skipped	used by instance i-0a000000000000001 [DescribeImageReferences]; protect tag Keep
+$ami2	skipped	used by instance i-0a000000000000002 [DescribeImageReferences]
 $ami3	done	-
-$ami4	skipped	used by instance i-0a000000000000004 (pending)
-$ami5	skipped	used by instance i-0a000000000000005 (stopping)
-$ami6	skipped	named in launch template lt-0a000000000000001 (web) version 2 (default)
-$ami7	skipped	named in launch template lt-0a000000000000001 (web) version 3 (latest)
+$ami4	skipped	used by instance i-0a000000000000004 [DescribeImageReferences]
+$ami5	skipped	used by instance i-0a000000000000005 [DescribeImageReferences]
+$ami6	skipped	named in launch template lt-0a000000000000001: web, version 2 (default) [DescribeLaunchTemplateVersions]
+$ami7	skipped	named in launch template lt-0a000000000000001: web, version 3 (latest) [DescribeLaunchTemplateVersions]
 $ami8	done	-
 $ami9	skipped	protect tag Keep
 $ami10	skipped	protect tag Env=production
@@ -101,8 +102,8 @@ test_expect_success 'every protection refuses, with every reason; the others go'
 	test_cmp expect actual
 '
 
-test_expect_success 'a launch template image that is not an AMI id is reported as unknown' '
-	echo "deregister: us-east-1: launch template lt-0a000000000000002 (ssm) version 1 (default): image '"'"'resolve:ssm:/amicycle/web/latest'"'"' is not an AMI id; cannot tell which image it launches" >expect &&
+test_expect_success 'a launch template image naming no SSM parameter is reported as unknown' '
+	echo "deregister: us-east-1: launch template lt-0a000000000000002 (ssm) version 1 (default, latest): image '"'"'resolve:ssm:/amicycle/web/latest'"'"': no SSM parameter of that name; cannot tell which image it launches" >expect &&
 	test_cmp expect err
 '
 
@@ -111,10 +112,14 @@ test_expect_success 'every read came before the first change' '
 	first=$(grep -n "^DeregisterImage$" actions | head -n 1 | cut -d: -f1) &&
 	head -n $((first - 1)) actions | sort | uniq -c | sed "s/^ *//" >actual &&
 	cat >expect <<-\EOF &&
+	1 DescribeAutoScalingGroups
+	13 DescribeImageAttribute
+	2 DescribeImageReferences
 	1 DescribeImages
-	1 DescribeInstances
-	2 DescribeLaunchTemplateVersions
-	1 DescribeLaunchTemplates
+	1 DescribeLaunchConfigurations
+	1 DescribeLaunchTemplateVersions
+	1 DescribeParameters
+	1 GetParameters
 	EOF
 	test_cmp expect actual &&
 	tail -n +$first actions | sort -u >actual &&
@@ -122,17 +127,12 @@ test_expect_success 'every read came before the first change' '
 	test_cmp expect actual
 '
 
-test_expect_success 'the reads: instances in the four live states; default and latest versions, resolved' '
-	jq -c ".[] | select(.Action == \"DescribeInstances\") | .Params | [.[\"Filter.1.Name\"],
-		.[\"Filter.2.Name\"], .[\"Filter.2.Value.1\"], .[\"Filter.2.Value.2\"],
-		.[\"Filter.2.Value.3\"], .[\"Filter.2.Value.4\"], .[\"Filter.2.Value.5\"]]" reqs >actual &&
-	echo "[\"image-id\",\"instance-state-name\",\"pending\",\"running\",\"stopping\",\"stopped\",null]" >expect &&
+test_expect_success 'the reads: instances in every state but terminated; default and latest versions of every template' '
+	jq -c ".[] | select(.Action == \"DescribeImageReferences\") | .Params | with_entries(select(.key | test(\"^ResourceType\")))" reqs | sort -u >actual &&
+	echo "{\"ResourceType.1.ResourceType\":\"ec2:Instance\",\"ResourceType.1.ResourceTypeOption.1.OptionName\":\"state-name\",\"ResourceType.1.ResourceTypeOption.1.OptionValue.1\":\"pending\",\"ResourceType.1.ResourceTypeOption.1.OptionValue.2\":\"running\",\"ResourceType.1.ResourceTypeOption.1.OptionValue.3\":\"shutting-down\",\"ResourceType.1.ResourceTypeOption.1.OptionValue.4\":\"stopping\",\"ResourceType.1.ResourceTypeOption.1.OptionValue.5\":\"stopped\",\"ResourceType.2.ResourceType\":\"imagebuilder:ImageRecipe\",\"ResourceType.3.ResourceType\":\"imagebuilder:ContainerRecipe\"}" >expect &&
 	test_cmp expect actual &&
-	jq -c ".[] | select(.Action == \"DescribeLaunchTemplateVersions\") | .Params" reqs | sort >actual &&
-	cat >expect <<-\EOF &&
-	{"LaunchTemplateId":"lt-0a000000000000001","LaunchTemplateVersion.1":"$Default","LaunchTemplateVersion.2":"$Latest","ResolveAlias":"true"}
-	{"LaunchTemplateId":"lt-0a000000000000002","LaunchTemplateVersion.1":"$Default","LaunchTemplateVersion.2":"$Latest","ResolveAlias":"true"}
-	EOF
+	jq -c ".[] | select(.Action == \"DescribeLaunchTemplateVersions\") | .Params" reqs >actual &&
+	echo "{\"LaunchTemplateVersion.1\":\"\$Default\",\"LaunchTemplateVersion.2\":\"\$Latest\",\"MaxResults\":\"200\"}" >expect &&
 	test_cmp expect actual
 '
 
@@ -200,25 +200,41 @@ test_expect_success 'every page of instances and templates is read' '
 	printf "{\"ImageId\":\"%s\"}\n" $ami1 $ami2 $ami3 >in &&
 	deregister in >out &&
 	dereg_results out >actual &&
-	cat >expect <<-EOF &&
-	$ami1	skipped	used by instance i-0b100000000001000 (running)
-	$ami2	skipped	named in launch template lt-0b100000000000200 version 1 (default)
-	$ami3	skipped	used by 1000 instances: i-0b100000000000000 (running), i-0b100000000000001 (running), i-0b100000000000002 (running), ...
+	cat >expect.pages <<-EOF &&
+	$ami1	skipped	used by instance i-0b100000000001000 [DescribeImageReferences]
+	$ami2	skipped	named in launch template lt-0b100000000000200: version 1 (default, latest) [DescribeLaunchTemplateVersions]
+	$ami3	skipped	used by 1000 instances: i-0b100000000000000, i-0b100000000000001, i-0b100000000000002, ... [DescribeImageReferences]
 	EOF
-	test_cmp expect actual &&
-	test "$(ec2_count DescribeInstances)" = 2 &&
-	test "$(ec2_count DescribeLaunchTemplates)" = 2 &&
-	test "$(ec2_count DescribeLaunchTemplateVersions)" = 201
+	test_cmp expect.pages actual &&
+	test "$(ec2_count DescribeImageReferences)" = 2 &&
+	test "$(ec2_count DescribeLaunchTemplateVersions)" = 2
 '
 
-for action in DescribeImages DescribeInstances DescribeLaunchTemplates DescribeLaunchTemplateVersions; do
+test_expect_success 'without DescribeImageReferences, the same from every page of DescribeInstances' '
+	ec2_settings "{\"UnknownActions\": [\"DescribeImageReferences\"]}" &&
+	ec2_reset_counts &&
+	deregister in >out 2>err &&
+	echo "deregister: us-east-1: DescribeImageReferences: InvalidAction: without it, Image Builder recipes that name these images cannot be seen" >expect &&
+	test_cmp expect err &&
+	dereg_results out | sed "s/\[DescribeInstances\]/[DescribeImageReferences]/" >actual &&
+	test_cmp expect.pages actual &&
+	test "$(ec2_count DescribeImageReferences)" = 1 &&
+	test "$(ec2_count DescribeInstances)" = 2 &&
+	ec2_settings "{\"UnknownActions\": []}"
+'
+
+for action in DescribeImages DescribeImageReferences DescribeLaunchTemplateVersions DescribeAutoScalingGroups \
+	DescribeLaunchConfigurations DescribeParameters GetParameters DescribeImageAttribute; do
+	# UnauthorizedOperation on DescribeImageReferences is no failure: the direct reads answer.
 	test_expect_success "$action failing: nothing is deregistered, exit 1" '
+		code=UnauthorizedOperation &&
+		if [ $action = DescribeImageReferences ]; then code=AuthFailure; fi &&
 		ec2_seed seed.json &&
 		ec2_reset_counts &&
-		ec2_fault "{\"Kind\":\"error\",\"Action\":\"$action\",\"Code\":\"UnauthorizedOperation\",\"Message\":\"You are not authorized to perform this operation.\",\"Status\":403}" &&
+		ec2_fault "{\"Kind\":\"error\",\"Action\":\"$action\",\"Code\":\"$code\",\"Message\":\"You are not authorized to perform this operation.\",\"Status\":403}" &&
 		printf "{\"ImageId\":\"%s\"}\n" $ami3 $ami8 >in &&
 		test_expect_code 1 deregister --audit audit.log in >out 2>err &&
-		test_grep "^deregister: us-east-1: $action: UnauthorizedOperation: You are not authorized to perform this operation. (request id [-0-9a-f]*)$" err &&
+		test_grep "^deregister: us-east-1: $action: $code: You are not authorized to perform this operation. (request id [-0-9a-f]*)$" err &&
 		dereg_results out >actual &&
 		printf "%s\tfailed\tnot deregistered: a read the safety checks need failed\n" $ami3 $ami8 >expect &&
 		test_cmp expect actual &&
@@ -230,22 +246,22 @@ done
 test_expect_success 'standard mode, a check read throttled past its attempts: nothing is deregistered' '
 	ec2_seed seed.json &&
 	ec2_reset_counts &&
-	ec2_fault DescribeLaunchTemplates throttle 2 &&
+	ec2_fault DescribeLaunchTemplateVersions throttle 2 &&
 	printf "{\"ImageId\":\"%s\"}\n" $ami3 >in &&
 	AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=2 test_expect_code 1 deregister in >out 2>err &&
-	test_grep "^deregister: us-east-1: DescribeLaunchTemplates: RequestLimitExceeded: " err &&
-	test "$(ec2_count DescribeLaunchTemplates)" = 2 &&
+	test_grep "^deregister: us-east-1: DescribeLaunchTemplateVersions: RequestLimitExceeded: " err &&
+	test "$(ec2_count DescribeLaunchTemplateVersions)" = 2 &&
 	test "$(ec2_count DeregisterImage)" = 0
 '
 
 test_expect_success 'a check read throttled once is retried, and the run goes on' '
 	ec2_reset_counts &&
-	ec2_fault DescribeInstances throttle 1 &&
+	ec2_fault DescribeImageReferences throttle 1 &&
 	deregister in >out 2>err &&
 	dereg_results out >actual &&
 	printf "%s\tdone\t-\n" $ami3 >expect &&
 	test_cmp expect actual &&
-	test "$(ec2_count DescribeInstances)" = 2
+	test "$(ec2_count DescribeImageReferences)" = 2
 '
 
 test_expect_success 'the audit log has no line for runs that changed nothing' '

@@ -187,7 +187,8 @@ test_expect_success 'a call failing past its attempts: failed, exit 1, 3 attempt
 '
 
 test_expect_success 'a safety read whose endpoint repeats its NextToken: nothing deregistered, exit 1' '
-	for action in DescribeImages DescribeInstances DescribeLaunchTemplates; do
+	for action in DescribeImages DescribeImageReferences DescribeLaunchTemplateVersions \
+		DescribeAutoScalingGroups DescribeLaunchConfigurations DescribeParameters; do
 		ec2_seed seed3.json &&
 		ec2_reset_counts &&
 		ec2_admin DELETE /_admin/faults >/dev/null &&
@@ -242,7 +243,8 @@ test_expect_success 'no credentials: the reason, which names every source tried,
 	grep -c "NoCredentials: no credentials: tried env .*, imds " err >n &&
 	test "$(cat n)" = 1 &&
 	grep -c "NoCredentials: no credentials (the sources tried are listed once, in another error)$" err >n &&
-	test "$(cat n)" = 2 &&
+	test "$(cat n)" = $(($(wc -l <err) - 1)) &&
+	test "$(cat n)" -ge 2 &&
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
 '
 

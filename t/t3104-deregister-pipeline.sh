@@ -61,9 +61,14 @@ test_expect_success 'the pipeline: exactly the older images of web go, with thei
 	test_line_count = 7 audit.log
 '
 
-test_expect_success 'its requests: one listing page, one refresh, the checks, one call per image' '
+test_expect_success 'its requests: one listing page, one refresh, a read per source, one call per image' '
 	ec2_admin GET /_admin/counts | jq -c .Actions >counts &&
-	echo "{\"DescribeImages\":2,\"DescribeInstances\":1,\"DescribeLaunchTemplates\":1,\"DeregisterImage\":7}" >expect &&
+	# Launch permissions are the one source EC2 reads per image only.
+	cat >expect <<-\EOF &&
+	{"DescribeImages": 2, "DescribeImageReferences": 1, "DescribeLaunchTemplateVersions": 1,
+	 "DescribeAutoScalingGroups": 1, "DescribeLaunchConfigurations": 1, "DescribeParameters": 1,
+	 "DescribeImageAttribute": 7, "DeregisterImage": 7}
+	EOF
 	jq -S -c . expect >expect.s && jq -S -c . counts >actual &&
 	test_cmp expect.s actual
 '

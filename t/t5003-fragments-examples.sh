@@ -48,11 +48,16 @@ test_expect_success 'a knob set by the project wins over the default' '
 	AMICYCLE_PROJECT = knobs
 	AMICYCLE_MAX_DEREGISTER = 9
 	AMICYCLE_PROTECT_TAGS = Keep Environment=prod
+	AMICYCLE_LT_VERSIONS = all
+	AMICYCLE_PROTECT_LAUNCHED_WITHIN = 30d
 	include $MK/amicycle.mk
 	EOF
 	make --no-print-directory -C knobs -n image-cleanup AMICYCLE_REGIONS=us-west-2 DRY_RUN=1 >out 2>err &&
 	grep -E "deregister +--dry-run +--region us-west-2 --max .9." out &&
 	test_grep "^	--protect-tag .Keep. --protect-tag .Environment=prod." out &&
+	test_grep "^	--launch-template-versions .all. " out &&
+	test_grep "^	--protect-launched-within .30d." out &&
+	test_grep -v -- "--allow-shared" out &&
 	test_grep "Values=knobs" out
 '
 
