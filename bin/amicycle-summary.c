@@ -1,7 +1,8 @@
 /*
  * amicycle-summary: turn a run's records into a Markdown summary for people: the images built
  * (region, name, git sha, build URL), the test results per check, the promotions (environment,
- * account, region, new image), the cleanup (retired, kept, skipped with the reason), the calls of
+ * account, region, new image), the cleanup (retired, kept, skipped with the reason), the snapshots a
+ * sweep deleted or kept (delete-snapshot's records), the calls of
  * the audit log, and a Mermaid diagram of the lineage: commit -> build -> image -> copies ->
  * environments. It reads every record the make fragments leave in .amicycle and classifies each
  * by its fields, not by the name of its file, so any mix of files (or cat of them) will do; records
@@ -55,6 +56,11 @@ struct promotion {
 	char	*env, *region, *image, *src_region, *src_id, *owner, *status, *reason;
 };
 
+/* What delete-snapshot made of a snapshot. */
+struct snapshot {
+	char	*region, *id, *started, *status, *reason;
+};
+
 /* The audit log's calls, counted by program, action and region. */
 struct calls {
 	char	*program, *action, *region;
@@ -73,6 +79,9 @@ struct summary {
 	size_t		  npromotions;
 	struct calls	 *calls;
 	size_t		  ncalls;
+	struct snapshot	 *snapshots;
+	size_t		  nsnapshots;
+	jv		  snapindex;	/* "REGION ID": the snapshot's index; a sweep has thousands */
 };
 
 static void __attribute__((noreturn))
@@ -168,7 +177,8 @@ image_get(struct summary *s, const char *region, const char *id)
 static void
 check_ids(struct jsonl *in, jv rec)
 {
-	static const char *const idfields[] = { "ImageId", "SourceImageId", "InstanceId", NULL };
+	static const char *const idfields[] = { "ImageId", "SourceImageId", "InstanceId",
+		"SnapshotId", NULL };
 	const char *region;
 	size_t i;
 	jv v;
@@ -315,6 +325,31 @@ add_promotion(struct summary *s, jv rec, jv result, int copy)
 	*q = p;
 }
 
+/* Borrows rec and result (its Result), a record of delete-snapshot. A snapshot read twice is one row. */
+static void
+add_snapshot(struct summary *s, jv rec, jv result)
+{
+	struct snapshot *sn;
+	jv key = jv_string_fmt("%s %s", rec_str(rec, "Region"), rec_str(rec, "SnapshotId"));
+	jv at = jv_object_get(jv_copy(s->snapindex), jv_copy(key));
+
+	if (jv_get_kind(at) == JV_KIND_NUMBER) {
+		sn = &s->snapshots[(size_t)jv_number_value(at)];
+		jv_free(key);
+	} else {
+		s->snapindex = jv_object_set(s->snapindex, key, jv_number((double)s->nsnapshots));
+		s->snapshots = xreallocarray(s->snapshots, s->nsnapshots + 1, sizeof(*s->snapshots));
+		sn = &s->snapshots[s->nsnapshots++];
+		memset(sn, 0, sizeof(*sn));
+		sn->region = xstrdup(rec_str(rec, "Region"));
+		sn->id = xstrdup(rec_str(rec, "SnapshotId"));
+	}
+	jv_free(at);
+	replstr(&sn->started, rec_str(rec, "StartTime"));
+	replstr(&sn->status, rec_str(result, "Status"));
+	replstr(&sn->reason, rec_str(result, "Reason"));
+}
+
 /* Consumes rec, just read from in: what kind of record it is decides what it adds. */
 static void
 add_record(struct summary *s, struct jsonl *in, jv rec)
@@ -350,6 +385,9 @@ add_record(struct summary *s, struct jsonl *in, jv rec)
 			}
 		}
 		add_promotion(s, rec, result, 1);
+	} else if (streq(action, "delete-snapshot")) {
+		if (rec_str(rec, "SnapshotId") != NULL && rec_str(rec, "Region") != NULL)
+			add_snapshot(s, rec, result);
 	} else if (rec_str(rec, "ImageId") != NULL && rec_str(rec, "Region") != NULL) {
 		im = image_merge(s, rec);
 		if (rec_str(rec, "SourceImageId") != NULL) {
@@ -639,6 +677,38 @@ print_cleanup(const struct summary *s)
 	return n;
 }
 
+/* What became of a snapshot in the sweep. */
+static const char *
+snapshot_outcome(const struct snapshot *sn)
+{
+	if (streq(sn->status, "done"))
+		return "deleted";
+	if (streq(sn->status, "dry-run"))
+		return "would delete (dry run)";
+	if (streq(sn->status, "skipped"))
+		return "kept";
+	return sn->status != NULL ? sn->status : "failed";
+}
+
+/* In input order: the sweep's own, oldest first. */
+static void
+print_snapshots(const struct summary *s)
+{
+	static const char *const cols[] = { "Region", "Snapshot", "Started", "Outcome", "Reason",
+		NULL };
+	size_t i;
+
+	printf("\n## Snapshots\n");
+	table(cols);
+	for (i = 0; i < s->nsnapshots; i++) {
+		const struct snapshot *sn = &s->snapshots[i];
+
+		cell(sn->region), cell(sn->id), cell(sn->started), cell(snapshot_outcome(sn));
+		cell(sn->reason);
+		row_end();
+	}
+}
+
 static void
 print_calls(const struct summary *s)
 {
@@ -812,7 +882,7 @@ print_lineage(struct summary *s)
 static void
 print_overview(const struct summary *s)
 {
-	size_t i, built = 0, passed = 0, retired = 0, kept = 0, skipped = 0;
+	size_t i, built = 0, passed = 0, retired = 0, kept = 0, skipped = 0, deleted = 0;
 	const char *sep = "";
 
 	for (i = 0; i < s->nimages; i++) {
@@ -829,6 +899,8 @@ print_overview(const struct summary *s)
 	}
 	for (i = 0; i < s->nchecks; i++)
 		passed += s->checks[i].passed;
+	for (i = 0; i < s->nsnapshots; i++)
+		deleted += streq(s->snapshots[i].status, "done");
 	putchar('\n');
 	if (built > 0)
 		printf("%s%zu image%s built", sep, built, plural(built)), sep = " · ";
@@ -839,6 +911,9 @@ print_overview(const struct summary *s)
 		printf("%s%zu promotion%s", sep, s->npromotions, plural(s->npromotions)), sep = " · ";
 	if (retired + kept + skipped > 0)
 		printf("%s%zu retired, %zu kept, %zu skipped", sep, retired, kept, skipped), sep = " · ";
+	if (s->nsnapshots > 0)
+		printf("%s%zu of %zu snapshot%s deleted", sep, deleted, s->nsnapshots,
+		    plural((long long)s->nsnapshots)), sep = " · ";
 	printf("%s\n", *sep == '\0' ? "No records of a run." : "");
 }
 
@@ -867,9 +942,15 @@ summary_free(struct summary *s)
 	}
 	for (i = 0; i < s->ncalls; i++)
 		free(s->calls[i].program), free(s->calls[i].action), free(s->calls[i].region);
+	for (i = 0; i < s->nsnapshots; i++) {
+		struct snapshot *sn = &s->snapshots[i];
+
+		free(sn->region), free(sn->id), free(sn->started), free(sn->status), free(sn->reason);
+	}
 	free(s->images), free(s->instances), free(s->checks), free(s->promotions);
-	free(s->calls);
+	free(s->calls), free(s->snapshots);
 	jv_free(s->index);
+	jv_free(s->snapindex);
 }
 
 int
@@ -890,6 +971,7 @@ main(int argc, char *argv[])
 
 	out_init();
 	s.index = jv_object();
+	s.snapindex = jv_object();
 	while ((ch = getopt_cli(argc, argv, "ht:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -923,6 +1005,8 @@ main(int argc, char *argv[])
 	if (s.npromotions > 0)
 		print_promotions(&s);
 	print_cleanup(&s);
+	if (s.nsnapshots > 0)
+		print_snapshots(&s);
 	if (s.ncalls > 0)
 		print_calls(&s);
 	print_lineage(&s);

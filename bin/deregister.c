@@ -28,6 +28,7 @@
 #include "out.h"
 #include "record.h"
 #include "runq.h"
+#include "snapuse.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -44,11 +45,6 @@ enum {
 	OPT_PROTECT_LAUNCHED,
 	OPT_PROTECT_TAG,
 	OPT_VERSION
-};
-
-struct protect {
-	char		*key;
-	const char	*value;		/* NULL: any value */
 };
 
 /* What the whole run shares: the options, the client, the deregistrations to send. */
@@ -70,9 +66,6 @@ enum fate { FATE_NONE, FATE_DELETED, FATE_KEPT, FATE_FAILED };
 /* A snapshot whose fate deregister decides itself (DeleteAssociatedSnapshots did not). */
 struct snap {
 	char		*id;
-	char		**users;	/* the other images that use it */
-	size_t		 nusers;
-	int		 gone;		/* deleted with its image, as far as DescribeSnapshots tells */
 	enum fate	 fate;
 	char		*why;		/* what the image's Reason says of it, or NULL */
 };
@@ -80,13 +73,13 @@ struct snap {
 struct region {
 	char		*name;
 	jv		 ids;		/* the image ids of this region, each once */
-	jv		 errors;	/* diagnostics of the reads that failed */
 	struct imageuse	*use;
 	int		 param;		/* DeleteAssociatedSnapshots: 1 known, 0 not yet, -1 unknown */
 	int		 asked;		/* its first DeregisterImage is queued */
 	struct runq_gate gate;		/* the others wait behind it for the first answer */
 	struct snap	*snaps;		/* its images' snapshots still to sort, by id */
 	size_t		 nsnaps;
+	struct snapuse	*snapuse;	/* what says whether other images use them */
 };
 
 /*
@@ -133,20 +126,6 @@ usage(void)
 	    "      --protect-tag KEY[=VALUE]\n"
 	    "                           refuse images with this tag (repeatable)\n"
 	    AWSOPT_HELP);
-}
-
-static void
-add_protect(struct run *o, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	struct protect *p;
-
-	if (*arg == '\0' || eq == arg)
-		usage_error("--protect-tag '%s': expected KEY or KEY=VALUE", arg);
-	o->protect = xreallocarray(o->protect, o->nprotect + 1, sizeof(*o->protect));
-	p = &o->protect[o->nprotect++];
-	p->key = eq != NULL ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
-	p->value = eq != NULL ? eq + 1 : NULL;
 }
 
 /* Consumes s. Adds s to what the Reason of im will say. */
@@ -261,7 +240,6 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 			memset(&regs[nreg], 0, sizeof(*regs));
 			regs[nreg].name = xstrdup(name);
 			regs[nreg].ids = jv_array();
-			regs[nreg].errors = jv_array();
 			nreg++;
 		}
 		at[i] = k;
@@ -286,26 +264,6 @@ group_regions(struct image *ims, size_t n, size_t *nregp)
 }
 
 /* ---- reading what the checks need ---- */
-
-/*
- * A read of region r has ended. Returns the list called name of its output: empty when the
- * read failed, which is remembered with its diagnostic.
- */
-static jv
-read_list(struct region *r, const struct ec2_result *res, const char *name)
-{
-	jv list;
-
-	if (res->code != NULL) {
-		r->errors = jv_array_append(r->errors, jv_string(res->diag));
-		return jv_array();
-	}
-	list = jv_object_get(jv_copy(res->out), jv_string(name));
-	if (jv_get_kind(list) == JV_KIND_ARRAY)
-		return list;
-	jv_free(list);
-	return jv_array();
-}
 
 /*
  * Reads what the refusals need, in every region at once: what uses the images, queued first, and
@@ -381,25 +339,6 @@ checks_failed(jv fresh, struct region *regs, size_t nreg)
 
 /* ---- refusals ---- */
 
-/* Borrows img. Appends to why the protect tags img carries. */
-static jv
-refuse_tags(const struct run *o, jv img, jv why)
-{
-	const char *v;
-	size_t i;
-
-	for (i = 0; i < o->nprotect; i++) {
-		if ((v = rec_tag(img, o->protect[i].key)) == NULL)
-			continue;
-		if (o->protect[i].value == NULL)
-			why = jv_array_append(why, jv_string_fmt("protect tag %s", o->protect[i].key));
-		else if (strcmp(v, o->protect[i].value) == 0)
-			why = jv_array_append(why, jv_string_fmt("protect tag %s=%s",
-			    o->protect[i].key, v));
-	}
-	return why;
-}
-
 /*
  * Borrows img. Appends to why its deregistration protection: any value but "disabled", since
  * "enabled..." refuses now and a disabling still in its cooldown refuses until it ends.
@@ -420,7 +359,7 @@ refusals(const struct image *im, jv img)
 {
 	jv why = imageuse_reasons(im->reg->use, im->id);
 
-	why = refuse_tags(im->run, img, why);
+	why = protect_reasons(im->run->protect, im->run->nprotect, img, why);
 	return refuse_protection(img, why);
 }
 
@@ -490,24 +429,6 @@ refuse_max(struct image *ims, size_t n, size_t left, long long max)
 
 /* ---- deregistering ---- */
 
-/* Borrows img. Its EBS snapshots. */
-static jv
-snapshots_of(jv img)
-{
-	jv ids = jv_array(), bdms = jv_object_get(jv_copy(img), jv_string("BlockDeviceMappings"));
-
-	if (jv_get_kind(bdms) == JV_KIND_ARRAY)
-		jv_array_foreach(bdms, i, m) {
-			jv ebs = jv_object_get(m, jv_string("Ebs"));
-
-			if (jv_get_kind(ebs) == JV_KIND_OBJECT && rec_str(ebs, "SnapshotId") != NULL)
-				ids = jv_array_append(ids, jv_string(rec_str(ebs, "SnapshotId")));
-			jv_free(ebs);
-		}
-	jv_free(bdms);
-	return ids;
-}
-
 /* Borrows list. 1 if list holds the string s. */
 static int
 contains(jv list, const char *s)
@@ -575,7 +496,7 @@ unknown_param(const struct ec2_result *res)
 static void
 snapshot_results(struct image *im, jv out)
 {
-	jv rec = image_rec(im), mine = snapshots_of(rec), results;
+	jv rec = image_rec(im), mine = image_snapshots(rec), results;
 
 	jv_free(rec);
 
@@ -623,10 +544,10 @@ gone(struct image *im, enum result_status st, jv out)
 	rec = image_rec(im);
 	if (im->run->keep) {
 		jv_free(im->kept);
-		im->kept = snapshots_of(rec);
+		im->kept = image_snapshots(rec);
 	} else {
 		jv_free(im->pending);
-		im->pending = snapshots_of(rec);
+		im->pending = image_snapshots(rec);
 	}
 	jv_free(rec);
 }
@@ -718,18 +639,17 @@ snap_find(struct region *r, const char *sid)
 static void
 snaps_free(struct region *r)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->nsnaps; i++) {
-		for (j = 0; j < r->snaps[i].nusers; j++)
-			free(r->snaps[i].users[j]);
-		free(r->snaps[i].users);
 		free(r->snaps[i].id);
 		free(r->snaps[i].why);
 	}
 	free(r->snaps);
 	r->snaps = NULL;
 	r->nsnaps = 0;
+	snapuse_free(r->snapuse);
+	r->snapuse = NULL;
 }
 
 /* Consumes why (malloc'ed, or NULL). Records what became of snapshot s. */
@@ -741,66 +661,24 @@ set_fate(struct snap *s, enum fate fate, char *why)
 	s->why = why;
 }
 
-static void
-users_done(const struct ec2_result *res, void *arg)
-{
-	struct region *r = arg;
-	struct snap *s;
-	jv list = read_list(r, res, "Images");
-	const char *user;
-
-	jv_array_foreach(list, i, img) {
-		jv sids = snapshots_of(img);
-
-		jv_array_foreach(sids, j, sid) {
-			s = snap_find(r, jv_string_value(sid));
-			if (s != NULL && (user = rec_str(img, "ImageId")) != NULL) {
-				s->users = xreallocarray(s->users, s->nusers + 1, sizeof(*s->users));
-				s->users[s->nusers++] = xstrdup(user);
-			}
-			jv_free(sid);
-		}
-		jv_free(sids);
-		jv_free(img);
-	}
-	jv_free(list);
-}
-
-static void
-exists_done(const struct ec2_result *res, void *arg)
-{
-	struct region *r = arg;
-	struct snap *s;
-	jv list = read_list(r, res, "Snapshots");
-
-	jv_array_foreach(list, i, snap) {
-		if ((s = snap_find(r, rec_str(snap, "SnapshotId"))) != NULL)
-			s->gone = 0;
-		jv_free(snap);
-	}
-	jv_free(list);
-}
-
 /*
  * Makes region r's table of the snapshots its images left pending, each once, then queues the
- * reads that say which other images use them and (unless this is a dry run) which still exist.
- * Returns how many there are.
+ * reads (snapuse.h) that say which other images use them and (unless this is a dry run) which
+ * still exist. Returns how many there are.
  */
 static int
 submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 {
-	size_t i, k, m;
-	jv b, p;
+	size_t i, m;
+	jv ids = jv_array();
 
 	for (i = 0; i < n; i++)
 		if (ims[i].reg == r)
 			jv_array_foreach(ims[i].pending, j, sid) {
 				r->snaps = xreallocarray(r->snaps, r->nsnaps + 1, sizeof(*r->snaps));
 				memset(&r->snaps[r->nsnaps], 0, sizeof(*r->snaps));
-				r->snaps[r->nsnaps].id = xstrdup(jv_string_value(sid));
-				/* Unless DescribeSnapshots finds it, it went with its image. */
-				r->snaps[r->nsnaps++].gone = !dry;
-				jv_free(sid);
+				r->snaps[r->nsnaps++].id = xstrdup(jv_string_value(sid));
+				ids = jv_array_append(ids, sid);
 			}
 	if (r->nsnaps > 0)
 		qsort(r->snaps, r->nsnaps, sizeof(*r->snaps), snap_cmp);
@@ -811,23 +689,10 @@ submit_snapshot_reads(struct image *ims, size_t n, struct region *r, int dry)
 		else
 			r->snaps[m++] = r->snaps[i];
 	r->nsnaps = m;
-	for (k = 0; k < r->nsnaps; k += BATCH) {
-		b = jv_array();
-		for (i = k; i < r->nsnaps && i < k + BATCH; i++)
-			b = jv_array_append(b, jv_string(r->snaps[i].id));
-		p = ec2res_params(&ec2res_images, JV_OBJECT(jv_string("Owners"),
-		    JV_ARRAY(jv_string("self")), jv_string("Filters"), JV_ARRAY(JV_OBJECT(
-		    jv_string("Name"), jv_string("block-device-mapping.snapshot-id"),
-		    jv_string("Values"), jv_copy(b))), jv_string("MaxResults"), jv_number(1000)));
-		ec2_submit_all(ims[0].run->ec2, r->name, "DescribeImages", p, users_done, r);
-		if (!dry)
-			ec2_submit_all(ims[0].run->ec2, r->name, "DescribeSnapshots", JV_OBJECT(
-			    jv_string("OwnerIds"), JV_ARRAY(jv_string("self")),
-			    jv_string("Filters"), JV_ARRAY(JV_OBJECT(jv_string("Name"),
-			    jv_string("snapshot-id"), jv_string("Values"), jv_copy(b))),
-			    jv_string("MaxResults"), jv_number(1000)), exists_done, r);
-		jv_free(b);
-	}
+	if (r->nsnaps > 0)
+		r->snapuse = snapuse_submit(ims[0].run->ec2, r->name, ids,
+		    SNAPUSE_USERS | (dry ? 0 : SNAPUSE_RECORDS));
+	jv_free(ids);
 	return (int)r->nsnaps;
 }
 
@@ -849,27 +714,34 @@ delete_done(const struct ec2_result *res, void *arg)
 	}
 }
 
-/* The first image that uses s and is not being deregistered by this dry run, or NULL. */
+/*
+ * Borrows users ([{"ImageId",...}], the images that use s). The first that is not deregistered
+ * by this run (or, in a dry run, would not be), or NULL; it lives as long as users.
+ */
 static const char *
-other_user(struct image *ims, size_t n, struct region *r, const struct snap *s)
+other_user(struct image *ims, size_t n, struct region *r, jv users, int dry)
 {
-	size_t i, u;
+	const char *id, *other = NULL;
+	size_t i;
 	int found;
 
-	for (u = 0; u < s->nusers; u++) {
-		for (found = 0, i = 0; i < n && !found; i++)
+	jv_array_foreach(users, u, user) {
+		id = rec_str(user, "ImageId");
+		for (found = 0, i = 0; dry && i < n && !found; i++)
 			found = ims[i].reg == r && ims[i].status == RESULT_DRYRUN &&
-			    strcmp(ims[i].id, s->users[u]) == 0;
-		if (!found)
-			return s->users[u];
+			    strcmp(ims[i].id, id) == 0;
+		if (!found && other == NULL)
+			other = id;
+		jv_free(user);
 	}
-	return NULL;
+	return other;
 }
 
 /*
  * Sorts the snapshots of region r after the reads: kept when another image uses one (or, in a
  * dry run, would still use it), deleted when it is gone, else deleted now. A failed read
- * deletes nothing: a missed check must never turn into a deletion.
+ * deletes nothing: a missed check must never turn into a deletion. A dry run's reasons say what
+ * a run would do.
  */
 static void
 sort_snapshots(struct image *ims, size_t n, struct region *r, int dry)
@@ -877,28 +749,42 @@ sort_snapshots(struct image *ims, size_t n, struct region *r, int dry)
 	struct snap *s;
 	const char *user;
 	char *why;
-	int failed = jv_array_length(jv_copy(r->errors)) > 0;
+	jv errs, users, rec;
+	int failed;
 	size_t i;
 
-	jv_array_foreach(r->errors, k, e) {
+	if (r->nsnaps == 0)
+		return;
+	errs = snapuse_errors(r->snapuse);
+	failed = jv_array_length(jv_copy(errs)) > 0;
+	jv_array_foreach(errs, k, e) {
 		warnx("%s", jv_string_value(e));
 		jv_free(e);
 	}
+	jv_free(errs);
 	for (i = 0; i < r->nsnaps; i++) {
 		s = &r->snaps[i];
-		user = dry ? other_user(ims, n, r, s) : s->nusers > 0 ? s->users[0] : NULL;
+		users = snapuse_users(r->snapuse, s->id);
+		user = other_user(ims, n, r, users, dry);
+		rec = snapuse_record(r->snapuse, s->id);
 		if (failed) {
-			xasprintf(&why, "%s not deleted: cannot tell whether another image uses it",
-			    s->id);
+			xasprintf(&why, dry ? "would keep %s: cannot tell whether another image uses it" :
+			    "%s not deleted: cannot tell whether another image uses it", s->id);
 			set_fate(s, FATE_FAILED, why);
 		} else if (user != NULL) {
-			xasprintf(&why, "kept %s: used by %s", s->id, user);
+			xasprintf(&why, "%s %s: used by %s", dry ? "would keep" : "kept", s->id, user);
 			set_fate(s, FATE_KEPT, why);
-		} else if (dry || s->gone)
+		} else if (dry) {
+			xasprintf(&why, "would delete %s", s->id);
+			set_fate(s, FATE_DELETED, why);
+		} else if (jv_get_kind(rec) == JV_KIND_NULL)
+			/* Not among the account's snapshots: it went with its image. */
 			set_fate(s, FATE_DELETED, NULL);
 		else
 			ec2_submit(ims[0].run->ec2, r->name, "DeleteSnapshot",
 			    JV_OBJECT(jv_string("SnapshotId"), jv_string(s->id)), delete_done, s);
+		jv_free(users);
+		jv_free(rec);
 	}
 }
 
@@ -936,11 +822,8 @@ delete_snapshots(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	int dry = ims[0].run->aws.dryrun;
 	size_t k, i, any = 0;
 
-	for (k = 0; k < nreg; k++) {
-		jv_free(regs[k].errors);
-		regs[k].errors = jv_array();
+	for (k = 0; k < nreg; k++)
 		any += (size_t)submit_snapshot_reads(ims, n, &regs[k], dry);
-	}
 	if (any == 0)
 		return;
 	ec2_run(ims[0].run->ec2);
@@ -1015,7 +898,6 @@ free_all(struct image *ims, size_t n, struct region *regs, size_t nreg)
 	}
 	for (i = 0; i < nreg; i++) {
 		jv_free(regs[i].ids);
-		jv_free(regs[i].errors);
 		snaps_free(&regs[i]);
 		imageuse_free(regs[i].use);
 		free(regs[i].name);
@@ -1042,7 +924,7 @@ main(int argc, char *argv[])
 	struct run run;
 	struct image *ims;
 	struct region *regs;
-	size_t n, nreg, left, i;
+	size_t n, nreg, left;
 	int ch, status = EXIT_OK;
 	jv fresh;
 
@@ -1077,7 +959,7 @@ main(int argc, char *argv[])
 			run.max = parse_num(optarg, 0, 1000000, "--max");
 			break;
 		case OPT_PROTECT_TAG:
-			add_protect(&run, optarg);
+			protect_add(&run.protect, &run.nprotect, optarg);
 			break;
 		case OPT_VERSION:
 			print_version();
@@ -1109,9 +991,7 @@ main(int argc, char *argv[])
 
 	jv_free(fresh);
 	free_all(ims, n, regs, nreg);
-	for (i = 0; i < run.nprotect; i++)
-		free(run.protect[i].key);
-	free(run.protect);
+	protect_free(run.protect, run.nprotect);
 	ec2_free(run.ec2);
 	ch = out_close();
 	intr_resend();

@@ -5,7 +5,7 @@
 #	include /usr/local/share/amicycle/mk/amicycle.mk
 #
 # It pulls in packer.mk (image-validate, image-build), image-test.mk (image-test), promote.mk
-# (image-promote), lifecycle.mk (image-cleanup, image-deprecate) and summary.mk (image-summary,
+# (image-promote), lifecycle.mk (image-cleanup, image-deprecate, image-sweep-snapshots) and summary.mk (image-summary,
 # which the others end with); each documents its own knobs.
 # The knobs shared by all of them:
 #
@@ -22,7 +22,7 @@
 #	AMICYCLE_AWS_FLAGS	flags every AWS filter gets, e.g. --endpoint-url URL (default: empty)
 #
 # Two switches are given on the command line: ENV=NAME (image-promote's environment) and DRY_RUN=1
-# (image-cleanup and image-deprecate write their plan and change nothing). V=1 shows every command.
+# (image-cleanup, image-deprecate and image-sweep-snapshots write their plan and change nothing). V=1 shows every command.
 #
 # Targets are files under $(AMICYCLE_DIR) where that makes sense, so make skips what is done. Every
 # recipe runs in bash with -e and -o pipefail: no failure hides in a pipe. Regions fan out as
@@ -49,6 +49,7 @@ amicycle_sort_by_date = $(call amicycle_bin,sort-by-date)
 amicycle_keep_last = $(call amicycle_bin,keep-last)
 amicycle_tag = $(call amicycle_bin,tag) $(AMICYCLE_AWS_FLAGS)
 amicycle_deregister = $(call amicycle_bin,deregister) $(AMICYCLE_AWS_FLAGS)
+amicycle_delete_snapshot = $(call amicycle_bin,delete-snapshot) $(AMICYCLE_AWS_FLAGS)
 amicycle_copy_image = $(call amicycle_bin,copy-image) $(AMICYCLE_AWS_FLAGS)
 amicycle_deprecate = $(call amicycle_bin,deprecate) $(AMICYCLE_AWS_FLAGS)
 amicycle_share = $(call amicycle_bin,share) $(AMICYCLE_AWS_FLAGS)
@@ -69,15 +70,15 @@ amicycle_say = printf 'amicycle: %s\n' "$(1)"
 
 # A recipe of ours runs in bash, stopping at the first failure, pipes included.
 amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate \
-	image-summary
+	image-sweep-snapshots image-summary
 $(amicycle_targets): SHELL := /bin/bash
 $(amicycle_targets): .SHELLFLAGS := -e -u -o pipefail -c
 $(AMICYCLE_DIR)/%: SHELL := /bin/bash
 $(AMICYCLE_DIR)/%: .SHELLFLAGS := -e -u -o pipefail -c
 
 .DELETE_ON_ERROR:
-.PHONY: image-validate image-build image-test image-promote image-cleanup image-deprecate image-summary \
-	amicycle-force
+.PHONY: image-validate image-build image-test image-promote image-cleanup image-deprecate \
+	image-sweep-snapshots image-summary amicycle-force
 
 $(AMICYCLE_DIR):
 	$(amicycle_q)mkdir -p $@

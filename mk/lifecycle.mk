@@ -5,8 +5,15 @@
 #	image-deprecate	deprecates the images older than AMICYCLE_DEPRECATE_AFTER (but the newest
 #			AMICYCLE_DEPRECATE_KEEP) that are not deprecated yet:
 #			$(AMICYCLE_DIR)/deprecate-REGION.jsonl
+#	image-sweep-snapshots	deletes the account's snapshots older than AMICYCLE_SWEEP_MIN_AGE that
+#			were made for an image that no longer exists (those of images deregistered
+#			with AMICYCLE_KEEP_SNAPSHOTS, by hand, or whose DeleteSnapshot failed), per
+#			region: $(AMICYCLE_DIR)/sweep-REGION.jsonl. It runs the sweep of
+#			delete-snapshot(1):
+#			ec2-describe snapshots --owner self | sort-by-date -k .StartTime |
+#			keep-last -k .StartTime -n 0 --allow-zero --min-age 7d | delete-snapshot --orphans
 #
-# With DRY_RUN=1 both write the plan (EC2's DryRun checks permissions for real) and change nothing.
+# With DRY_RUN=1 they write the plan (EC2's DryRun checks permissions for real) and change nothing.
 # deregister refuses images still in use (instances, launch templates, Auto Scaling, launch
 # configurations, SSM parameters, sharing: deregister(1)), protected by a tag or by deregistration
 # protection, and more than AMICYCLE_MAX_DEREGISTER at once. Each region is its own
@@ -29,6 +36,9 @@
 #				AMICYCLE_PROMOTE_REGIONS)
 #	AMICYCLE_DEPRECATE_AFTER	deprecate images older than this (default: 90d)
 #	AMICYCLE_DEPRECATE_KEEP	the newest images never deprecated (default: 1)
+#	AMICYCLE_SWEEP_MIN_AGE	snapshots younger than this are never swept (default: 7d)
+#	AMICYCLE_MAX_DELETE_SNAPSHOTS	the most snapshots one sweep may delete in a region
+#				(default: 50)
 #	JQ			the jq command image-deprecate and image-test use (default: jq)
 
 ifndef AMICYCLE_LIFECYCLE_MK
@@ -46,6 +56,8 @@ AMICYCLE_PROTECT_LAUNCHED_WITHIN ?=
 AMICYCLE_CLEANUP_REGIONS ?= $(sort $(AMICYCLE_REGIONS) $(AMICYCLE_PROMOTE_REGIONS))
 AMICYCLE_DEPRECATE_AFTER ?= 90d
 AMICYCLE_DEPRECATE_KEEP ?= 1
+AMICYCLE_SWEEP_MIN_AGE ?= 7d
+AMICYCLE_MAX_DELETE_SNAPSHOTS ?= 50
 JQ ?= jq
 DRY_RUN ?=
 
@@ -67,6 +79,8 @@ amicycle_list = trap 'rc=$$?; rm -f $(2).all; [ $$rc = 0 ] || rm -f $(2)' EXIT; 
 image-cleanup: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/cleanup-$(r).jsonl)
 	$(amicycle_q)$(amicycle_summary)
 image-deprecate: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/deprecate-$(r).jsonl)
+	$(amicycle_q)$(amicycle_summary)
+image-sweep-snapshots: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/sweep-$(r).jsonl)
 	$(amicycle_q)$(amicycle_summary)
 
 $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
@@ -93,6 +107,18 @@ $(AMICYCLE_DIR)/deprecate-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(amicycle_deprecate) $(amicycle_dry) --region $* --in 1m <$(AMICYCLE_DIR)/old-$*.jsonl >$@ \
 		$(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-deprecate: $*: $(amicycle_mode): $$(wc -l <$@) image(s) older than $(AMICYCLE_DEPRECATE_AFTER))
+
+$(AMICYCLE_DIR)/sweep-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
+	$(amicycle_q)$(call amicycle_rm_on_error,$(AMICYCLE_DIR)/old-snapshots-$*.jsonl); \
+	$(amicycle_ec2_describe) snapshots --region $* --owner self \
+		| $(amicycle_sort_by_date) -k .StartTime \
+		| $(amicycle_keep_last) -k .StartTime -n 0 --allow-zero --min-age '$(AMICYCLE_SWEEP_MIN_AGE)' \
+		>$(AMICYCLE_DIR)/old-snapshots-$*.jsonl
+	$(amicycle_q)$(call amicycle_say,image-sweep-snapshots: $*: $$(wc -l <$(AMICYCLE_DIR)/old-snapshots-$*.jsonl) snapshot(s) older than $(AMICYCLE_SWEEP_MIN_AGE))
+	$(amicycle_q)$(amicycle_delete_snapshot) $(amicycle_dry) --region $* --orphans \
+		--max '$(AMICYCLE_MAX_DELETE_SNAPSHOTS)' $(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
+		<$(AMICYCLE_DIR)/old-snapshots-$*.jsonl >$@ $(amicycle_or_summary)
+	$(amicycle_q)$(call amicycle_say,image-sweep-snapshots: $*: $(amicycle_mode): $$(grep -c '"Status":"done"' $@ || :) deleted$(,) $$(grep -c '"Status":"dry-run"' $@ || :) planned$(,) $$(grep -c '"Status":"skipped"' $@ || :) skipped)
 
 amicycle-force:
 endif

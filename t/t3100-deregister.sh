@@ -128,7 +128,7 @@ test_expect_success 'dry run: DryRun=true for each image, nothing changes, the p
 	deregister --dry-run --audit audit.log in >plan 2>err &&
 	test_line_count = 0 err &&
 	dereg_results plan >actual &&
-	printf "%s\tdry-run\t-\n" $ami4 $ami21 >expect &&
+	printf "%s\tdry-run\twould delete %s\n" $ami4 $snap4 $ami21 $snap21 >expect &&
 	test_cmp expect actual &&
 	jq -c "[.Region, .State, .Result.DeletedSnapshots, .Result.KeptSnapshots]" plan >actual &&
 	cat >expect <<-EOF &&

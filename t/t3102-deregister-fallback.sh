@@ -39,6 +39,14 @@ $ami4	["$snap45"]	[]	-
 $ami5	["$snap45"]	[]	-
 $ami7	[]	["$snap67"]	kept $snap67: used by $ami6
 EOF
+# The plan says what a run would do with each snapshot.
+cat >expect.plan <<EOF
+$ami1	["$snap1"]	["$snapx"]	would delete $snap1; would keep $snapx: used by $ami3
+$ami2	["$snap2"]	[]	would delete $snap2
+$ami4	["$snap45"]	[]	would delete $snap45
+$ami5	["$snap45"]	[]	would delete $snap45
+$ami7	[]	["$snap67"]	would keep $snap67: used by $ami6
+EOF
 
 summary () {
 	jq -r "[.ImageId, (.Result.DeletedSnapshots | tojson), (.Result.KeptSnapshots | tojson),
@@ -58,7 +66,7 @@ test_expect_success 'dry run: refused once for the parameter, then DryRun withou
 	echo dry-run >expect &&
 	test_cmp expect actual &&
 	summary plan >actual &&
-	test_cmp expect.summary actual &&
+	test_cmp expect.plan actual &&
 	dereg_left >after &&
 	test_cmp before after &&
 	ec2_requests >reqs &&
@@ -192,8 +200,48 @@ for action in DescribeImages DescribeSnapshots; do
 	'
 done
 
+test_expect_success 'an endpoint that refuses the snapshot-id filter: one read of all the images, the same plan and result' '
+	jq ".Settings.UnsupportedFilters = {DescribeImages: [\"block-device-mapping.snapshot-id\"]}" seed.json >nofilter.json &&
+	ec2_seed nofilter.json &&
+	ec2_reset_counts &&
+	deregister --dry-run in >plan2 2>err &&
+	test_line_count = 0 err &&
+	summary plan2 >actual &&
+	test_cmp expect.plan actual &&
+	deregister plan2 >out 2>err &&
+	test_line_count = 0 err &&
+	summary out >actual &&
+	test_cmp expect.summary actual &&
+	dereg_left | sort >actual &&
+	printf "%s\n" $ami3 $ami6 $snap3 $snapx $snap67 | sort >expect &&
+	test_cmp expect actual &&
+	ec2_requests >reqs &&
+	jq -c "[.[] | select(.Action == \"DescribeImages\" and (.Params[\"ImageId.1\"] // .Params[\"Filter.1.Name\"]) != \"image-id\") |
+		[.Code, .Params[\"Filter.1.Name\"], .Params.IncludeDisabled]]" reqs >actual &&
+	r="[\"InvalidParameterValue\",\"block-device-mapping.snapshot-id\",\"true\"],[null,null,\"true\"]" &&
+	echo "[$r,$r]" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'that read of all the images failing: no snapshot is deleted, exit 1' '
+	ec2_seed nofilter.json &&
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"error\",\"Action\":\"DescribeImages\",\"Skip\":2,\"Code\":\"UnauthorizedOperation\",\"Message\":\"no\",\"Status\":403}" &&
+	printf "{\"ImageId\":\"%s\"}\n" $ami2 >in2 &&
+	test_expect_code 1 deregister in2 >out 2>err &&
+	test_grep "^deregister: us-east-1: DescribeImages: UnauthorizedOperation: no" err &&
+	jq -c "[.State, .Result.Status, .Result.Reason, .Result.DeletedSnapshots, .Result.FailedSnapshots]" out >actual &&
+	echo "[\"deregistered\",\"failed\",\"$snap2 not deleted: cannot tell whether another image uses it\",[],[\"$snap2\"]]" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DeleteSnapshot)" = 0 &&
+	ec2_requests >reqs &&
+	jq -c "[.[] | select(.Action == \"DescribeImages\") | [.Code, .Params[\"Filter.1.Name\"]]]" reqs >actual &&
+	echo "[[null,\"image-id\"],[\"InvalidParameterValue\",\"block-device-mapping.snapshot-id\"],[\"UnauthorizedOperation\",null]]" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'no secret in any output, error or log' '
-	grep -rl -e amicycle-secret . | grep -v "^./seed.json$" >leaks;
+	grep -rl -e amicycle-secret . | grep -v "^./\(seed\|nofilter\).json$" >leaks;
 	test_line_count = 0 leaks
 '
 

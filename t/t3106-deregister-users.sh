@@ -90,7 +90,7 @@ test_expect_success '--launch-template-versions all: an old version keeps its im
 		printf "{\"ImageId\":\"%s\"}\n" $ami12 >in &&
 		deregister --dry-run in >out 2>err &&
 		dereg_results out >actual &&
-		printf "%s\tdry-run\t-\n" $ami12 >expect &&
+		printf "%s\tdry-run\twould delete %s\n" $ami12 $(dereg_snap 12) >expect &&
 		test_cmp expect actual &&
 		ec2_reset_counts &&
 		deregister --dry-run --launch-template-versions all in >out 2>err &&

@@ -182,3 +182,44 @@ mutate_print(struct mrec *recs, size_t n, const char *action, jv (*update)(jv, v
 	free(recs);
 	return status;
 }
+
+void
+protect_add(struct protect **p, size_t *n, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct protect *t;
+
+	if (*arg == '\0' || eq == arg)
+		usage_error("--protect-tag '%s': expected KEY or KEY=VALUE", arg);
+	*p = xreallocarray(*p, *n + 1, sizeof(**p));
+	t = &(*p)[(*n)++];
+	t->key = eq != NULL ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
+	t->value = eq != NULL ? eq + 1 : NULL;
+}
+
+jv
+protect_reasons(const struct protect *p, size_t n, jv rec, jv why)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((v = rec_tag(rec, p[i].key)) == NULL)
+			continue;
+		if (p[i].value == NULL)
+			why = jv_array_append(why, jv_string_fmt("protect tag %s", p[i].key));
+		else if (strcmp(v, p[i].value) == 0)
+			why = jv_array_append(why, jv_string_fmt("protect tag %s=%s", p[i].key, v));
+	}
+	return why;
+}
+
+void
+protect_free(struct protect *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(p[i].key);
+	free(p);
+}

@@ -71,4 +71,21 @@ const char	*mrec_region(const struct mrec *);
 int		 mutate_print(struct mrec *, size_t n, const char *action,
 		    jv (*update)(jv rec, void *arg), void *arg);
 
+/* A --protect-tag KEY[=VALUE]: the records with that tag (of that value) are refused. */
+struct protect {
+	char		*key;
+	const char	*value;		/* NULL: any value; points into the argument */
+};
+
+/* Adds --protect-tag arg (KEY or KEY=VALUE; anything else is a usage error) to *p, *n long. */
+void		 protect_add(struct protect **p, size_t *n, const char *arg);
+
+/*
+ * Borrows rec; consumes why (an array of strings). Returns why with a reason for each protect
+ * tag rec carries: "protect tag KEY" or "protect tag KEY=VALUE".
+ */
+jv		 protect_reasons(const struct protect *p, size_t n, jv rec, jv why);
+
+void		 protect_free(struct protect *p, size_t n);
+
 #endif
