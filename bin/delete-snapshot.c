@@ -69,7 +69,8 @@ usage(void)
 	print_help(
 	    "usage: delete-snapshot [--orphans] [--allow-shared] [--max N]\n"
 	    "           [--protect-tag KEY[=VALUE]]... [--dry-run] [--audit FILE]\n"
-	    "           [--region REGION] [--endpoint-url URL] [-P N] [--debug] [FILE ...]\n"
+	    "           [--region REGION] [--endpoint-url URL] [-P N] [--debug]\n"
+	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
 	    "Delete EBS snapshots that no image uses and nobody else may need.\n"
 	    "\n"
 	    "      --allow-shared       delete snapshots shared with others too\n"
