@@ -54,6 +54,7 @@ struct check {
 /* A tag record with an Environment tag, or a copy-image record. */
 struct promotion {
 	char	*env, *region, *image, *src_region, *src_id, *owner, *status, *reason;
+	char	*src_account;	/* a copy's SourceAccount */
 };
 
 /* What delete-snapshot made of a snapshot. */
@@ -302,10 +303,13 @@ add_promotion(struct summary *s, jv rec, jv result, int copy)
 	setstr(&p.env, rec_tag(rec, "Environment"));
 	setstr(&p.region, rec_str(rec, "Region"));
 	setstr(&p.image, rec_str(rec, "ImageId"));
-	setstr(&p.owner, rec_str(rec, "OwnerId"));
+	/* The image's owner; a copy that failed has none, but its Result names the account acted in. */
+	setstr(&p.owner, rec_str(rec, "OwnerId") != NULL ? rec_str(rec, "OwnerId") :
+	    rec_str(result, "Account"));
 	if (copy) {
 		setstr(&p.src_id, rec_str(rec, "SourceImageId"));
 		setstr(&p.src_region, rec_str(rec, "SourceRegion"));
+		setstr(&p.src_account, rec_str(rec, "SourceAccount"));
 	}
 	setstr(&p.status, rec_str(result, "Status"));
 	setstr(&p.reason, rec_str(result, "Reason"));
@@ -316,7 +320,7 @@ add_promotion(struct summary *s, jv rec, jv result, int copy)
 			q = &s->promotions[i];
 	if (q != NULL) {
 		free(q->env), free(q->region), free(q->image), free(q->src_region);
-		free(q->src_id), free(q->owner), free(q->status), free(q->reason);
+		free(q->src_id), free(q->owner), free(q->status), free(q->reason), free(q->src_account);
 	} else {
 		s->promotions = xreallocarray(s->promotions, s->npromotions + 1,
 		    sizeof(*s->promotions));
@@ -588,6 +592,13 @@ promotion_cmp(const void *va, const void *vb)
 	return strcmp(a->src_id != NULL ? a->src_id : "", b->src_id != NULL ? b->src_id : "");
 }
 
+/* 1 if promotion p is a copy from another account than the one it is in. */
+static int
+owner_other(const struct promotion *p)
+{
+	return p->src_account != NULL && !streq(p->src_account, p->owner);
+}
+
 static void
 print_promotions(struct summary *s)
 {
@@ -607,8 +618,10 @@ print_promotions(struct summary *s)
 		cell(p->env), cell(p->owner != NULL ? p->owner : im != NULL ? im->owner : NULL);
 		cell(p->region), cell(p->image);
 		if (p->src_id != NULL) {
-			xasprintf(&t, "%s%s%s", p->src_id, p->src_region != NULL ? " in " : "",
-			    p->src_region != NULL ? p->src_region : "");
+			/* From another account (a promotion into production's): which one. */
+			xasprintf(&t, "%s%s%s%s%s", p->src_id, p->src_region != NULL ? " in " : "",
+			    p->src_region != NULL ? p->src_region : "", owner_other(p) ? " of " : "",
+			    owner_other(p) ? p->src_account : "");
 			cell(t);
 			free(t);
 		} else
@@ -939,6 +952,7 @@ summary_free(struct summary *s)
 
 		free(p->env), free(p->region), free(p->image), free(p->src_region);
 		free(p->src_id), free(p->owner), free(p->status), free(p->reason);
+		free(p->src_account);
 	}
 	for (i = 0; i < s->ncalls; i++)
 		free(s->calls[i].program), free(s->calls[i].action), free(s->calls[i].region);

@@ -5,7 +5,8 @@
 #	include /usr/local/share/amicycle/mk/amicycle.mk
 #
 # It pulls in packer.mk (image-validate, image-build), image-test.mk (image-test), promote.mk
-# (image-promote), lifecycle.mk (image-cleanup, image-deprecate, image-sweep-snapshots) and summary.mk (image-summary,
+# (image-promote), lifecycle.mk (image-cleanup, image-deprecate, image-sweep-snapshots,
+# image-cleanup-matrix) and summary.mk (image-summary,
 # which the others end with); each documents its own knobs.
 # The knobs shared by all of them:
 #
@@ -58,6 +59,7 @@ amicycle_ec2_wait = $(call amicycle_bin,ec2-wait) $(AMICYCLE_AWS_FLAGS)
 amicycle_ec2_terminate = $(call amicycle_bin,ec2-terminate) $(AMICYCLE_AWS_FLAGS)
 amicycle_ssh_probe = $(call amicycle_bin,ssh-probe) $(AMICYCLE_AWS_FLAGS)
 amicycle_amicycle_summary = $(call amicycle_bin,amicycle-summary)
+amicycle_accounts_matrix = $(call amicycle_bin,accounts-matrix)
 
 # Quiet by default; V=1 shows the commands. amicycle_say prints one line of the account.
 ifeq ($(V),1)
@@ -70,7 +72,7 @@ amicycle_say = printf 'amicycle: %s\n' "$(1)"
 
 # A recipe of ours runs in bash, stopping at the first failure, pipes included.
 amicycle_targets = image-validate image-build image-test image-promote image-cleanup image-deprecate \
-	image-sweep-snapshots image-summary
+	image-sweep-snapshots image-summary image-cleanup-matrix
 $(amicycle_targets): SHELL := /bin/bash
 $(amicycle_targets): .SHELLFLAGS := -e -u -o pipefail -c
 $(AMICYCLE_DIR)/%: SHELL := /bin/bash
@@ -78,7 +80,7 @@ $(AMICYCLE_DIR)/%: .SHELLFLAGS := -e -u -o pipefail -c
 
 .DELETE_ON_ERROR:
 .PHONY: image-validate image-build image-test image-promote image-cleanup image-deprecate \
-	image-sweep-snapshots image-summary amicycle-force
+	image-sweep-snapshots image-summary image-cleanup-matrix amicycle-force
 
 $(AMICYCLE_DIR):
 	$(amicycle_q)mkdir -p $@

@@ -12,6 +12,13 @@
 #			delete-snapshot(1):
 #			ec2-describe snapshots --owner self | sort-by-date -k .StartTime |
 #			keep-last -k .StartTime -n 0 --allow-zero --min-age 7d | delete-snapshot --orphans
+#	image-cleanup-matrix	prints the CI matrix of a cleanup across accounts: a job per account
+#			and region of AMICYCLE_ACCOUNTS (accounts-matrix(1)), as GitHub's
+#			strategy.matrix (JSON on one line) or GitLab's parallel:matrix (YAML); each
+#			job runs image-cleanup in its region with its account's role
+#			(share/examples/github-workflow.yml and gitlab-ci.yml). It prints nothing
+#			else, so `matrix=$(make image-cleanup-matrix)` captures it. A bad line is
+#			accounts-matrix's exit 3 naming FILE:LINE, and nothing is printed.
 #
 # With DRY_RUN=1 they write the plan (EC2's DryRun checks permissions for real) and change nothing.
 # deregister refuses images still in use (instances, launch templates, Auto Scaling, launch
@@ -39,6 +46,10 @@
 #	AMICYCLE_SWEEP_MIN_AGE	snapshots younger than this are never swept (default: 7d)
 #	AMICYCLE_MAX_DELETE_SNAPSHOTS	the most snapshots one sweep may delete in a region
 #				(default: 50)
+#	AMICYCLE_ACCOUNTS	the accounts file image-cleanup-matrix reads: a line
+#				{"Account","Role","Regions","Environment"} per account
+#				(default: accounts.jsonl)
+#	AMICYCLE_MATRIX		the matrix it prints: github or gitlab (default: github)
 #	JQ			the jq command image-deprecate and image-test use (default: jq)
 
 ifndef AMICYCLE_LIFECYCLE_MK
@@ -58,6 +69,8 @@ AMICYCLE_DEPRECATE_AFTER ?= 90d
 AMICYCLE_DEPRECATE_KEEP ?= 1
 AMICYCLE_SWEEP_MIN_AGE ?= 7d
 AMICYCLE_MAX_DELETE_SNAPSHOTS ?= 50
+AMICYCLE_ACCOUNTS ?= accounts.jsonl
+AMICYCLE_MATRIX ?= github
 JQ ?= jq
 DRY_RUN ?=
 
@@ -119,6 +132,9 @@ $(AMICYCLE_DIR)/sweep-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 		--max '$(AMICYCLE_MAX_DELETE_SNAPSHOTS)' $(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
 		<$(AMICYCLE_DIR)/old-snapshots-$*.jsonl >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-sweep-snapshots: $*: $(amicycle_mode): $$(grep -c '"Status":"done"' $@ || :) deleted$(,) $$(grep -c '"Status":"dry-run"' $@ || :) planned$(,) $$(grep -c '"Status":"skipped"' $@ || :) skipped)
+
+image-cleanup-matrix:
+	$(amicycle_q)$(amicycle_accounts_matrix) --format '$(AMICYCLE_MATRIX)' '$(AMICYCLE_ACCOUNTS)'
 
 amicycle-force:
 endif

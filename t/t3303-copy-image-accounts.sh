@@ -6,37 +6,7 @@
 # which B cannot see in EC2: they come from the record); the same run again makes nothing new.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
-
-A=111111111111 B=222222222222
-ROLE=arn:aws:iam::$B:role/prod-deploy
-cat >seed.json <<EOF
-{"AccountId": "$A",
- "Accounts": {"$B": {"Roles": {"prod-deploy": {}}}},
- "Regions": {"us-east-1": {
-  "Images": [
-   {"ImageId": "ami-0a000000000000001", "Name": "web-1", "Description": "web server",
-    "CreationDate": "2026-11-01T00:00:00.000Z",
-    "Tags": [{"Key": "Project", "Value": "web"}, {"Key": "GitSha", "Value": "0123abcd"},
-             {"Key": "Version", "Value": "1.4.2"}, {"Key": "BuildUrl", "Value": "https://ci.example.com/b/42"},
-             {"Key": "Environment", "Value": "staging"}],
-    "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": "snap-0a000000000000001"}}]},
-   {"ImageId": "ami-0a000000000000002", "Name": "web-2",
-    "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": "snap-0a000000000000002"}}]}],
-  "Snapshots": [{"SnapshotId": "snap-0a000000000000001", "VolumeSize": 8},
-                {"SnapshotId": "snap-0a000000000000002", "VolumeSize": 8}]},
-  "us-west-2": {}}}
-EOF
-
-export AWS_CONFIG_FILE=$TRASH/aws-config AWS_SHARED_CREDENTIALS_FILE=$TRASH/none
-cat >"$AWS_CONFIG_FILE" <<EOF
-[profile prod]
-role_arn = $ROLE
-source_profile = ci
-role_session_name = promote
-[profile ci]
-aws_access_key_id = AKIAAMICYCLETEST0001
-aws_secret_access_key = amicycle-secret-test-0001
-EOF
+. "$TEST_DIR"/lib-xacct.sh
 
 # b_images REGION: B's images there, as the state has them: id, name, and the lineage tags.
 b_images () {
@@ -47,11 +17,7 @@ b_images () {
 }
 
 test_expect_success 'setup: staging shares the image and its snapshots with production' '
-	ec2_start seed.json &&
-	ec2-describe images --owner self ami-0a000000000000001 | share --account $B --snapshots >shared.jsonl &&
-	jq -r .Result.Status shared.jsonl >actual &&
-	echo done >expect &&
-	test_cmp expect actual
+	xacct_share
 '
 
 test_expect_success 'copy-image --profile prod: into B, in the record region and in --to, with lineage' '

@@ -29,9 +29,8 @@ awsopt_init(struct awsopt *o)
 	o->profile = o->role_arn = o->external_id = o->role_session = NULL;
 }
 
-/* The account of role ARN arn into buf (13 bytes); -1 if arn is not a role's ARN. */
-static int
-role_account(const char *arn, char *buf)
+int
+awsopt_role_account(const char *arn, char *buf)
 {
 	regex_t re;
 	regmatch_t m[2];
@@ -103,7 +102,7 @@ awsopt_account(const struct awsopt *o, struct ec2 *ec2)
 		return buf;
 	if (role == NULL && o->profile != NULL)
 		role = awsconfig_get(o->profile, "role_arn");
-	if (role != NULL && role_account(role, buf) == 0)
+	if (role != NULL && awsopt_role_account(role, buf) == 0)
 		return buf;
 	out = ec2_call(ec2, NULL, "sts:GetCallerIdentity", jv_object(), &code);
 	if (!jv_is_valid(out)) {
@@ -128,7 +127,7 @@ awsopt_creds(const struct awsopt *o)
 	if (o->role_arn == NULL && (o->external_id != NULL || o->role_session != NULL))
 		usage_error("--%s: only with --role-arn",
 		    o->external_id != NULL ? "external-id" : "role-session-name");
-	if (o->role_arn != NULL && role_account(o->role_arn, account) == -1)
+	if (o->role_arn != NULL && awsopt_role_account(o->role_arn, account) == -1)
 		usage_error("--role-arn '%s': not a role's ARN (arn:aws:iam::ACCOUNT:role/NAME)",
 		    o->role_arn);
 	if (o->profile != NULL)

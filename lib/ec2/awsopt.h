@@ -86,6 +86,12 @@ enum {
 	"      --audit FILE         log every call in FILE (default $AMICYCLE_AUDIT_LOG)\n" \
 	AWSOPT_HELP_CALLS
 
+/*
+ * The account of role ARN arn (arn:aws:iam::ACCOUNT:role/NAME, in any partition) into buf, 13
+ * bytes; -1 if arn is not a role's ARN. --role-arn and accounts-matrix(1) check ARNs with it.
+ */
+int		 awsopt_role_account(const char *arn, char *buf);
+
 /* Defaults: no region or endpoint given, AWSOPT_MAX_DEFAULT calls at once, no dry run. */
 void		 awsopt_init(struct awsopt *);
 
