@@ -151,7 +151,7 @@ test_expect_success 'make interrupted during image-test: the instance is still t
 	(PATH=$AMICYCLE_BUILD/bin:$PATH exec setsid -w sh -c "echo \$\$ >make.pgid &&
 		exec make --no-print-directory -C \"$TRASH/project\" image-test" >out 2>err) &
 	pid=$! &&
-	for i in $(seq 1 300); do
+	for i in $(seq 1 1200); do
 		test -s "$D/test-running.jsonl" && break
 		sleep 0.1
 	done &&

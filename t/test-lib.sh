@@ -86,13 +86,14 @@ if [ $(( 0x$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null || e
 	HUP_SIG=TERM HUP_RC=143
 fi
 
-# wait_catching PGID NAME SIG: waits (up to 30 s) until the program NAME (run directly or under
-# valgrind), in process group PGID, catches SIG: a signal sent to the group then is one it acts on,
-# not one lost before its handler was installed. A shell whose command line names NAME does not count.
+# wait_catching PGID NAME SIG: waits (up to 120 s: a loaded machine may start it late) until the
+# program NAME (run directly or under valgrind), in process group PGID, catches SIG: a signal sent to
+# the group then is one it acts on, not one lost before its handler was installed. A shell whose
+# command line names NAME does not count.
 wait_catching () {
 	local bit cmd i=0 p
 	bit=$(( 1 << ($(kill -l "$3") - 1) ))
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 1200 ]; do
 		for p in $(pgrep -g "$1"); do
 			cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
 			case ${cmd%% *} in
