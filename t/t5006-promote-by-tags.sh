@@ -22,16 +22,19 @@ tags () {
 }
 cat >seed.json <<EOF
 {"AccountId": "$A",
- "Accounts": {"$B": {"Roles": {"prod-deploy": {}}}},
+ "Accounts": {"$A": {"Roles": {"staging-read": {}}},
+  "$B": {"Credentials": [{"AccessKeyId": "AKIAAMICYCLEACCTB001", "SecretAccessKey": "amicycle-secret-b"}],
+         "Roles": {"prod-deploy": {}}}},
  "Regions": {"us-east-1": {
   "Images": [
    $(image 1 web-1 2026-11-01T00:00:00.000Z "$(tags web aaaa111 passed)"),
    $(image 2 web-2 2026-11-20T00:00:00.000Z "$(tags web bbbb222 passed)"),
    $(image 3 web-3 2026-11-25T00:00:00.000Z "$(tags web cccc333 "")"),
    $(image 4 web-4 2026-11-22T00:00:00.000Z "$(tags web dddd444 failed)"),
+   $(image 6 web-6 2026-10-01T00:00:00.000Z "$(tags web 6666666 passed)"),
    $(image 5 api-1 2026-11-30T00:00:00.000Z "$(tags api eeee555 passed)")],
-  "Snapshots": [$(for n in 1 2 3 4 5; do printf '{"SnapshotId": "snap-0a00000000000000%s", "VolumeSize": 8}' $n
-	[ $n = 5 ] || printf ,; done)]},
+  "Snapshots": [$(for n in 1 2 3 4 5 6; do printf '{"SnapshotId": "snap-0a00000000000000%s", "VolumeSize": 8}' $n
+	[ $n = 6 ] || printf ,; done)]},
   "us-west-2": {}}}
 EOF
 
@@ -146,6 +149,19 @@ test_expect_success 'GIT_SHA= selects an older tested image: it is copied to bot
 	test_cmp expect actual &&
 	b_images >all &&
 	test_line_count = 4 all
+'
+
+test_expect_success 'a job running as production (B) reads staging through AMICYCLE_ROLE_staging' '
+	project job7 &&
+	AWS_ACCESS_KEY_ID=AKIAAMICYCLEACCTB001 AWS_SECRET_ACCESS_KEY=amicycle-secret-b \
+	promote job7 image-promote ENV=production FROM=staging GIT_SHA=6666666 \
+		AMICYCLE_ROLE_staging=arn:aws:iam::$A:role/staging-read AMICYCLE_ROLE_production= >out 2>err &&
+	b_images | grep ami-0a000000000000006 >actual &&
+	for r in us-east-1 us-west-2; do
+		printf "%s\tami-0a000000000000006\t$A\t6666666\tproduction\ttrue\tweb\n" $r || return 1
+	done >expect &&
+	test_cmp expect actual &&
+	test_grep "^amicycle: image-promote: found ami-0a000000000000006 (us-east-1, account $A)$" out
 '
 
 test_expect_success 'no secret in outputs or the audit logs' '
