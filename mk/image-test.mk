@@ -115,11 +115,11 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		--timeout '$(AMICYCLE_PROBE_TIMEOUT)' --junit "$$d/test-results.xml" $(AMICYCLE_PROBE_FLAGS) \
 		<"$$d/test-running.jsonl" >"$$d/test-results.jsonl" || status=$$?; \
 	$(call amicycle_say,image-test: checks passed: $$(grep -c '"Passed":true' "$$d/test-results.jsonl" || :) of $$(wc -l <"$$d/test-results.jsonl")); \
-	$(JQ) -c -n --slurpfile run "$$d/test-running.jsonl" '[inputs] as $$res | $$run[] | . as $$i | [$$res[] | select(.InstanceId == $$i.InstanceId) | .Passed == true] as $$v | select($$v != []) | {ImageId, Region, Passed: ($$v | all)}' \
-		"$$d/test-results.jsonl" >"$$d/test-verdicts.jsonl"; \
-	$(JQ) -c 'select(.Passed) | del(.Passed)' "$$d/test-verdicts.jsonl" \
+	verdicts=$$($(JQ) -c -n --slurpfile run "$$d/test-running.jsonl" '[inputs] as $$res | $$run[] | . as $$i | [$$res[] | select(.InstanceId == $$i.InstanceId) | .Passed == true] as $$v | select($$v != []) | {ImageId, Region, Passed: ($$v | all)}' \
+		"$$d/test-results.jsonl"); \
+	printf '%s\n' "$$verdicts" | $(JQ) -c 'select(.Passed) | del(.Passed)' \
 	| $(amicycle_tag) -t Tested=passed -t "TestedAt=$$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$$d/test-tagged.jsonl"; \
-	$(JQ) -c 'select(.Passed | not) | del(.Passed)' "$$d/test-verdicts.jsonl" \
+	printf '%s\n' "$$verdicts" | $(JQ) -c 'select(.Passed | not) | del(.Passed)' \
 	| $(amicycle_tag) -t Tested=failed >>"$$d/test-tagged.jsonl"; \
 	if [ $$status != 0 ]; then \
 		$(call amicycle_say,image-test: FAILED: nothing will be promoted; see $$d/test-results.jsonl); \

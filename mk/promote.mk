@@ -72,12 +72,12 @@ amicycle_env_flags = $(if $(AMICYCLE_ROLE_$(1)),--role-arn '$(AMICYCLE_ROLE_$(1)
 amicycle_to = $(AMICYCLE_DIR)/promote-$(ENV)
 amicycle_from_what = Project=$(AMICYCLE_PROJECT) Environment=$(FROM) $(if $(GIT_SHA),GitSha=$(GIT_SHA),Tested=passed)
 
-# One shell: each step reads the one before. Its records: promote-ENV-source.jsonl (the image
-# found), -shared.jsonl (share's), -existing.jsonl (copies already there), promote-ENV.jsonl (the
-# copies, each with its Result).
+# One shell: each step reads the one before. Its records: promote-ENV.jsonl (the copies, each with
+# its Result); in promote-ENV.d/, out of image-summary's sight, step-source.jsonl (the image found),
+# -shared.jsonl (share's), -existing.jsonl (copies already there), -copies.jsonl (copy-image's).
 image-promote: | $(AMICYCLE_DIR)
-	$(amicycle_q)d='$(amicycle_to)'; \
-	rm -f "$$d".jsonl "$$d"-*.jsonl; \
+	$(amicycle_q)out='$(amicycle_to)'.jsonl; d='$(amicycle_to)'.d/step; \
+	rm -rf "$$out" '$(amicycle_to)'.d; mkdir '$(amicycle_to)'.d; \
 	$(call amicycle_say,image-promote: $(FROM) -> $(ENV): looking for the newest image $(amicycle_from_what) in $(call amicycle_env_regions,$(FROM))); \
 	$(amicycle_ec2_describe) images --owner self $(call amicycle_env_flags,$(FROM)) \
 		$(foreach r,$(call amicycle_env_regions,$(FROM)),--region $(r)) \
@@ -94,7 +94,7 @@ image-promote: | $(AMICYCLE_DIR)
 		if [ -n "$$tested" ]; then why="Tested=$$tested"; else why="no Tested tag"; fi; \
 		why="never passed image-test ($$why): not promoted to $(ENV)"; \
 		$(JQ) -c --arg why "$$why" '. + {Result: {Action: "image-promote"$(,) Status: "refused"$(,) Reason: $$why}}' \
-			"$$d-source.jsonl" >"$$d.jsonl"; \
+			"$$d-source.jsonl" >"$$out"; \
 		$(call amicycle_say,image-promote: $$src: refused: $$why) >&2; \
 		exit 1; \
 	fi; \
@@ -129,11 +129,11 @@ image-promote: | $(AMICYCLE_DIR)
 		"$$d-existing.jsonl"; } >"$$d-untagged.jsonl"; \
 	$(amicycle_tag) $(call amicycle_env_flags,$(ENV)) -t 'Environment=$(ENV)' -t Promoted=true \
 		-t "PromotedAt=$$(date -u +%Y-%m-%dT%H:%M:%SZ)" -t 'Project=$(AMICYCLE_PROJECT)' $(AMICYCLE_PROMOTE_TAGS) \
-		<"$$d-untagged.jsonl" >"$$d.jsonl" $(amicycle_or_summary); \
+		<"$$d-untagged.jsonl" >"$$out" $(amicycle_or_summary); \
 	$(JQ) -c --arg why 'already promoted to $(ENV)' 'select(any(.Tags[]?; .Key == "Environment" and .Value == "$(ENV)")) | . + {Result: {Action: "image-promote", Status: "skipped", Reason: $$why}}' \
-		"$$d-existing.jsonl" >>"$$d.jsonl"; \
-	$(call amicycle_say,image-promote: $(ENV): $$(wc -l <"$$d-copies.jsonl") new cop$$([ "$$(wc -l <"$$d-copies.jsonl")" = 1 ] && echo y || echo ies)$(,) $$($(JQ) -r .Region "$$d-existing.jsonl" | wc -l) already there; records in $$d.jsonl); \
-	$(JQ) -r '"amicycle: image-promote: \(.Region): \(.ImageId)"' "$$d.jsonl" | sort
+		"$$d-existing.jsonl" >>"$$out"; \
+	$(call amicycle_say,image-promote: $(ENV): $$(wc -l <"$$d-copies.jsonl") new cop$$([ "$$(wc -l <"$$d-copies.jsonl")" = 1 ] && echo y || echo ies)$(,) $$($(JQ) -r .Region "$$d-existing.jsonl" | wc -l) already there; records in $$out); \
+	$(JQ) -r '"amicycle: image-promote: \(.Region): \(.ImageId)"' "$$out" | sort
 	$(amicycle_q)$(amicycle_summary)
 else
 
