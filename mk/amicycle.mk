@@ -22,7 +22,8 @@
 #				(default: $(AMICYCLE_DIR)/audit.jsonl)
 #	AMICYCLE_AWS_FLAGS	flags every AWS filter gets, e.g. --endpoint-url URL (default: empty)
 #
-# Two switches are given on the command line: ENV=NAME (image-promote's environment) and DRY_RUN=1
+# Switches are given on the command line: ENV=NAME (image-promote's environment), FROM=NAME and
+# GIT_SHA=SHA (image-promote finds the image in EC2 by its tags: promote.mk) and DRY_RUN=1
 # (image-cleanup, image-deprecate and image-sweep-snapshots write their plan and change nothing). V=1 shows every command.
 #
 # Targets are files under $(AMICYCLE_DIR) where that makes sense, so make skips what is done. Every

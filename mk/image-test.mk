@@ -11,6 +11,10 @@
 # even an instance whose launch answer was lost is terminated. Only instances EC2 says
 # it terminated (or found already terminated) are counted as such; a termination that fails fails
 # the target. A failed test leaves no tested.jsonl, so image-promote has nothing to promote.
+# Each image probed is tagged in EC2 with its verdict, so that a later job elsewhere can find it
+# (image-promote FROM=...): Tested=passed and TestedAt (UTC) if all its checks passed, else
+# Tested=failed (an image ssh-probe has no result for is not tagged); tag's records are in
+# $(AMICYCLE_DIR)/test-tagged.jsonl, its calls in the audit log.
 # Passed or failed, image-test ends by writing the summary (image-summary, summary.mk).
 #
 # Knobs:
@@ -111,6 +115,12 @@ $(AMICYCLE_DIR)/tested.jsonl: $(AMICYCLE_DIR)/images.jsonl $(AMICYCLE_CHECKS)
 		--timeout '$(AMICYCLE_PROBE_TIMEOUT)' --junit "$$d/test-results.xml" $(AMICYCLE_PROBE_FLAGS) \
 		<"$$d/test-running.jsonl" >"$$d/test-results.jsonl" || status=$$?; \
 	$(call amicycle_say,image-test: checks passed: $$(grep -c '"Passed":true' "$$d/test-results.jsonl" || :) of $$(wc -l <"$$d/test-results.jsonl")); \
+	verdicts=$$($(JQ) -c -n --slurpfile run "$$d/test-running.jsonl" '[inputs] as $$res | $$run[] | . as $$i | [$$res[] | select(.InstanceId == $$i.InstanceId) | .Passed == true] as $$v | select($$v != []) | {ImageId, Region, Passed: ($$v | all)}' \
+		"$$d/test-results.jsonl"); \
+	printf '%s\n' "$$verdicts" | $(JQ) -c 'select(.Passed) | del(.Passed)' \
+	| $(amicycle_tag) -t Tested=passed -t "TestedAt=$$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$$d/test-tagged.jsonl"; \
+	printf '%s\n' "$$verdicts" | $(JQ) -c 'select(.Passed | not) | del(.Passed)' \
+	| $(amicycle_tag) -t Tested=failed >>"$$d/test-tagged.jsonl"; \
 	if [ $$status != 0 ]; then \
 		$(call amicycle_say,image-test: FAILED: nothing will be promoted; see $$d/test-results.jsonl); \
 		exit $$status; \

@@ -43,7 +43,14 @@ test_expect_success 'image-test: the new image passes its checks, its instance i
 	test_grep "^amicycle: image-test: waiting up to 2m for the instances to run$" out &&
 	test_grep "^amicycle: image-test: probing over SSH, waiting up to 30s for each SSH server$" out &&
 	test_grep "^ec2-wait: 1 of 1 running [0-9hms]* / 2m$" err &&
-	test_grep "^ssh-probe: 1 of 1 done [0-9hms]* / 30s$" err
+	test_grep "^ssh-probe: 1 of 1 done [0-9hms]* / 30s$" err &&
+	# The verdict is on the image in EC2, for a later job elsewhere (image-promote FROM=...).
+	ec2_state us-east-1 | jq -r --arg id "$new" ".Regions[\"us-east-1\"].Images[] | select(.ImageId == \$id)
+		| .Tags | from_entries | [.Tested, .TestedAt] | @tsv" >actual &&
+	test_grep "^passed	[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z$" actual &&
+	jq -r "[.ImageId, .Result.Status] | @tsv" "$D/test-tagged.jsonl" >actual &&
+	printf "%s\tdone\n" "$new" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'image-test is done: a second make launches nothing' '
@@ -137,9 +144,18 @@ test_expect_success 'a failing check: make fails, the instance is terminated, no
 	test_cmp expect actual &&
 	running_instances us-east-1 >actual &&
 	test_cmp seeded-instances actual &&
+	ec2_state us-east-1 | jq -r --arg id "$new" ".Regions[\"us-east-1\"].Images[] | select(.ImageId == \$id)
+		| .Tags | from_entries | [.Tested, .Environment] | @tsv" >actual &&
+	printf "failed\tstaging\n" >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count CreateTags)" = 1 &&
+	# image-promote makes image-test again, which fails again: no Environment=prod anywhere.
 	test_must_fail pipeline_make image-promote ENV=prod >out 2>err &&
 	test "$(ec2_count CopyImage)" = 0 &&
-	test "$(ec2_count CreateTags)" = 0 &&
+	ec2_requests | jq -r ".[] | select(.Action == \"CreateTags\") | .Params | to_entries[]
+		| select(.key | test(\"Value\")) | .value" | sort -u >actual &&
+	echo failed >expect &&
+	test_cmp expect actual &&
 	! test -f "$D/promoted-prod.jsonl"
 '
 
