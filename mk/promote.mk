@@ -54,9 +54,18 @@ AMICYCLE_PROMOTE_TAGS ?=
 AMICYCLE_COPY_FLAGS ?=
 AMICYCLE_COPY_TIMEOUT ?= 45m
 
+# GIT_SHA reaches filters and a shell command line, and it is what a person types into a CI form:
+# hex digits and nothing else. It is checked as written ($(value)), before make expands a $(...)
+# in it, and only when image-promote is asked for.
+amicycle_nothex1 = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(1)))))))))
+amicycle_nothex = $(call amicycle_nothex1,$(subst 8,,$(subst 9,,$(subst a,,$(subst b,,$(subst c,,$(subst d,,$(subst e,,$(subst f,,$(1))))))))))
+
 ifneq ($(filter image-promote,$(MAKECMDGOALS)),)
 ifeq ($(strip $(ENV)),)
 $(error image-promote: say which environment: make image-promote ENV=staging)
+endif
+ifneq ($(call amicycle_nothex,$(value GIT_SHA)),)
+$(error image-promote: GIT_SHA '$(value GIT_SHA)' is not a git commit sha (lowercase hex digits))
 endif
 endif
 

@@ -139,6 +139,19 @@ test_expect_success 'a sha with no image in staging: exit non-zero, nothing chan
 	test_cmp after actual
 '
 
+test_expect_success 'a GIT_SHA that is not hex is refused before anything runs, as typed' '
+	project job5b &&
+	ec2_reset_counts &&
+	for sha in "x\x27; touch pwned; \x27" "\$(shell touch pwned)" "aaaa 111" AAAA111; do
+		sha=$(printf "$sha") &&
+		test_expect_code 2 promote job5b image-promote ENV=production FROM=staging GIT_SHA="$sha" \
+			>out 2>err &&
+		test_grep "image-promote: GIT_SHA .* is not a git commit sha" err || return 1
+	done &&
+	! test -e pwned && ! test -e job5b/pwned &&
+	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
+'
+
 test_expect_success 'GIT_SHA= selects an older tested image: it is copied to both regions' '
 	project job6 &&
 	promote job6 image-promote ENV=production FROM=staging GIT_SHA=aaaa111 >out 2>err &&
