@@ -73,7 +73,8 @@ test_expect_success 'setup' '
 
 test_expect_success 'the approval-gated job: the newest image staging tested goes to B in two regions' '
 	project job1 &&
-	promote job1 image-promote ENV=production FROM=staging GIT_SHA= >out 2>err &&
+	GITHUB_STEP_SUMMARY=$PWD/step-summary.md \
+		promote job1 image-promote ENV=production FROM=staging GIT_SHA= >out 2>err &&
 	b_images >actual &&
 	for r in us-east-1 us-west-2; do
 		printf "%s\tami-0a000000000000002\t$A\tbbbb222\tproduction\ttrue\tweb\n" $r || return 1
@@ -84,6 +85,15 @@ test_expect_success 'the approval-gated job: the newest image staging tested goe
 	test_grep "^amicycle: image-promote: production: 2 new copies, 0 already there" out &&
 	jq -r "[.Region, .Result.Status, .Result.Account] | @tsv" job1/.amicycle/promote-production.jsonl | sort >actual &&
 	printf "%s\tdone\t$B\n" us-east-1 us-west-2 >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the job summary: the Promotions table names both copies with account B and their regions' '
+	$PYTHON "$TEST_DIR"/markdown-parse.py step-summary.md >parsed &&
+	jq -r --arg b $B ".sections.Promotions as \$t | \$t[0] as \$h |
+		(\$h | index(\"Account\")) as \$a | (\$h | index(\"Region\")) as \$r |
+		\$t[1:][] | select(.[\$a] == \$b) | .[\$r]" parsed | sort >actual &&
+	printf "%s\n" us-east-1 us-west-2 >expect &&
 	test_cmp expect actual
 '
 
