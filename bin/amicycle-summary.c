@@ -405,8 +405,10 @@ add_record(struct summary *s, struct jsonl *in, jv rec)
 		else if (action == NULL)
 			im->listed = 1;
 		jv_free(packer);
+		/* A copy tagged after it was made (image-promote) still says where it came from. */
 		if (streq(action, "tag") && rec_tag(rec, "Environment") != NULL)
-			add_promotion(s, rec, result, 0);
+			add_promotion(s, rec, result, rec_str(rec, "SourceImageId") != NULL &&
+			    !streq(rec_str(rec, "SourceImageId"), rec_str(rec, "ImageId")));
 		if (streq(action, "deregister") || streq(action, "deprecate")) {
 			replstr(&im->action, action);
 			replstr(&im->status, rec_str(result, "Status"));

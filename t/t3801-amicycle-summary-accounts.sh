@@ -29,7 +29,7 @@ test_expect_success 'production copies the shared image into B, and tags the cop
 	test_cmp expect actual
 '
 
-test_expect_success 'the Promotions table: each image with its account and region, copies with their source account' '
+test_expect_success 'the Promotions table: each image with its account and region, copies (tagged or not) with their source account' '
 	amicycle-summary -t promotion copies.jsonl tagged.jsonl >summary.md &&
 	$PYTHON "$TEST_DIR"/markdown-parse.py summary.md >parsed &&
 	jq -r ".sections.Promotions[] | join(\"\t\")" parsed >actual &&
@@ -37,7 +37,8 @@ test_expect_success 'the Promotions table: each image with its account and regio
 	  jq -r "[(.Tags // [] | from_entries | .Environment // \"\"), (.OwnerId // .Result.Account),
 		.Region, (.ImageId // \"\"), \"\(.SourceImageId) in \(.SourceRegion) of \(.SourceAccount)\"] | @tsv" \
 		copies.jsonl | sort -t "	" -k 3,3 -k 4,4 &&
-	  jq -r "[\"production\", .OwnerId, .Region, .ImageId, \"\"] | @tsv" tagged.jsonl | sort -t "	" -k 3,3; } >expect &&
+	  jq -r "[\"production\", .OwnerId, .Region, .ImageId,
+		\"\(.SourceImageId) in \(.SourceRegion) of \(.SourceAccount)\"] | @tsv" tagged.jsonl | sort -t "	" -k 3,3; } >expect &&
 	cut -f 1-5 actual >actual.rows &&
 	test_cmp expect actual.rows &&
 	cut -f 6 actual | cut -d " " -f 1 >status &&
