@@ -43,10 +43,14 @@ OPERATIONS = {
         'DescribeImageReferences', 'DescribeSnapshotAttribute',
         # Sharing across accounts (share, copy-image from another account).
         'ModifyImageAttribute', 'ModifySnapshotAttribute',
+        # Channels and revocation (publish, disable, protect).
+        'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DisableImage', 'EnableImage',
+        'EnableImageDeregistrationProtection', 'DisableImageDeregistrationProtection',
     ],
     'sts-2011-06-15': ['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity'],
     'autoscaling-2011-01-01': ['DescribeAutoScalingGroups', 'DescribeLaunchConfigurations'],
-    'ssm-2014-11-06': ['DescribeParameters', 'GetParameters'],
+    'ssm-2014-11-06': ['DescribeParameters', 'GetParameters', 'GetParameterHistory', 'PutParameter',
+                       'LabelParameterVersion'],
 }
 
 TYPES = {
