@@ -4,7 +4,9 @@
  * --snapshots it also gives the accounts createVolumePermission on the images' snapshots
  * (ModifySnapshotAttribute), which an account needs to copy an image. It reads and checks all of
  * its input, then describes the images, their snapshots and their permissions as they are, and
- * calls only for what is missing (or, removing, present): sharing twice changes nothing. An image
+ * calls only for what is missing (or, removing, present): sharing twice changes nothing. With
+ * --remove --all it takes away every permission the image (and with --snapshots its snapshots)
+ * has, whoever holds it, as a revocation wants. An image
  * with a snapshot encrypted with the AWS-managed key aws/ebs is refused: EC2 does not let another
  * account use that key. Every record is written back in input order with its LaunchPermissions as
  * they now are (or would be, under --dry-run) and a Result.
@@ -30,6 +32,7 @@
 
 enum {
 	OPT_ACCOUNT = OPT_FIRST,
+	OPT_ALL,
 	OPT_ALLOW_PUBLIC,
 	OPT_MANAGED_KEY,
 	OPT_ORGANIZATION,
@@ -53,7 +56,7 @@ struct want {
 	jv		 perms;		/* launch permissions: [{UserId} | {OrganizationArn} | ...] */
 	jv		 vperms;	/* createVolumePermission entries: [{UserId} | {Group: all}] */
 	jv		 managed;	/* --aws-managed-key ARNs */
-	int		 remove, snapshots, dryrun;
+	int		 remove, all, snapshots, dryrun;
 };
 
 struct image;
@@ -85,7 +88,7 @@ usage(void)
 {
 	print_help(
 	    "usage: share [--account ID]... [--organization ARN]... [--ou ARN]...\n"
-	    "           [--public --allow-public] [--remove] [--snapshots]\n"
+	    "           [--public --allow-public] [--remove [--all]] [--snapshots]\n"
 	    "           [--aws-managed-key ARN]...\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
 	    "           [-P N] [--debug]\n"
@@ -98,6 +101,7 @@ usage(void)
 	    "      --public             make the images public (only with --allow-public)\n"
 	    "      --allow-public       allow --public\n"
 	    "      --remove             take the permissions away instead\n"
+	    "      --all                with --remove: every permission, whoever holds it\n"
 	    "      --snapshots          also give the accounts createVolumePermission on the\n"
 	    "                           images' snapshots, which copying an image needs\n"
 	    "      --aws-managed-key ARN  the ARN of an aws/ebs key, known to be AWS-managed\n"
@@ -164,6 +168,18 @@ changes(jv want, jv now, int remove)
 			jv_free(p);
 	}
 	return out;
+}
+
+/*
+ * Borrows wt's lists and now (what is shared now, or null). The entries to call for: under --all
+ * every one now has, else changes() of the options' (vol: the createVolumePermission ones).
+ */
+static jv
+wanted(const struct want *wt, jv now, int vol)
+{
+	if (wt->all)
+		return jv_get_kind(now) == JV_KIND_ARRAY ? jv_copy(now) : jv_array();
+	return changes(vol ? wt->vperms : wt->perms, now, wt->remove);
 }
 
 /* Borrows list. The list with change added to or removed from it. */
@@ -553,15 +569,15 @@ plan(struct image *img)
 	if (img->m->o.status != RESULT_NONE)
 		return;
 	jv_free(img->change);
-	img->change = changes(wt->perms, img->now, wt->remove);
+	img->change = wanted(wt, img->now, 0);
 	total = (size_t)jv_array_length(jv_copy(img->change));
 	for (i = 0; i < img->nsnaps; i++) {
 		jv_free(img->snaps[i].change);
-		img->snaps[i].change = wt->snapshots ?
-		    changes(wt->vperms, img->snaps[i].now, wt->remove) : jv_array();
+		img->snaps[i].change = wt->snapshots ? wanted(wt, img->snaps[i].now, 1) :
+		    jv_array();
 		total += (size_t)jv_array_length(jv_copy(img->snaps[i].change));
 	}
-	who = describe_perms(wt->perms);
+	who = wt->all ? xstrdup("anyone") : describe_perms(wt->perms);
 	if (total == 0) {
 		xasprintf(&why, "%s with %s%s", wt->remove ? "not shared" : "already shared", who,
 		    wt->snapshots ? ", snapshots included" : "");
@@ -644,6 +660,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "account",		required_argument,	NULL,	OPT_ACCOUNT },
+		{ "all",		no_argument,		NULL,	OPT_ALL },
 		{ "allow-public",	no_argument,		NULL,	OPT_ALLOW_PUBLIC },
 		AWSOPT_LONGOPTS,
 		{ "aws-managed-key",	required_argument,	NULL,	OPT_MANAGED_KEY },
@@ -657,7 +674,7 @@ main(int argc, char *argv[])
 		{ NULL,			0,			NULL,	0 }
 	};
 	static const char *const idfields[] = { "ImageId", NULL };
-	struct want wt = { jv_array(), jv_array(), jv_array(), 0, 0, 0 };
+	struct want wt = { jv_array(), jv_array(), jv_array(), 0, 0, 0, 0 };
 	struct awsopt ao;
 	struct ec2 *ec2;
 	struct mrec *recs;
@@ -673,6 +690,9 @@ main(int argc, char *argv[])
 			wt.perms = add_perm(wt.perms, "account", ACCOUNT_RE, "UserId", optarg);
 			wt.vperms = add_perm(wt.vperms, "account", ACCOUNT_RE, "UserId", optarg);
 			accounts = 1;
+			break;
+		case OPT_ALL:
+			wt.all = 1;
 			break;
 		case OPT_ALLOW_PUBLIC:
 			allow_public = 1;
@@ -713,9 +733,15 @@ main(int argc, char *argv[])
 		wt.vperms = add_perm(wt.vperms, "public", "^all$", "Group", "all");
 		accounts = 1;
 	}
-	if (jv_array_length(jv_copy(wt.perms)) == 0)
-		usage_error("with whom: give --account, --organization, --ou or --public");
-	if (wt.snapshots && !accounts)
+	if (wt.all && !wt.remove)
+		usage_error("--all: only with --remove (every permission the images have)");
+	if (wt.all && jv_array_length(jv_copy(wt.perms)) > 0)
+		usage_error("--remove --all takes every permission away: give no --account, "
+		    "--organization, --ou or --public with it");
+	if (!wt.all && jv_array_length(jv_copy(wt.perms)) == 0)
+		usage_error("with whom: give --account, --organization, --ou or --public "
+		    "(or --remove --all)");
+	if (wt.snapshots && !accounts && !wt.all)
 		usage_error("--snapshots: a snapshot is shared with accounts only (--account), not "
 		    "with organizations or OUs");
 	wt.dryrun = ao.dryrun;

@@ -6,17 +6,12 @@
 # bad input changes nothing. Against the local endpoint with three accounts.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
+. "$TEST_DIR"/lib-share.sh
 
-A=111111111111 B=222222222222 C=333333333333
-ORG=arn:aws:organizations::999999999999:organization/o-amicycle01
-OU=arn:aws:organizations::999999999999:ou/o-amicycle01/ou-ab12-amicycle
 CMK=arn:aws:kms:us-east-1:$A:key/1234abcd-12ab-34cd-56ef-1234567890ab
 cat >seed.json <<EOF
 {"AccountId": "$A",
- "Accounts": {
-  "$B": {"Credentials": [{"AccessKeyId": "AKIAAMICYCLEACCTB001", "SecretAccessKey": "amicycle-secret-b"}]},
-  "$C": {"Credentials": [{"AccessKeyId": "AKIAAMICYCLEACCTC001", "SecretAccessKey": "amicycle-secret-c"}],
-         "OrganizationArn": "$ORG", "OrganizationalUnitArns": ["$OU"]}},
+ $share_accounts,
  "Regions": {"us-east-1": {
   "Images": [
    {"ImageId": "ami-0a000000000000001", "Name": "web-1",
@@ -35,12 +30,6 @@ cat >seed.json <<EOF
    {"SnapshotId": "snap-0a000000000000003", "VolumeSize": 8, "Encrypted": true, "KmsKeyId": "$CMK"}]}}}
 EOF
 
-as_b () {
-	AWS_ACCESS_KEY_ID=AKIAAMICYCLEACCTB001 AWS_SECRET_ACCESS_KEY=amicycle-secret-b "$@"
-}
-as_c () {
-	AWS_ACCESS_KEY_ID=AKIAAMICYCLEACCTC001 AWS_SECRET_ACCESS_KEY=amicycle-secret-c "$@"
-}
 # perms: the image's launch permissions and its snapshots' createVolumePermission in the state.
 perms () {
 	ec2_state us-east-1 >state &&
