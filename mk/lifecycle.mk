@@ -1,7 +1,11 @@
 # lifecycle.mk: retire the project's old images, region by region (included by amicycle.mk).
 #
 #	image-cleanup	ec2-describe the project's images -> sort-by-date -> keep-last -> deregister,
-#			per region: $(AMICYCLE_DIR)/cleanup-REGION.jsonl records what was deregistered
+#			per region: $(AMICYCLE_DIR)/cleanup-REGION.jsonl records what was deregistered.
+#			Images tagged Revoked=true (make image-revoke, revoke.mk) are retirable:
+#			they do not count among the newest AMICYCLE_KEEP, so a revoked image never
+#			keeps a good one from being kept; AMICYCLE_MIN_AGE, the protect tags, the
+#			in-use checks and AMICYCLE_MAX_DEREGISTER hold for them as for any other
 #	image-deprecate	deprecates the images older than AMICYCLE_DEPRECATE_AFTER (but the newest
 #			AMICYCLE_DEPRECATE_KEEP) that are not deprecated yet:
 #			$(AMICYCLE_DIR)/deprecate-REGION.jsonl
@@ -50,7 +54,8 @@
 #				{"Account","Role","Regions","Environment"} per account
 #				(default: accounts.jsonl)
 #	AMICYCLE_MATRIX		the matrix it prints: github or gitlab (default: github)
-#	JQ			the jq command image-deprecate and image-test use (default: jq)
+#	JQ			the jq command image-cleanup, image-deprecate and image-test use
+#				(default: jq)
 
 ifndef AMICYCLE_LIFECYCLE_MK
 AMICYCLE_LIFECYCLE_MK := 1
@@ -81,6 +86,9 @@ amicycle_mode = $(if $(DRY_RUN),plan (DRY_RUN: nothing changed),done)
 # removes them itself when it fails.
 amicycle_rm_on_error = trap 'rc=$$?; [ $$rc = 0 ] || rm -f $(1)' EXIT
 
+# A jq condition: the image is tagged Revoked=true (by image-revoke).
+amicycle_revoked = any(.Tags[]?; .Key == "Revoked" and .Value == "true")
+
 # The project's images in region $(1), oldest first, into $(2); $(2).all is gone however it ends.
 amicycle_list = trap 'rc=$$?; rm -f $(2).all; [ $$rc = 0 ] || rm -f $(2)' EXIT; \
 	$(amicycle_ec2_describe) images --region $(1) --owner self \
@@ -99,10 +107,13 @@ image-sweep-snapshots: $(foreach r,$(AMICYCLE_CLEANUP_REGIONS),$(AMICYCLE_DIR)/s
 $(AMICYCLE_DIR)/cleanup-%.jsonl: amicycle-force | $(AMICYCLE_DIR)
 	$(amicycle_q)$(call amicycle_list,$*,$(AMICYCLE_DIR)/images-$*.jsonl)
 	$(amicycle_q)$(call amicycle_rm_on_error,$(AMICYCLE_DIR)/retire-$*.jsonl); \
-	$(amicycle_keep_last) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
-		$(if $(AMICYCLE_KEEP_GROUP),-g '$(AMICYCLE_KEEP_GROUP)') \
-		$(AMICYCLE_DIR)/images-$*.jsonl >$(AMICYCLE_DIR)/retire-$*.jsonl
-	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $$(wc -l <$(AMICYCLE_DIR)/images-$*.jsonl) image(s) of $(AMICYCLE_PROJECT)$(,) $$(wc -l <$(AMICYCLE_DIR)/retire-$*.jsonl) past the newest $(AMICYCLE_KEEP))
+	{ $(JQ) -c 'select($(amicycle_revoked) | not)' $(AMICYCLE_DIR)/images-$*.jsonl \
+	  | $(amicycle_keep_last) -n '$(AMICYCLE_KEEP)' --min-age '$(AMICYCLE_MIN_AGE)' \
+		$(if $(AMICYCLE_KEEP_GROUP),-g '$(AMICYCLE_KEEP_GROUP)'); \
+	  $(JQ) -c 'select($(amicycle_revoked))' $(AMICYCLE_DIR)/images-$*.jsonl \
+	  | $(amicycle_keep_last) -n 0 --allow-zero --min-age '$(AMICYCLE_MIN_AGE)'; } \
+	| $(amicycle_sort_by_date) >$(AMICYCLE_DIR)/retire-$*.jsonl
+	$(amicycle_q)$(call amicycle_say,image-cleanup: $*: $$(wc -l <$(AMICYCLE_DIR)/images-$*.jsonl) image(s) of $(AMICYCLE_PROJECT)$(,) $$(wc -l <$(AMICYCLE_DIR)/retire-$*.jsonl) past the newest $(AMICYCLE_KEEP) or revoked)
 	$(amicycle_q)$(amicycle_deregister) $(amicycle_dry) --region $* --max '$(AMICYCLE_MAX_DEREGISTER)' \
 		$(foreach t,$(AMICYCLE_PROTECT_TAGS),--protect-tag '$(t)') \
 		$(if $(AMICYCLE_KEEP_SNAPSHOTS),--keep-snapshots) \
