@@ -21,9 +21,9 @@ test_expect_success 'every knob is ?=, documented in its fragment and in amicycl
 	test_line_count = 0 others
 '
 
-test_expect_success 'knobs are named AMICYCLE_*, but for Packer'"'"'s, ENV, FROM, GIT_SHA (the switches), DRY_RUN and JQ' '
+test_expect_success 'knobs are named AMICYCLE_*, but for Packer'"'"'s, ENV, FROM, GIT_SHA, IMAGE, REASON (the switches), DRY_RUN and JQ' '
 	sed -n "s/^\([A-Z_][A-Z0-9_]*\) ?=.*/\1/p" "$MK"/*.mk | grep -v "^AMICYCLE_" | sort -u >actual &&
-	printf "%s\n" DRY_RUN ENV FROM GIT_SHA JQ PACKER PACKER_DIR >expect &&
+	printf "%s\n" DRY_RUN ENV FROM GIT_SHA IMAGE JQ PACKER PACKER_DIR REASON >expect &&
 	test_cmp expect actual
 '
 
