@@ -80,7 +80,7 @@ test_expect_success 'no failure hides in a pipe, and the project'"'"'s own recip
 '
 
 test_expect_success 'the example workflows are well-formed YAML' '
-	for f in "$EX"/github-workflow.yml "$EX"/gitlab-ci.yml; do
+	for f in "$EX"/*.yml; do
 		$PYTHON -c "import sys, yaml; yaml.safe_load(open(sys.argv[1]))" "$f" || return 1
 	done
 '
@@ -115,7 +115,7 @@ test_expect_success 'GitLab: an ID token for STS, web identity, artifacts kept' 
 '
 
 test_expect_success 'the make targets the workflows call exist' '
-	grep -ho "make [a-z][-a-z ]*" "$EX"/github-workflow.yml "$EX"/gitlab-ci.yml |
+	grep -ho "make [a-z][-a-z ]*" "$EX"/*.yml |
 		tr " " "\n" | grep "^image-" | sort -u >targets &&
 	test_line_count -ge 5 targets &&
 	mkdir -p wf && printf "include %s/amicycle.mk\n" "$MK" >wf/Makefile &&

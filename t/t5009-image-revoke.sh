@@ -295,6 +295,33 @@ test_expect_success 'revoking release 1 now: no earlier good image for its chann
 	test_cmp channels.r1 actual
 '
 
+$PYTHON -c "import yaml" 2>/dev/null && test_set_prereq YAML
+test_expect_success YAML 'the example workflow'"'"'s step, as GitHub runs it: inputs only through the environment' '
+	$PYTHON - "$SRC_DIR/share/examples/github-revoke.yml" <<-\EOF >step.sh &&
+	import sys, yaml
+	w = yaml.safe_load(open(sys.argv[1]))
+	on = w[True] if True in w else w["on"]
+	inputs = on["workflow_dispatch"]["inputs"]
+	assert sorted(inputs) == ["dry_run", "git_sha", "image", "reason"], inputs
+	job = w["jobs"]["revoke"]
+	assert job["environment"] == "revoke" and w["permissions"]["id-token"] == "write"
+	step = [s for s in job["steps"] if s.get("name") == "Revoke"][0]
+	assert step["env"]["IMAGE"] == "${{ inputs.image }}" and step["env"]["REASON"] == "${{ inputs.reason }}"
+	assert "${{" not in step["run"] and step["run"].startswith("make image-revoke "), step["run"]
+	print(step["run"])
+	EOF
+	ec2_reset_counts &&
+	(cd project && PATH=$AMICYCLE_BUILD/bin:$PATH IMAGE="\$(shell touch pwned)" GIT_SHA= REASON=x DRY_RUN= \
+		test_expect_code 2 bash -e ../step.sh >../out 2>../err) &&
+	test_grep "IMAGE .* is not an image id" err &&
+	(cd project && PATH=$AMICYCLE_BUILD/bin:$PATH IMAGE=$R2 GIT_SHA= DRY_RUN=1 \
+		REASON="\$(shell touch pwned) \"; touch pwned" bash -e ../step.sh >../out 2>../err) &&
+	! test -e pwned && ! test -e project/pwned &&
+	test_grep "^amicycle: image-revoke: plan (DRY_RUN: nothing changed)" out &&
+	mutations >actual &&
+	test_line_count = 0 actual
+'
+
 test_expect_success 'no secret in outputs, records or logs' '
 	! grep -r amicycle-secret out err project/.amicycle "$EC2_DIR/log"
 '
