@@ -103,8 +103,10 @@ listing_done(const struct ec2_result *res, void *arg)
 
 	if (res->code != NULL)
 		l->diag = xstrdup(res->diag);
-	else
+	else {
+		jv_free(l->images);
 		l->images = ec2res_list(&ec2res_images, l->region, jv_copy(res->out));
+	}
 }
 
 /* Lists the images of the account the credentials act in, in each of ls's n regions at once. */
