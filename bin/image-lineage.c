@@ -271,6 +271,78 @@ plan_listings(const struct strlist *rs, const struct accounts *a, size_t *np)
 	return ls;
 }
 
+/* Borrows roots. The regions this account is searched in: the roots', then --region's. */
+static void
+search_regions(jv roots, const struct strlist *given, struct strlist *regions)
+{
+	size_t i;
+
+	/* roots holds each Region string as long as regions points at it. */
+	for (i = 0; i < (size_t)jv_array_length(jv_copy(roots)); i++) {
+		jv r = jv_array_get(jv_copy(roots), (int)i);
+
+		strlist_index(regions, rec_str(r, "Region"));
+		jv_free(r);
+	}
+	for (i = 0; i < given->n; i++)
+		strlist_index(regions, given->v[i]);
+}
+
+/*
+ * Runs the listings ls: the first own of this account with ec2, at once; then those of each
+ * account of a, as its role (assumed with the credentials found otherwise), with a client of its
+ * own, one account after the other: the credentials are the process's. Returns the client last
+ * made, which the caller frees.
+ */
+static struct ec2 *
+list_all(struct ec2 *ec2, const struct awsopt *o, struct listing *ls, size_t own,
+    const struct accounts *a)
+{
+	size_t i;
+
+	list_account(ec2, ls, own);
+	ls += own;
+	for (i = 0; i < a->n; ls += a->v[i++].nregions) {
+		creds_set_role(a->v[i].role, NULL, NULL);
+		ec2_free(ec2);
+		ec2 = ec2_new(NULL, o->endpoint, o->max);
+		list_account(ec2, ls, a->v[i].nregions);
+	}
+	return ec2;
+}
+
+/*
+ * 1 if a listing failed, each said on stderr, and that nothing is printed: a family without a
+ * listing's images would pass for whole.
+ */
+static int
+listings_failed(const struct listing *ls, size_t n)
+{
+	size_t i;
+	int failed = 0;
+
+	for (i = 0; i < n; i++)
+		if (ls[i].diag != NULL) {
+			warnx("%s", ls[i].diag);
+			failed = 1;
+		}
+	if (failed)
+		warnx("a listing failed: the families would be incomplete, none printed");
+	return failed;
+}
+
+/* Adds the images of the listings ls, n of them, to p, in the order they were listed. */
+static void
+pool_fill(struct pool *p, const struct listing *ls, size_t n)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < jv_array_length(jv_copy(ls[i].images)); j++)
+			pool_add(p, jv_array_get(jv_copy(ls[i].images), j), ls[i].account);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -286,15 +358,15 @@ main(int argc, char *argv[])
 		{ NULL,			0,			NULL,	0 }
 	};
 	static const char *const idfields[] = { "ImageId", NULL };
-	struct pool pool = { NULL, 0, jv_null(), BUILT_FROM_DEFAULT };
+	struct pool pool = { NULL, 0, jv_object(), BUILT_FROM_DEFAULT };
 	struct accounts accts = { 0 };
-	struct listing *ls;
+	struct listing *ls = NULL;
 	struct awsopt o;
 	struct ec2 *ec2;
 	const char *accounts = NULL;
 	struct strlist given = { NULL, 0 }, regions = { NULL, 0 };
 	jv roots = jv_array();
-	size_t nls, i, j, n, *order;
+	size_t nls = 0, i, n, *order;
 	int ch, status = EXIT_OK;
 
 	out_init();
@@ -330,38 +402,16 @@ main(int argc, char *argv[])
 		accounts_read(&accts, (char *[]){ (char *)accounts, NULL });
 	mutate_read_each(argv, ec2_region(ec2), idfields, take_root, &roots);
 
-	/* The roots array holds each Region string as long as regions points at it. */
-	for (i = 0; i < (size_t)jv_array_length(jv_copy(roots)); i++) {
-		jv r = jv_array_get(jv_copy(roots), (int)i);
-
-		strlist_index(&regions, rec_str(r, "Region"));
-		jv_free(r);
-	}
-	for (i = 0; i < given.n; i++)
-		strlist_index(&regions, given.v[i]);
-	ls = plan_listings(&regions, &accts, &nls);
-	list_account(ec2, ls, regions.n);
-	for (i = 0, j = regions.n; i < accts.n; j += accts.v[i++].nregions) {
-		creds_set_role(accts.v[i].role, NULL, NULL);
-		ec2_free(ec2);
-		ec2 = ec2_new(NULL, o.endpoint, o.max);
-		list_account(ec2, ls + j, accts.v[i].nregions);
+	if (jv_array_length(jv_copy(roots)) > 0) {
+		search_regions(roots, &given, &regions);
+		ls = plan_listings(&regions, &accts, &nls);
+		ec2 = list_all(ec2, &o, ls, regions.n, &accts);
 	}
 
-	/* All or nothing: a family without a listing's images would pass for whole. */
-	for (i = 0; i < nls; i++)
-		if (ls[i].diag != NULL) {
-			warnx("%s", ls[i].diag);
-			status = EXIT_FAIL;
-		}
-	if (status != EXIT_OK)
-		warnx("a listing failed: the families would be incomplete, none printed");
+	if (listings_failed(ls, nls))
+		status = EXIT_FAIL;
 	else {
-		pool.index = jv_object();
-		for (i = 0; i < nls; i++)
-			for (j = 0; j < (size_t)jv_array_length(jv_copy(ls[i].images)); j++)
-				pool_add(&pool, jv_array_get(jv_copy(ls[i].images), (int)j),
-				    ls[i].account);
+		pool_fill(&pool, ls, nls);
 		order = families(&pool, roots, &n, &status);
 		print_families(&pool, order, n);
 		free(order);

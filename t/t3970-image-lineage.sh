@@ -146,6 +146,17 @@ test_expect_success '--built-from-tag KEY: builds are found by that tag instead'
 	test_cmp expect actual
 '
 
+test_expect_success 'no image read: nothing listed, nothing printed' '
+	ec2_reset_counts &&
+	image-lineage --region us-west-2 --accounts accounts.jsonl </dev/null >out11 2>err &&
+	test_line_count = 0 out11 &&
+	test_line_count = 0 err &&
+	ec2_requests >reqs &&
+	jq length reqs >actual &&
+	echo 0 >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'a root not found: one line, exit 1; the other families still printed' '
 	{ cat root.jsonl && echo "{\"ImageId\":\"ami-0a00000000000ffff\",\"Region\":\"us-east-1\"}"; } >missing.jsonl &&
 	test_expect_code 1 image-lineage missing.jsonl >out8 2>err &&
