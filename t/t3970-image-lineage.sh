@@ -17,7 +17,7 @@ build=ami-0a000000000000003 buildcopy=ami-0a000000000000005
 # The seed of lib-xacct.sh, and in A: a build from the root (us-east-1), a build from the other
 # image, a copy of the build in us-west-2 as EC2 describes it (carrying the build's SourceAMI tag
 # too: it is the build's copy, not the root's child), and in us-west-2 an image whose SourceAMI
-# names the root but which was not built in the root's region.
+# names the root but which was not built in the root's region; and a role in A.
 jq ".Regions[\"us-east-1\"].Images += [
 	{ImageId: \"$build\", Name: \"web-app-1\", CreationDate: \"2026-11-02T00:00:00.000Z\",
 	 Tags: [{Key: \"SourceAMI\", Value: \"$root\"}]},
@@ -28,7 +28,8 @@ jq ".Regions[\"us-east-1\"].Images += [
 	 SourceImageId: \"$build\", SourceImageRegion: \"us-east-1\",
 	 Tags: [{Key: \"SourceAMI\", Value: \"$root\"}]},
 	{ImageId: \"ami-0a000000000000006\", Name: \"elsewhere\", CreationDate: \"2026-11-03T00:00:00.000Z\",
-	 Tags: [{Key: \"SourceAMI\", Value: \"$root\"}]}]" seed.json >seed2.json &&
+	 Tags: [{Key: \"SourceAMI\", Value: \"$root\"}]}]
+   | .Accounts[\"$A\"] = {Roles: {amicycle: {}}}" seed.json >seed2.json &&
 mv seed2.json seed.json || { echo "Bail out! cannot write the seed"; exit 1; }
 
 echo "{\"Account\":\"$B\",\"Role\":\"$ROLE\",\"Regions\":[\"us-east-1\",\"us-west-2\"],\"Environment\":\"production\"}" >accounts.jsonl
@@ -73,6 +74,21 @@ test_expect_success 'the family across two regions and two accounts, each image 
 	ec2_requests >reqs &&
 	jq -r ".[].Action" reqs | sort | uniq -c | sed "s/^ *//" >actual &&
 	printf "1 AssumeRole\n4 DescribeImages\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'an accounts file with this account too: each image once, with its Account' '
+	{ echo "{\"Account\":\"$A\",\"Role\":\"arn:aws:iam::$A:role/amicycle\",\"Regions\":[\"us-west-2\",\"us-east-1\"],\"Environment\":\"staging\"}" &&
+	  cat accounts.jsonl; } >both.jsonl &&
+	ec2_reset_counts &&
+	image-lineage --region us-west-2 --accounts both.jsonl root.jsonl >both.out 2>err &&
+	test_line_count = 0 err &&
+	lineage_tsv both.out >actual &&
+	lineage_tsv out | sed "s/	-\$/	$A/" >expect &&
+	test_cmp expect actual &&
+	ec2_requests >reqs &&
+	jq -r ".[].Action" reqs | sort | uniq -c | sed "s/^ *//" >actual &&
+	printf "2 AssumeRole\n6 DescribeImages\n" >expect &&
 	test_cmp expect actual
 '
 
