@@ -23,8 +23,8 @@
 #include "creds.h"
 #include "ec2.h"
 #include "ec2res.h"
-#include "mutate.h"
 #include "jsonl.h"
+#include "mutate.h"
 #include "out.h"
 #include "record.h"
 #include "strmap.h"
@@ -128,9 +128,14 @@ list_account(struct ec2 *ec2, struct listing *ls, size_t n)
 static void
 pool_add(struct pool *p, jv rec, const char *account)
 {
-	jv at = jv_object_get(jv_copy(p->index), jv_string(rec_str(rec, "ImageId")));
 	struct image *img;
+	jv at;
 
+	if (rec_str(rec, "ImageId") == NULL) {
+		jv_free(rec);
+		return;
+	}
+	at = jv_object_get(jv_copy(p->index), jv_string(rec_str(rec, "ImageId")));
 	if (jv_get_kind(at) == JV_KIND_NUMBER) {
 		/* Seen in the caller's own account and again through --accounts: that role acts on it. */
 		img = &p->v[(size_t)jv_number_value(at)];
