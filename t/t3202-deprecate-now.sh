@@ -120,16 +120,8 @@ test_expect_success '--now with another mode is a usage error, with no call' '
 '
 
 test_expect_success 'an id of the wrong form: exit 3, FILE:LINE, nothing changed' '
-	deprecations >before &&
 	{ cat fresh.jsonl && echo "{\"ImageId\":\"ami-0A000000000000001\"}"; } >bad.jsonl &&
-	ec2_reset_counts &&
-	test_expect_code 3 deprecate --now bad.jsonl >out 2>err &&
-	test_line_count = 0 out &&
-	test_line_count = 1 err &&
-	test_grep "^deprecate: bad.jsonl:4: " err &&
-	test "$(ec2_total)" = 0 &&
-	deprecations >after &&
-	test_cmp before after
+	expect_bad_input bad.jsonl:4 deprecate --now bad.jsonl
 '
 
 test_done

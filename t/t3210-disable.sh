@@ -196,16 +196,8 @@ for bad in '{"ImageId":"ami-0C000000000000001"}' '{"ImageId":"ami-0c000000000000
 	'{"ImageId":"ami-0c000000000000001","Region":"us east 1"}' '{"ImageId":'
 do
 	test_expect_success "bad input at line 2 ($bad): exit 3, FILE:LINE, no call at all" '
-		states >before &&
 		{ head -n 1 ours.jsonl && printf "%s\n" "$bad" && tail -n 1 ours.jsonl; } >bad.jsonl &&
-		ec2_reset_counts &&
-		test_expect_code 3 disable bad.jsonl >out 2>err &&
-		test_line_count = 0 out &&
-		test_line_count = 1 err &&
-		test_grep "^disable: bad.jsonl:2: " err &&
-		test "$(ec2_total)" = 0 &&
-		states >after &&
-		test_cmp before after
+		expect_bad_input bad.jsonl:2 disable bad.jsonl
 	'
 done
 
