@@ -93,12 +93,11 @@ start(const struct imagestate *is, struct ec2 *ec2, struct call *c)
 {
 	const char *action;
 	char *why = NULL;
-	jv params = jv_object();
+	jv params;
 
-	if (c->m->o.status != RESULT_NONE) {
-		jv_free(params);
+	if (c->m->o.status != RESULT_NONE)
 		return;
-	}
+	params = jv_object();
 	if ((action = is->plan(c->m->rec, is->arg, &params, &why)) == NULL) {
 		jv_free(params);
 		outcome_set_reason(&c->m->o, RESULT_SKIPPED, why);
