@@ -2,7 +2,7 @@
 # disable: DisableImage for the images not disabled yet (read first), EnableImage with --undo;
 # records carry the State (and launch permissions) as they now are, the AWS CLI reads them back;
 # a second run makes no mutating call; ec2-describe keeps listing disabled images; --dry-run;
-# refusals (pending, another account's), gone images, a failed describe and bad input.
+# refusals (pending, another account's), gone images, throttling, a failed describe and bad input.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 . "$TEST_DIR"/lib-mutate.sh
@@ -175,6 +175,19 @@ test_expect_success 'pending, another account'\''s, gone: failed or skipped alon
 	states >actual &&
 	test_grep "^us-east-1 ami-0c000000000000004 pending " actual &&
 	test_grep "^us-east-1 ami-0c000000000000005 available false 1\$" actual
+'
+
+test_expect_success 'a throttling burst: all done, each throttled call sent once more' '
+	disable --undo <ours.jsonl >/dev/null &&
+	ec2_reset_counts &&
+	ec2_fault DisableImage throttle 2 &&
+	sed -n 1,2p ours.jsonl >two.jsonl &&
+	disable <two.jsonl >out 2>err &&
+	test_line_count = 0 err &&
+	results out >actual &&
+	printf "%s done disabled -\n" ami-0c000000000000001 ami-0c000000000000002 >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count DisableImage)" = 4
 '
 
 test_expect_success 'a describe that fails: exit 1, one line, nothing changed' '

@@ -3,7 +3,7 @@
 # images not in that state yet (read first); records carry DeregistrationProtection as it now is,
 # the AWS CLI reads it back; deregister refuses what protect protected, and what is in its
 # cooldown, and deregisters once the protection is off; a second run makes no mutating call;
-# --dry-run; gone images; usage errors and bad input.
+# --dry-run; an interrupt; gone images; usage errors and bad input.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 . "$TEST_DIR"/lib-mutate.sh
@@ -190,6 +190,44 @@ test_expect_success 'an image gone is skipped; the others are done' '
 	EOF
 	test_cmp expect actual &&
 	test "$(ec2_count EnableImageDeregistrationProtection)" = 4
+'
+
+test_expect_success 'interrupted: the call in flight finishes, the rest are interrupted, nothing read back' '
+	ec2_seed seed.json &&
+	ec2_reset_counts &&
+	ec2_fault "{\"Kind\":\"slow\",\"Action\":\"EnableImageDeregistrationProtection\",\"DelayMs\":1000,\"Count\":5}" &&
+	{ protect --cooldown -P 1 --audit audit3.log <all.jsonl >out 2>err & pid=$!; } &&
+	i=0 &&
+	while [ "$(ec2_count EnableImageDeregistrationProtection)" -lt 1 ] && [ $i -lt 200 ]; do
+		sleep 0.05; i=$((i + 1))
+	done &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >rc; } &&
+	echo 143 >expect &&
+	test_cmp expect rc &&
+	results out >actual &&
+	{
+		echo "ami-0d000000000000001 done enabled-with-cooldown -" &&
+		for i in 2 3 4 5; do
+			p=-; [ $i = 4 ] && p=enabled
+			echo "ami-0d00000000000000$i interrupted $p interrupted before its call was sent"
+		done
+	} >expect &&
+	test_cmp expect actual &&
+	test "$(ec2_count EnableImageDeregistrationProtection)" = 1 &&
+	test "$(ec2_count DescribeImages)" = 2 &&
+	test_line_count = 1 audit3.log &&
+	ec2_state >state.json &&
+	jq -r ".Regions[].Images[]? | \"\(.ImageId) \(.DeregistrationProtection // \"-\")\"" state.json | sort >actual &&
+	cat >expect <<-\EOF &&
+	ami-0d000000000000001 enabled-with-cooldown
+	ami-0d000000000000002 -
+	ami-0d000000000000003 -
+	ami-0d000000000000004 enabled
+	ami-0d000000000000005 -
+	EOF
+	test_cmp expect actual &&
+	ec2_admin DELETE /_admin/faults >/dev/null
 '
 
 test_expect_success '--cooldown with --undo is a usage error, with no call' '
