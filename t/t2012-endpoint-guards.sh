@@ -61,7 +61,10 @@ test_expect_success 'disable-image: disabled, private, listed only with --includ
 	test_cmp expect actual
 '
 
-test_expect_success 'a disabled image cannot be shared or unshared; disabling again answers true' '
+test_expect_success 'a disabled image cannot be launched, copied, shared or unshared; disabling again answers true' '
+	cli_error InvalidAMIID.Unavailable ec2 run-instances --image-id $ami1 --instance-type t3.micro &&
+	cli_error IncorrectState ec2 copy-image --source-image-id $ami1 --source-region us-east-1 \
+		--name img-1-copy &&
 	cli_error OperationNotPermitted ec2 modify-image-attribute --image-id $ami1 \
 		--launch-permission "Add=[{UserId=111122223333}]" &&
 	test_grep "is disabled" err &&
