@@ -2,7 +2,8 @@
 # disable: DisableImage for the images not disabled yet (read first), EnableImage with --undo;
 # records carry the State (and launch permissions) as they now are, the AWS CLI reads them back;
 # a second run makes no mutating call; ec2-describe keeps listing disabled images; --dry-run;
-# refusals (pending, another account's), gone images, throttling, a failed describe and bad input.
+# refusals (pending, another account's), gone images, throttling, a describe that fails (before
+# the calls, or after them) and bad input.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 . "$TEST_DIR"/lib-mutate.sh
@@ -202,6 +203,21 @@ test_expect_success 'a describe that fails: exit 1, one line, nothing changed' '
 	test "$(ec2_count DisableImage)" = 0 &&
 	states >after &&
 	test_cmp before after
+'
+
+test_expect_success 'the read back fails after the calls: exit 1, one line, the records as planned' '
+	ec2_reset_counts &&
+	ec2_fault "{\"Action\":\"DescribeImages\",\"Kind\":\"error\",\"Code\":\"UnauthorizedOperation\",\"Status\":403,\"Skip\":1}" &&
+	test_expect_code 1 disable <two.jsonl >out 2>err &&
+	results out >actual &&
+	printf "%s done disabled -\n" ami-0c000000000000001 ami-0c000000000000002 >expect &&
+	test_cmp expect actual &&
+	test_line_count = 1 err &&
+	test_grep "^disable: us-east-1: DescribeImages: UnauthorizedOperation: .*: the images are changed, but not read back$" err &&
+	test "$(ec2_count DisableImage)" = 2 &&
+	test "$(ec2_count DescribeImages)" = 2 &&
+	states >actual &&
+	test_grep "^us-east-1 ami-0c000000000000002 disabled false 0\$" actual
 '
 
 for bad in '{"ImageId":"ami-0C000000000000001"}' '{"ImageId":"ami-0c00000000000001"}' \
