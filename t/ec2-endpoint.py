@@ -170,6 +170,26 @@
 # "all"} | {"OrganizationArn"} | {"OrganizationalUnitArn"}] (DescribeImageAttribute launchPermission;
 # {"Group": "all"} also makes the image Public); snapshots "CreateVolumePermissions": [{"UserId"} |
 # {"Group": "all"}] (DescribeSnapshotAttribute createVolumePermission).
+# Channels: SSM PutParameter writes the next version of a parameter (a name that exists needs
+# Overwrite, else ParameterAlreadyExists; a new one needs Type and a name SSM allows: its characters, a
+# path starting with "/", no "aws"/"ssm" prefix, else ValidationException). The new version keeps the
+# current one's Type, DataType, Description and Tier unless given, has no labels (they stay where they
+# were), LastModifiedDate now and LastModifiedUser the caller; DataType aws:ec2:image is String only
+# and its Value must be an image id (ami- and 8 or 17 hex digits; ValidationException otherwise: SSM
+# checks that it exists too, this endpoint does not). Tags with Overwrite: ValidationException.
+# LabelParameterVersion puts Labels on ParameterVersion (default the latest), moving each from the
+# version that had it; a label that starts with a digit, "aws" or "ssm", or has characters other than
+# letters, digits, "_", "." and "-", is not applied but answered in InvalidLabels; ParameterNotFound,
+# ParameterVersionNotFound, ParameterVersionLabelLimitExceeded (10 a version). GetParameterHistory lists
+# every version oldest first with its Labels (MaxResults 1..50, default 50; NextToken; a SecureString's
+# Value only WithDecryption). EC2 CreateLaunchTemplateVersion (LaunchTemplateId or LaunchTemplateName)
+# makes version LatestVersionNumber+1: the LaunchTemplateData of SourceVersion ($Latest, $Default or a
+# number; without it, nothing) with the request's LaunchTemplateData merged over it member by member,
+# VersionDescription, CreateTime, CreatedBy; it becomes the template's LatestVersionNumber, not its
+# default; a malformed ImageId is InvalidAMIID.Malformed (one that does not exist is not checked, as
+# EC2 only warns); ClientToken and DryRun as elsewhere. ModifyLaunchTemplate SetDefaultVersion (the
+# CLI's --default-version) makes that version the default (InvalidLaunchTemplateId.VersionNotFound when
+# it has none). Parameters and launch templates are kept per region, not per account.
 # ACCOUNTS. Every request acts as the account of its signing key (its Account, else its Arn's, else
 # AccountId): what it creates is that account's, "self" is that account, and only the owner may change
 # an image or snapshot. STS AssumeRole of arn:aws:iam::ACCOUNT:role/NAME issues credentials of ACCOUNT
@@ -323,7 +343,7 @@ def instance_state(name):
 
 
 # Parameters that carry secrets: never logged, redacted in /_admin/requests (Value: SSM's
-# PutParameter and the like, which this endpoint does not implement, but a request may still carry).
+# PutParameter, whose value may be a SecureString's).
 SECRET_PARAMS = {"WebIdentityToken", "SAMLAssertion", "TokenCode", "Value"}
 
 
@@ -2055,6 +2075,75 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 	return {"LaunchTemplateVersions": public(page), "NextToken": token}
 
 
+def template_version_of(lt, spec):
+	"""The version of lt that spec names ("$Latest", "$Default" or a number), or VersionNotFound."""
+	if spec in (None, "$Default"):
+		n = lt["DefaultVersionNumber"]
+	elif spec == "$Latest":
+		n = lt["LatestVersionNumber"]
+	elif str(spec).isdigit():
+		n = int(spec)
+	else:
+		n = None
+	for v in lt["Versions"]:
+		if v["VersionNumber"] == n:
+			return v
+	raise client_error("InvalidLaunchTemplateId.VersionNotFound", "Could not find launch template version %s for "
+			   "launch template with ID %s." % (spec, lt["LaunchTemplateId"]))
+
+
+def named_template(ctx, p):
+	if not p.get("LaunchTemplateId") and not p.get("LaunchTemplateName"):
+		raise client_error("MissingParameter", "The request must contain the parameter LaunchTemplateName or "
+				   "LaunchTemplateId")
+	return find_template(ctx, p.get("LaunchTemplateId"), p.get("LaunchTemplateName"))
+
+
+def act_CreateLaunchTemplateVersion(ctx, p):
+	hit = idempotent(ctx, p)
+	if hit is not None:
+		ctx.dry_check()
+		return copy.deepcopy(hit)
+	lt = named_template(ctx, p)
+	data = {}
+	if "SourceVersion" in p:
+		data = copy.deepcopy(template_version_of(lt, p["SourceVersion"]).get("LaunchTemplateData") or {})
+	data.update(copy.deepcopy(p["LaunchTemplateData"]))
+	image = data.get("ImageId")
+	if image is not None and not image.startswith("resolve:ssm:") and not ID_RE["ami"].match(image):
+		raise client_error("InvalidAMIID.Malformed", ID_ERRORS["ami"][0][1] % image)
+	ctx.authorize(lt["LaunchTemplateId"])
+	ctx.dry_check()
+	n = lt["LatestVersionNumber"] + 1
+	v = {"VersionNumber": n, "CreateTime": cli_time(ctx.now),
+	     "CreatedBy": STATE.credentials.get(ctx.akid, {}).get("Arn",
+								 "arn:aws:iam::%s:user/amicycle-test" % STATE.account),
+	     "LaunchTemplateData": data}
+	if p.get("VersionDescription") is not None:
+		v["VersionDescription"] = p["VersionDescription"]
+	lt["Versions"].append(v)
+	lt["LatestVersionNumber"] = n
+	out = dict(v, LaunchTemplateId=lt["LaunchTemplateId"], LaunchTemplateName=lt.get("LaunchTemplateName"),
+		   DefaultVersion=False)
+	result = {"LaunchTemplateVersion": copy.deepcopy(out)}
+	remember(ctx, p, result)
+	return result
+
+
+def act_ModifyLaunchTemplate(ctx, p):
+	lt = named_template(ctx, p)
+	spec = p.get("DefaultVersion")
+	if spec is not None:
+		if not spec.isdigit():
+			raise client_error("InvalidParameterValue", "Invalid value '%s' for SetDefaultVersion." % spec)
+		template_version_of(lt, spec)
+	ctx.authorize(lt["LaunchTemplateId"])
+	ctx.dry_check()
+	if spec is not None:
+		lt["DefaultVersionNumber"] = int(spec)
+	return {"LaunchTemplate": template_public(lt)}
+
+
 def tags_of(ctx, rid, create):
 	"""The Tags list of any resource id; None when a modelled resource does not exist."""
 	reg = ctx.region
@@ -2659,6 +2748,109 @@ def act_GetParameters(ctx, p):
 			prm["Value"] = ciphertext(v)
 		out.append(prm)
 	return {"Parameters": out, "InvalidParameters": invalid}
+
+
+SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]+\Z")
+SSM_LABEL_RE = re.compile(r"[a-zA-Z0-9_.\-]{1,100}\Z")
+SSM_DATA_TYPES = ("text", "aws:ec2:image", "aws:ssm:integration")
+
+
+def parameter_entry(reg, name):
+	entry = reg.parameters.get(name)
+	if entry is None:
+		raise client_error("ParameterNotFound", "Parameter %s not found." % name)
+	return entry
+
+
+def check_parameter_name(name):
+	"""SSM's rules for a name it creates: its characters, a path that starts with "/", no reserved prefix."""
+	bare = name.lstrip("/").lower()
+	if not SSM_NAME_RE.match(name) or "//" in name or ("/" in name and not name.startswith("/")):
+		raise client_error("ValidationException", "Parameter name: can't be prefixed with \"aws\" or \"ssm\" "
+				   "(case-insensitive). When using global parameters, please specify within a global "
+				   "namespace. Only alphanumeric characters, hyphens (-), underscores (_), periods (.), and "
+				   "forward slashes (/) are allowed. A fully qualified name must start with a forward slash.")
+	if bare.startswith("aws") or bare.startswith("ssm"):
+		raise client_error("ValidationException", "No access to reserved parameter name: %s." % name)
+
+
+def act_PutParameter(ctx, p):
+	reg = ctx.region
+	name = p["Name"]
+	entry = reg.parameters.get(name)
+	cur = entry["Versions"][-1] if entry else None
+	if cur is not None and not p.get("Overwrite"):
+		raise client_error("ParameterAlreadyExists", "The parameter already exists. To overwrite this request, set "
+				   "the overwrite option in the request to true.")
+	if cur is None:
+		check_parameter_name(name)
+		if not p.get("Type"):
+			raise client_error("ValidationException", "A parameter type is required when you create a parameter.")
+	if p.get("Tags") and cur is not None:
+		raise client_error("ValidationException", "Invalid request: tags and overwrite can't be used together. "
+				   "To create a parameter with tags, please remove overwrite flag. To update tags for an "
+				   "existing parameter, please use AddTagsToResource or RemoveTagsFromResource.")
+	data_type = p.get("DataType") or (cur or {}).get("DataType", "text")
+	if data_type not in SSM_DATA_TYPES:
+		raise client_error("ValidationException", "The following data type is not supported: %s (Data type names "
+				   "are all lowercase.)" % data_type)
+	if data_type == "aws:ec2:image" and (p.get("Type") or cur["Type"]) != "String":
+		raise client_error("ValidationException", "The data type aws:ec2:image is supported only for the "
+				   "String parameter type.")
+	if data_type == "aws:ec2:image" and not ID_RE["ami"].match(p["Value"]):
+		raise client_error("ValidationException", "Parameter value, %s, is not a valid image id for the data type "
+				   "aws:ec2:image." % p["Value"])
+	ctx.authorize("arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, STATE.account, name.lstrip("/")))
+	prm = {k: v for k, v in (cur or {}).items() if k in ("Name", "Type", "Description", "Tier", "KeyId",
+								   "AllowedPattern", "Tags")}
+	prm.update({k: p[k] for k in ("Name", "Type", "Value", "Description", "Tier", "KeyId", "AllowedPattern", "Tags")
+		    if p.get(k) is not None})
+	prm["DataType"] = data_type
+	prm["LastModifiedDate"] = cli_time(ctx.now)
+	prm["LastModifiedUser"] = STATE.credentials.get(ctx.akid, {}).get(
+		"Arn", "arn:aws:iam::%s:user/amicycle-test" % STATE.account)
+	prm["Labels"] = []
+	STATE._load_parameter(reg, prm)
+	return {"Version": prm["Version"], "Tier": prm["Tier"]}
+
+
+def act_LabelParameterVersion(ctx, p):
+	entry = parameter_entry(ctx.region, p["Name"])
+	versions = entry["Versions"]
+	n = p.get("ParameterVersion", len(versions))
+	if not 1 <= n <= len(versions):
+		raise client_error("ParameterVersionNotFound", "Systems Manager could not find version %d of %s. Verify "
+				   "the version and try again." % (n, p["Name"]))
+	bad = [x for x in p["Labels"] if not SSM_LABEL_RE.match(x) or x[0].isdigit()
+	       or x.lower().startswith(("aws", "ssm"))]
+	good = [x for x in dict.fromkeys(p["Labels"]) if x not in bad]
+	target = versions[n - 1]
+	labels = target.get("Labels", [])
+	if len(set(labels) | set(good)) > 10:
+		raise client_error("ParameterVersionLabelLimitExceeded", "A parameter version can have maximum 10 labels. "
+				   "Move one or more labels to another version and try again.")
+	ctx.authorize(target["ARN"])
+	for v in versions:
+		if v is not target:
+			v["Labels"] = [x for x in v.get("Labels", []) if x not in good]
+	target["Labels"] = labels + [x for x in good if x not in labels]
+	return {"InvalidLabels": bad, "ParameterVersion": n}
+
+
+def act_GetParameterHistory(ctx, p):
+	entry = parameter_entry(ctx.region, p["Name"])
+	limit = p.get("MaxResults", 50)		# 1..50 (the model's range, checked by parse_json)
+	rows = [dict(v, _seq=v["Version"]) for v in entry["Versions"]]
+	page, token = next_token_page(rows, limit, p.get("NextToken"))
+	out = []
+	for v in page:
+		h = {k: v[k] for k in ("Name", "Type", "KeyId", "LastModifiedDate", "LastModifiedUser", "Description",
+				       "Value", "AllowedPattern", "Version", "Labels", "Tier", "Policies", "DataType")
+		     if k in v}
+		if v["Type"] == "SecureString" and not p.get("WithDecryption"):
+			h["Value"] = ciphertext(v)
+		out.append(h)
+	return {"Parameters": out, "NextToken": token}
 
 
 # ---- STS actions ----
