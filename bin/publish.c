@@ -462,8 +462,10 @@ pick_target(struct channel *ch, jv fresh)
 			ch->target = &ch->vers[i];
 		jv_free(img);
 	}
-	if (ch->target != NULL)
+	if (ch->target != NULL) {
+		ch->made = ch->latest + 1;
 		return;
+	}
 	xasprintf(&why, "no earlier image that is not revoked: %s left as it is", ch->wt->name);
 	outcome_set_reason(&ch->actor->o, RESULT_FAILED, why);
 	warnx("%s: %s", ch->region, why);

@@ -47,11 +47,11 @@ test_expect_success 'the dry run is the plan: no call, nothing changed' '
 	ec2_start seed.json &&
 	ec2_reset_counts &&
 	publish --parameter /web/prod --rollback --dry-run family.jsonl >out &&
-	jq -c "[.ImageId, .Result.Status, .Published.ImageId, .Published.SourceVersion]" out >actual &&
+	jq -c "[.ImageId, .Result.Status, .Published.ImageId, .Published.SourceVersion, .Published.Version]" out >actual &&
 	cat >expect <<-EOF &&
-	["$BAD","dry-run","$GOOD",1]
-	["$BAD2","skipped",null,null]
-	["$BADW","skipped",null,null]
+	["$BAD","dry-run","$GOOD",1,7]
+	["$BAD2","skipped",null,null,null]
+	["$BADW","skipped",null,null,null]
 	EOF
 	test_cmp expect actual &&
 	test "$(ec2_count PutParameter)" = 0 &&
