@@ -6,15 +6,11 @@
  * account, region names, no account and region twice) before anything is printed: a bad line is
  * exit 3 naming FILE:LINE, and the output is empty.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "awsopt.h"
-#include "endpoint.h"
-#include "jsonl.h"
+#include "accounts.h"
 #include "out.h"
 #include "strmap.h"
 #include "util.h"
@@ -29,8 +25,7 @@ static const char *const format_names[] = { "github", "gitlab", NULL };
 /* The most jobs one matrix may make: GitHub's limit, and GitLab's for parallel:matrix. */
 static const size_t format_max[] = { 256, 200 };
 
-/* The fields of a line, and of a job: its matrix names on GitHub and on GitLab. */
-static const char *const fields[] = { "Account", "Role", "Regions", "Environment", NULL };
+/* The fields of a job: its matrix names on GitHub and on GitLab. */
 static const char *const github_names[] = { "account", "role", "region", "environment" };
 static const char *const gitlab_names[] = { "ACCOUNT", "ROLE", "REGION", "ENVIRONMENT" };
 
@@ -45,94 +40,23 @@ usage(void)
 	    "                           gitlab: GitLab's parallel:matrix as YAML\n");
 }
 
-/* Borrows rec. Its field as a non-empty string, else the line is bad input. */
-static const char *
-need_str(struct jsonl *in, jv rec, const char *field)
-{
-	jv v = jv_object_get(jv_copy(rec), jv_string(field));
-	const char *s;
-
-	if (jv_get_kind(v) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(v)) == 0)
-		jsonl_die(in, "%s: expected a non-empty string", field);
-	s = jv_string_value(v);
-	jv_free(v);	/* rec still holds it */
-	return s;
-}
-
-/* An environment's name, as GitHub and GitLab both take it: letters, digits, - _ . and spaces. */
-static int
-environment_valid(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++, n++)
-		if (!isalnum((unsigned char)*s) && strchr("-_. ", *s) == NULL)
-			return 0;
-	return n <= 255;
-}
-
-/*
- * Consumes rec, a line of the accounts file. Appends its jobs (objects with the GitHub names) to
- * jobs, which it consumes and returns; seen maps "ACCOUNT REGION" to the FILE:LINE that has it,
- * consumed and returned through *seen.
- */
+/* The jobs of the accounts: an object with the GitHub names per account and region, in order. */
 static jv
-readline(struct jsonl *in, jv rec, jv jobs, jv *seen)
+jobs_of(const struct accounts *a)
 {
-	const char *account, *role, *environment, *region;
-	char roleacct[13], *key, *where;
-	jv regions, prev;
-	int i, n;
+	const struct account *acct;
+	jv jobs = jv_array();
+	size_t i, j;
 
-	jv_object_foreach(rec, k, v) {
-		jv_free(v);
-		if (strmap_index(fields, jv_string_value(k)) == -1)
-			jsonl_die(in, "unknown field '%s' (expected Account, Role, Regions, Environment)",
-			    one_line(xstrdup(jv_string_value(k))));
-		jv_free(k);
+	for (i = 0; i < a->n; i++) {
+		acct = &a->v[i];
+		for (j = 0; j < acct->nregions; j++)
+			jobs = jv_array_append(jobs, JV_OBJECT(
+			    jv_string(github_names[0]), jv_string(acct->id),
+			    jv_string(github_names[1]), jv_string(acct->role),
+			    jv_string(github_names[2]), jv_string(acct->regions[j]),
+			    jv_string(github_names[3]), jv_string(acct->environment)));
 	}
-	account = need_str(in, rec, "Account");
-	if (strlen(account) != 12 || strspn(account, "0123456789") != 12)
-		jsonl_die(in, "Account: '%s' is not a 12-digit account id", one_line(xstrdup(account)));
-	role = need_str(in, rec, "Role");
-	if (awsopt_role_account(role, roleacct) == -1)
-		jsonl_die(in, "Role: '%s' is not a role's ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-		    one_line(xstrdup(role)));
-	if (strcmp(roleacct, account) != 0)
-		jsonl_die(in, "Role: %s is a role of account %s, not of %s", role, roleacct, account);
-	environment = need_str(in, rec, "Environment");
-	if (!environment_valid(environment))
-		jsonl_die(in, "Environment: '%s' is not a name (letters, digits, - _ . and spaces)",
-		    one_line(xstrdup(environment)));
-	regions = jv_object_get(jv_copy(rec), jv_string("Regions"));
-	if (jv_get_kind(regions) != JV_KIND_ARRAY || (n = jv_array_length(jv_copy(regions))) == 0)
-		jsonl_die(in, "Regions: expected a non-empty array of region names");
-	for (i = 0; i < n; i++) {
-		jv r = jv_array_get(jv_copy(regions), i);
-
-		if (jv_get_kind(r) != JV_KIND_STRING || !aws_region_valid(jv_string_value(r)))
-			jsonl_die(in, "Regions: '%s' is not a region name",
-			    one_line(jv_dump_string_trunc(r, xmalloc(64), 64)));
-		region = jv_string_value(r);
-		xasprintf(&key, "%s %s", account, region);
-		prev = jv_object_get(jv_copy(*seen), jv_string(key));
-		if (jv_get_kind(prev) == JV_KIND_STRING)
-			jsonl_die(in, "account %s, region %s: already at %s", account, region,
-			    jv_string_value(prev));
-		jv_free(prev);
-		where = jsonl_where(in);
-		*seen = jv_object_set(*seen, jv_string(key), jv_string(where));
-		free(where);
-		free(key);
-		jobs = jv_array_append(jobs, JV_OBJECT(
-		    jv_string(github_names[0]), jv_string(account),
-		    jv_string(github_names[1]), jv_string(role),
-		    jv_string(github_names[2]), jv_string(region),
-		    jv_string(github_names[3]), jv_string(environment)));
-		jv_free(r);
-	}
-	jv_free(regions);
-	jv_free(rec);
 	return jobs;
 }
 
@@ -172,10 +96,8 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	enum format format = FORMAT_GITHUB;
-	struct jsonl in;
-	jv jobs = jv_array(), seen = jv_object(), rec, s;
-	const char *name = NULL;
-	size_t n;
+	struct accounts a;
+	jv jobs, s;
 	int ch, f;
 
 	out_init();
@@ -195,20 +117,14 @@ main(int argc, char *argv[])
 		}
 	}
 
-	jsonl_open(&in, argv + optind);
-	while (jv_is_valid(rec = jsonl_next(&in))) {
-		jobs = readline(&in, rec, jobs, &seen);
-		name = in.name;
-	}
-	jv_free(rec);
-	n = (size_t)jv_array_length(jv_copy(jobs));
-	if (n == 0)
+	accounts_read(&a, argv + optind);
+	if (a.n == 0)
 		data_errx(argv[optind] != NULL ? argv[optind] : "stdin", "no accounts: a matrix needs a job");
-	if (n > format_max[format])
-		data_errx(name, "%zu jobs: more than the %zu a %s matrix may have", n,
+	if (a.pairs > format_max[format])
+		data_errx(a.last, "%zu jobs: more than the %zu a %s matrix may have", a.pairs,
 		    format_max[format], format_names[format]);
-	jsonl_close(&in);
-	jv_free(seen);
+	jobs = jobs_of(&a);
+	accounts_free(&a);
 
 	if (format == FORMAT_GITHUB) {
 		s = jv_dump_string(JV_OBJECT(jv_string("include"), jobs), 0);

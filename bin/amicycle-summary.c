@@ -20,6 +20,7 @@
 #include "jsonl.h"
 #include "out.h"
 #include "record.h"
+#include "strmap.h"
 #include "util.h"
 
 enum {
@@ -746,26 +747,6 @@ print_calls(const struct summary *s)
 	}
 }
 
-/* A list of distinct strings (borrowed), a node of the diagram each. */
-struct names {
-	const char	**v;
-	size_t		  n;
-};
-
-/* The index of s in l, added when it is not there. */
-static size_t
-names_index(struct names *l, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return i;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
-	l->v[l->n] = s;
-	return l->n++;
-}
-
 /* Edges between two kinds of node, each drawn once. */
 struct edges {
 	struct edge { char from, to; size_t a, b; } *v;
@@ -809,7 +790,7 @@ edge(struct edges *e, char from, size_t a, char to, size_t b)
 static void
 print_lineage(struct summary *s)
 {
-	struct names commits = { 0 }, builds = { 0 }, envs = { 0 };
+	struct strlist commits = { 0 }, builds = { 0 }, envs = { 0 };
 	struct edges edges = { 0 };
 	struct image *im, *src;
 	size_t i, c, b = 0;
@@ -824,9 +805,9 @@ print_lineage(struct summary *s)
 			continue;
 		im->node = 1;
 		if (im->run != NULL)
-			b = names_index(&builds, im->run);
+			b = strlist_index(&builds, im->run);
 		if (sha_of(im) != NULL) {
-			c = names_index(&commits, sha_of(im));
+			c = strlist_index(&commits, sha_of(im));
 			if (im->run != NULL)
 				edge(&edges, 'c', c, 'b', b);
 			else
@@ -842,7 +823,7 @@ print_lineage(struct summary *s)
 		    (im = image_find(s, p->region, p->image)) == NULL)
 			continue;
 		im->node = 1;
-		edge(&edges, 'i', (size_t)(im - s->images), 'e', names_index(&envs, p->env));
+		edge(&edges, 'i', (size_t)(im - s->images), 'e', strlist_index(&envs, p->env));
 	}
 	for (i = 0; i < s->nimages && !s->images[i].node; i++)
 		;

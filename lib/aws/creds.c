@@ -212,9 +212,23 @@ static struct {
 	const char	*arn, *external_id, *session;
 } role;
 
+/* 1 if a and b, either may be NULL, are the same string. */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 void
 creds_set_role(const char *arn, const char *external_id, const char *session)
 {
+	/* Another role's credentials are another account's: those held are not for it. */
+	if (!same(arn, role.arn) || !same(external_id, role.external_id) ||
+	    !same(session, role.session)) {
+		creds_held_clear(&current);
+		have = 0;
+		retry_at = 0;
+	}
 	role.arn = arn;
 	role.external_id = external_id;
 	role.session = session;

@@ -59,7 +59,9 @@ const struct aws_creds	*creds_get(const char *region, char **errmsg);
  * --role-arn: every set of credentials the chain finds is then used to assume role (STS
  * AssumeRole, with external_id and session when not NULL; a session name is made up otherwise),
  * and creds_get() returns the role's ("assume-role"), refreshed as above: the chain is walked and
- * the role assumed again. The strings must outlive their use. NULL role turns it off.
+ * the role assumed again. The strings must outlive their use. NULL role turns it off. Another
+ * role than the one set (a filter that acts in several accounts, one after the other) forgets
+ * the credentials held, so the next creds_get() assumes it.
  */
 void			 creds_set_role(const char *role, const char *external_id, const char *session);
 

@@ -1,8 +1,9 @@
-/* strmap.c: looking a string up in a constant table of names. */
+/* strmap.c: looking a string up in a table of names: constant, or a list made as it goes. */
 #include <stddef.h>
 #include <string.h>
 
 #include "strmap.h"
+#include "util.h"
 
 int
 strmap_index(const char *const *names, const char *s)
@@ -22,4 +23,17 @@ strmap_value(const struct strpair *pairs, const char *s)
 		if (strcmp(pairs->name, s) == 0)
 			return pairs->value;
 	return NULL;
+}
+
+size_t
+strlist_index(struct strlist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return i;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n] = s;
+	return l->n++;
 }
