@@ -4,8 +4,9 @@
  * image's GitSha tag), or a new version of a launch template made from its default version with only
  * the ImageId changed (CreateLaunchTemplateVersion; with --set-default, ModifyLaunchTemplate makes it
  * the default). One record per region: the parameter or template of that name there is the channel.
- * It reads and checks all of its input, then reads each channel as it is, and calls only when the
- * channel holds another image: publishing the image already there is skipped. With --rollback the
+ * It reads and checks all of its input, then reads each channel as it is and describes the images,
+ * and calls only when the channel holds another image: publishing the image already there is
+ * skipped, and an image gone, disabled, not yet available or tagged Revoked=true is refused. With --rollback the
  * records are images to withdraw: a channel that holds one of them goes back to the newest earlier
  * version whose image is none of them, still exists, is available and is not tagged Revoked=true;
  * when there is none, that channel is left as it is and the record fails. Every record is written
@@ -430,18 +431,36 @@ plan_rollback(struct channel *ch, jv batch)
 	return batch;
 }
 
-/* Borrows img, an image as DescribeImages gives it, or null. 1 if a channel may go back to it. */
+/*
+ * Borrows img, the image id in region as DescribeImages gives it, or null when it is not there.
+ * Why no channel may hold it (gone, tagged Revoked=true, disabled or not yet available), or NULL
+ * when it may. The caller frees the reason.
+ */
+static char *
+unfit(jv img, const char *id, const char *region)
+{
+	const char *state, *revoked;
+	char *why = NULL;
+
+	if (jv_get_kind(img) != JV_KIND_OBJECT)
+		xasprintf(&why, "%s: no image %s (or none shared with this account)", region, id);
+	else if ((revoked = rec_tag(img, "Revoked")) != NULL && strcmp(revoked, "true") == 0)
+		xasprintf(&why, "%s: %s is tagged Revoked=true", region, id);
+	else if ((state = rec_str(img, "State")) == NULL || strcmp(state, "available") != 0)
+		xasprintf(&why, "%s: %s is %s, not available", region, id,
+		    state != NULL ? state : "in no state");
+	return why;
+}
+
+/* Borrows img, as for unfit(). 1 if a channel may go back to it. */
 static int
 good_image(jv img)
 {
-	const char *state, *revoked;
+	char *why = unfit(img, "", "");
+	int good = why == NULL;
 
-	if (jv_get_kind(img) != JV_KIND_OBJECT)
-		return 0;
-	state = rec_str(img, "State");
-	revoked = rec_tag(img, "Revoked");
-	return state != NULL && strcmp(state, "available") == 0 &&
-	    (revoked == NULL || strcmp(revoked, "true") != 0);
+	free(why);
+	return good;
 }
 
 /* Borrows fresh, the batch described. Picks ch's target: its newest candidate still good. */
@@ -473,27 +492,69 @@ pick_target(struct channel *ch, jv fresh)
 }
 
 /*
- * Describes the images the channels may go back to, in one batch, and picks each channel's
- * target. A failed describe ends the program: nothing has been changed.
+ * Consumes batch, image records with Region. The images as DescribeImages gives them now, in
+ * batch's order (null where gone). A failed describe ends the program: nothing has been changed.
  */
-static void
-plan_rollbacks(struct channel *chs, size_t n, struct ec2 *ec2)
+static jv
+describe(struct ec2 *ec2, jv batch)
 {
-	jv batch = jv_array(), fresh, msg;
-	size_t i;
+	jv fresh, msg;
 
-	for (i = 0; i < n; i++)
-		batch = plan_rollback(&chs[i], batch);
-	fresh = jv_array_length(jv_copy(batch)) > 0 ?
-	    ec2res_refresh(ec2, &ec2res_images, batch) : (jv_free(batch), jv_array());
+	if (jv_array_length(jv_copy(batch)) == 0)
+		return batch;
+	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
 	if (!jv_is_valid(fresh)) {
 		msg = jv_invalid_get_msg(fresh);
 		warnx("%s", jv_string_value(msg));
 		jv_free(msg);
 		exit(EXIT_FAIL);
 	}
+	return fresh;
+}
+
+/* Describes the images the channels may go back to, in one batch; picks each channel's target. */
+static void
+plan_rollbacks(struct channel *chs, size_t n, struct ec2 *ec2)
+{
+	jv batch = jv_array(), fresh;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		batch = plan_rollback(&chs[i], batch);
+	fresh = describe(ec2, batch);
 	for (i = 0; i < n; i++)
 		pick_target(&chs[i], fresh);
+	jv_free(fresh);
+}
+
+/*
+ * Describes the images to publish, in one batch: one gone, tagged Revoked=true, disabled or not
+ * yet available is refused (its record fails), so that a release revoked since it was promoted is
+ * not published again by a job run again. Then plans each channel.
+ */
+static void
+plan_publishes(struct channel *chs, size_t n, struct ec2 *ec2)
+{
+	jv batch = jv_array(), fresh, img;
+	size_t i;
+	char *why, *t;
+
+	for (i = 0; i < n; i++)
+		batch = jv_array_append(batch, jv_copy(chs[i].recs[0]->rec));
+	fresh = describe(ec2, batch);
+	for (i = 0; i < n; i++) {
+		img = jv_array_get(jv_copy(fresh), (int)i);
+		why = unfit(img, mrec_id(chs[i].recs[0]), chs[i].region);
+		jv_free(img);
+		if (why == NULL) {
+			plan_publish(&chs[i]);
+			continue;
+		}
+		xasprintf(&t, "%s: not published to %s", why, chs[i].wt->name);
+		decide(chs[i].recs[0], RESULT_FAILED, t);
+		free(t);
+		free(why);
+	}
 	jv_free(fresh);
 }
 
@@ -836,8 +897,7 @@ main(int argc, char *argv[])
 	if (wt.rollback)
 		plan_rollbacks(chs, nch, ec2);
 	else
-		for (i = 0; i < nch; i++)
-			plan_publish(&chs[i]);
+		plan_publishes(chs, nch, ec2);
 	/* Interrupted, the calls in flight finish, the rest are printed interrupted. */
 	intr_catch();
 	for (i = 0; i < nch; i++)

@@ -47,7 +47,8 @@ test_expect_success 'the dry run is the plan: no PutParameter (SSM has no DryRun
 	EOF
 	test_cmp expect actual &&
 	test "$(ec2_count GetParameterHistory)" = 2 &&
-	test "$(ec2_total)" = 2 &&
+	test "$(ec2_count DescribeImages)" = 2 &&
+	test "$(ec2_total)" = 4 &&
 	history us-east-1 $P >actual &&
 	echo "[1,\"ami-0e000000000000009\",[\"git-old\"]]" >expect &&
 	test_cmp expect actual
@@ -160,6 +161,22 @@ test_expect_success 'an unknown launch template: exit 1, one line' '
 	test_expect_code 1 publish --launch-template nosuch aaa.jsonl >out 2>err &&
 	test_line_count = 1 err &&
 	test_grep "^publish: us-east-1: DescribeLaunchTemplates: InvalidLaunchTemplateName.NotFoundException: " err
+'
+
+test_expect_success 'an image revoked, disabled or gone is refused: exit 1, nothing published' '
+	ec2_reset_counts &&
+	ec2_aws ec2 create-tags --resources ami-0e000000000000002 --tags Key=Revoked,Value=true &&
+	test_expect_code 1 publish --parameter $P bbb.jsonl >out 2>err &&
+	echo "publish: us-east-1: ami-0e000000000000002 is tagged Revoked=true: not published to $P" >expect &&
+	test_cmp expect err &&
+	test "$(jq -c "[.Result.Status, .Published]" out)" = "[\"failed\",null]" &&
+	echo "{\"ImageId\":\"ami-0e000000000000003\"}" >gone.jsonl &&
+	test_expect_code 1 publish --launch-template web gone.jsonl >out 2>err &&
+	test_grep "^publish: us-east-1: no image ami-0e000000000000003 (or none shared with this account): not published to web$" err &&
+	test "$(ec2_count PutParameter)" = 0 &&
+	test "$(ec2_count CreateLaunchTemplateVersion)" = 0 &&
+	history us-east-1 $P >actual &&
+	test_line_count = 2 actual
 '
 
 test_expect_success 'bad input: an image id of the wrong form, two images for one region: exit 3, no call' '

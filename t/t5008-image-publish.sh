@@ -33,7 +33,8 @@ cat >seed.json <<EOF
   "Snapshots": [{"SnapshotId": "snap-0a000000000000001", "VolumeSize": 8},
                 {"SnapshotId": "snap-0a000000000000002", "VolumeSize": 8}],
   "LaunchTemplates": [$(template ami-0e000000000000001)]},
-  "us-west-2": {"LaunchTemplates": [$(template ami-0e000000000000002)]}}}
+  "us-west-2": {"Images": [{"ImageId": "ami-0b000000000000002", "Name": "web-2"}],
+   "LaunchTemplates": [$(template ami-0e000000000000002)]}}}
 EOF
 
 # project DIR: a fresh directory with the project's Makefile and nothing else.
@@ -145,13 +146,13 @@ test_expect_success 'without FROM: promoted-ENV.jsonl and its copies go to AMICY
 	mkdir local/.amicycle &&
 	image 1 aaaa111 x | jq -c ". + {Region: \"us-east-1\", Result: {Action: \"tag\", Status: \"done\"}}" \
 		>local/.amicycle/promoted-staging.jsonl &&
-	image 2 bbbb222 x | jq -c ". + {ImageId: \"ami-0a000000000000002\", Region: \"us-west-2\",
+	image 2 bbbb222 x | jq -c ". + {ImageId: \"ami-0b000000000000002\", Region: \"us-west-2\",
 		Result: {Action: \"copy-image\", Status: \"done\"}}" >local/.amicycle/promoted-staging-us-west-2.jsonl &&
 	run_make local image-publish ENV=staging >out 2>err &&
 	ec2_aws ssm get-parameters --names /web/staging-image:git-aaaa111 >got &&
 	test "$(jq -r ".Parameters[0].Value" got)" = ami-0a000000000000001 &&
 	ec2_aws --region us-west-2 ssm get-parameters --names /web/staging-image >got &&
-	test "$(jq -r ".Parameters[0].Value" got)" = ami-0a000000000000002
+	test "$(jq -r ".Parameters[0].Value" got)" = ami-0b000000000000002
 '
 
 test_expect_success 'no secret in outputs or the audit logs' '
