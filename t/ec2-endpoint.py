@@ -143,14 +143,14 @@
 #      "UnknownActions": ["DescribeImageReferences"],      answer InvalidAction (see above)
 #      "UnsupportedFilters": {"DescribeImages": ["block-device-mapping.snapshot-id"]}},
 #    "Regions": {"us-east-1": {"Images": [...], "Snapshots": [...], "Reservations": [...] or
-#                "Instances": [...], "LaunchTemplates": [{..., "Versions": [{"VersionNumber",
+#                "Instances": [...], "LaunchTemplates": [{..., "OwnerId"?, "Versions": [{"VersionNumber",
 #                "LaunchTemplateData": {...}}]}], "Tags": {"sg-...": [{"Key", "Value"}]},
 #                "AutoScalingGroups": [{"AutoScalingGroupName", "LaunchTemplate": {"LaunchTemplateId" or
 #                  "LaunchTemplateName", "Version"?}, "MixedInstancesPolicy": {"LaunchTemplate":
 #                  {"LaunchTemplateSpecification": {...}, "Overrides": [{"InstanceType",
 #                  "LaunchTemplateSpecification"?}]}}, "LaunchConfigurationName", "MinSize", ...}],
 #                "LaunchConfigurations": [{"LaunchConfigurationName", "ImageId", "InstanceType", ...}],
-#                "Parameters": [{"Name", "Type": "String"|"StringList"|"SecureString", "DataType"?:
+#                "Parameters": [{"Name", "OwnerId"?, "Type": "String"|"StringList"|"SecureString", "DataType"?:
 #                  "text"|"aws:ec2:image", "Value", "Labels"?: [...], "Description"?, "Tags"?}],
 #                "ImageRecipes": [{"Arn": "arn:aws:imagebuilder:R:ACCT:image-recipe/NAME/1.0.0",
 #                  "ParentImage": "ami-..."}], "ContainerRecipes": [likewise]}}}
@@ -189,7 +189,9 @@
 # default; a malformed ImageId is InvalidAMIID.Malformed (one that does not exist is not checked, as
 # EC2 only warns); ClientToken and DryRun as elsewhere. ModifyLaunchTemplate SetDefaultVersion (the
 # CLI's --default-version) makes that version the default (InvalidLaunchTemplateId.VersionNotFound when
-# it has none). Parameters and launch templates are kept per region, not per account.
+# it has none). Parameters and launch templates are each account's own, per region: a request sees,
+# changes and creates those of its account only (another's template id is NotFound); a seeded one is
+# the seed's AccountId's unless it names an "OwnerId" (/_admin/state shows it as _OwnerId).
 # ACCOUNTS. Every request acts as the account of its signing key (its Account, else its Arn's, else
 # AccountId): what it creates is that account's, "self" is that account, and only the owner may change
 # an image or snapshot. STS AssumeRole of arn:aws:iam::ACCOUNT:role/NAME issues credentials of ACCOUNT
@@ -1026,7 +1028,7 @@ class Region:
 		self.snap_users = {}	# snapshot id -> ids of the images whose BlockDeviceMappings name it
 		self.groups = {}	# Auto Scaling group name -> AutoScalingGroup
 		self.launch_configs = {}	# name -> LaunchConfiguration
-		self.parameters = {}	# SSM parameter name -> {"_seq", "Versions": [Parameter, ...]}
+		self.parameters = {}	# account -> {SSM parameter name -> {"_seq", "Versions": [Parameter, ...]}}
 		self.recipes = []	# Image Builder recipes: {"ResourceType", "Arn", "ParentImage"}
 
 	def put_image(self, img):
@@ -1056,11 +1058,20 @@ class Region:
 			"Tags": self.other_tags,
 			"AutoScalingGroups": list(self.groups.values()),
 			"LaunchConfigurations": list(self.launch_configs.values()),
-			"Parameters": [dict(v, Value="(redacted)") if v.get("Type") == "SecureString" else v
-				       for p in self.parameters.values() for v in p["Versions"]],
+			"Parameters": [dict(v, Value="(redacted)", _OwnerId=acct) if v.get("Type") == "SecureString"
+				       else dict(v, _OwnerId=acct) for acct, names in self.parameters.items()
+				       for p in names.values() for v in p["Versions"]],
 			"ImageRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ImageRecipe"],
 			"ContainerRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ContainerRecipe"],
 		}
+
+	def account_parameters(self):
+		"""The SSM parameters of the account acting (name -> entry): each account has its own."""
+		return self.parameters.setdefault(STATE.account, {})
+
+	def account_templates(self):
+		"""The launch templates of the account acting (id -> template)."""
+		return {k: lt for k, lt in self.templates.items() if lt["_OwnerId"] == STATE.account}
 
 	def reservation_of(self, rid, only=None):
 		r = self.reservations[rid]
@@ -1195,6 +1206,7 @@ class State:
 			lt.setdefault("DefaultVersionNumber", min(nums))
 			lt.setdefault("LatestVersionNumber", max(nums))
 			lt["_seq"] = self.next_seq()
+			lt["_OwnerId"] = lt.pop("OwnerId", None) or self.account
 			reg.templates[lt["LaunchTemplateId"]] = lt
 		for rid, tags in rs.get("Tags", {}).items():
 			reg.other_tags[rid] = copy.deepcopy(tags)
@@ -1241,17 +1253,19 @@ class State:
 		"""One SSM parameter version: the same Name again is the next version (the last is current).
 		A label names one version only, so a label given again moves to the newer version."""
 		name = prm["Name"]
-		entry = reg.parameters.get(name)
+		owner = prm.pop("OwnerId", None) or self.account
+		entries = reg.parameters.setdefault(owner, {})
+		entry = entries.get(name)
 		if entry is None:
-			entry = reg.parameters[name] = {"_seq": self.next_seq(), "Versions": []}
+			entry = entries[name] = {"_seq": self.next_seq(), "Versions": []}
 		prm.setdefault("Type", "String")
 		prm.setdefault("DataType", "text")
 		prm.setdefault("Value", "")
 		prm["Version"] = len(entry["Versions"]) + 1
 		prm.setdefault("LastModifiedDate", cli_time(utcnow()))
-		prm.setdefault("LastModifiedUser", "arn:aws:iam::%s:user/amicycle-test" % self.account)
+		prm.setdefault("LastModifiedUser", "arn:aws:iam::%s:user/amicycle-test" % owner)
 		prm.setdefault("Tier", "Standard")
-		prm["ARN"] = "arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, self.account, name.lstrip("/"))
+		prm["ARN"] = "arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, owner, name.lstrip("/"))
 		if prm["Type"] == "SecureString":
 			prm.setdefault("KeyId", "alias/aws/ssm")
 		labels = prm.setdefault("Labels", [])
@@ -1897,13 +1911,13 @@ def act_DescribeImageReferences(ctx, p):
 													inst["InstanceId"]))
 	if "ec2:LaunchTemplate" in types:
 		depth = types["ec2:LaunchTemplate"].get("version-depth", 10)
-		for lt in sorted(reg.templates.values(), key=lambda o: o["_seq"]):
+		for lt in sorted(reg.account_templates().values(), key=lambda o: o["_seq"]):
 			recent = sorted(lt["Versions"], key=lambda v: -v["VersionNumber"])[:depth]
 			for v in recent:
 				add((v.get("LaunchTemplateData") or {}).get("ImageId"), "ec2:LaunchTemplate",
 				    "arn:aws:ec2:%s:%s:launch-template/%s" % (reg.name, acct, lt["LaunchTemplateId"]))
 	if "ssm:Parameter" in types:
-		for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+		for entry in sorted(reg.account_parameters().values(), key=lambda e: e["_seq"]):
 			cur = entry["Versions"][-1]
 			if cur.get("DataType") == "aws:ec2:image":
 				add(cur.get("Value"), "ssm:Parameter", cur["ARN"])
@@ -1987,11 +2001,11 @@ def act_DescribeSnapshots(ctx, p):
 
 
 def find_template(ctx, tid=None, name=None):
-	reg = ctx.region
+	templates = ctx.region.account_templates()
 	if tid:
-		check_ids("lt", [tid], reg.templates)
-		return reg.templates[tid]
-	for lt in reg.templates.values():
+		check_ids("lt", [tid], templates)
+		return templates[tid]
+	for lt in templates.values():
 		if lt.get("LaunchTemplateName") == name:
 			return lt
 	raise client_error("InvalidLaunchTemplateName.NotFoundException",
@@ -2009,7 +2023,7 @@ def act_DescribeLaunchTemplates(ctx, p):
 	limit = max_results(p, lo=1, hi=200)
 	cands = [find_template(ctx, tid=i) for i in ids] + [find_template(ctx, name=n) for n in names]
 	if not ids and not names:
-		cands = list(reg.templates.values())
+		cands = list(reg.account_templates().values())
 	ctx.dry_check()
 	match = compile_filters(p.get("Filters"), TEMPLATE_FILTERS)
 	out = [lt for lt in cands if match(lt)]
@@ -2027,7 +2041,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 		if not wanted or any(v not in ("$Latest", "$Default") for v in wanted):
 			raise client_error("MissingParameter", "The request must contain the parameter "
 					   "LaunchTemplateName or LaunchTemplateId")
-		templates = sorted(reg.templates.values(), key=lambda t: t["_seq"])
+		templates = sorted(reg.account_templates().values(), key=lambda t: t["_seq"])
 	limit = max_results(p, lo=1, hi=200)
 	bounds = []
 	for key in ("MinVersion", "MaxVersion"):
@@ -2693,7 +2707,7 @@ def act_DescribeParameters(ctx, p):
 		raise client_error("ValidationException", "You can use either Filters or ParameterFilters in a single "
 				   "request.")
 	rows = []
-	for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+	for entry in sorted(reg.account_parameters().values(), key=lambda e: e["_seq"]):
 		cur = entry["Versions"][-1]
 		if all(t(cur) for t in tests):
 			rows.append(dict(cur, _seq=entry["_seq"]))
@@ -2717,7 +2731,7 @@ def parameter_select(reg, selector):
 			return None, None
 		name = m.group(1) if m.group(1)[1:].count("/") else m.group(1)[1:]
 		sep, sel = (":", m.group(2)) if m.group(2) is not None else ("", "")
-	entry = reg.parameters.get(name)
+	entry = reg.account_parameters().get(name)
 	if entry is None:
 		return None, None
 	versions = entry["Versions"]
@@ -2756,7 +2770,7 @@ SSM_DATA_TYPES = ("text", "aws:ec2:image", "aws:ssm:integration")
 
 
 def parameter_entry(reg, name):
-	entry = reg.parameters.get(name)
+	entry = reg.account_parameters().get(name)
 	if entry is None:
 		raise client_error("ParameterNotFound", "Parameter %s not found." % name)
 	return entry
@@ -2777,7 +2791,7 @@ def check_parameter_name(name):
 def act_PutParameter(ctx, p):
 	reg = ctx.region
 	name = p["Name"]
-	entry = reg.parameters.get(name)
+	entry = reg.account_parameters().get(name)
 	cur = entry["Versions"][-1] if entry else None
 	if cur is not None and not p.get("Overwrite"):
 		raise client_error("ParameterAlreadyExists", "The parameter already exists. To overwrite this request, set "

@@ -3,7 +3,8 @@
 # SSM put-parameter (versions, Overwrite, DataType aws:ec2:image), label-parameter-version (labels that
 # move, InvalidLabels) and get-parameter-history (oldest first, paged); EC2
 # create-launch-template-version (from a source version, data merged over it) and
-# modify-launch-template --default-version, read back with describe-launch-template-versions.
+# modify-launch-template --default-version, read back with describe-launch-template-versions; each
+# account sees and changes its own parameters and templates only.
 
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
@@ -11,7 +12,9 @@
 test_have_prereq AWSCLI || test_skip_all 'no AWS CLI at /usr/bin/aws'
 
 # /images/web/prod: one version; a launch template "web" with two versions, 1 the default.
-jq -n '{Regions: {"us-east-1": {
+jq -n '{Accounts: {"222222222222": {Credentials: [{AccessKeyId: "AKIAAMICYCLEACCTB001",
+		SecretAccessKey: "amicycle-secret-b"}]}},
+	Regions: {"us-east-1": {
 	Parameters: [{Name: "/images/web/prod", DataType: "aws:ec2:image", Value: "ami-00000000000000001",
 		      Labels: ["git-aaa"], LastModifiedDate: "2026-11-01T10:00:00+00:00"}],
 	LaunchTemplates: [{LaunchTemplateId: "lt-0aaaaaaaaaaaaaaa1", LaunchTemplateName: "web",
@@ -132,6 +135,26 @@ test_expect_success 'modify-launch-template --default-version: the new default; 
 	ec2_state >state &&
 	test "$(jq -c ".Regions[\"us-east-1\"].LaunchTemplates[0] | [.DefaultVersionNumber, .LatestVersionNumber,
 		(.Versions | length)]" state)" = "[3,3,3]"
+'
+
+test_expect_success 'each account has its own parameters and templates' '
+	as_b () {
+		AWS_ACCESS_KEY_ID=AKIAAMICYCLEACCTB001 AWS_SECRET_ACCESS_KEY=amicycle-secret-b "$@"
+	} &&
+	test_expect_code 254 as_b ec2_aws ssm get-parameter-history --name /images/web/prod >out 2>err &&
+	test_grep "(ParameterNotFound)" err &&
+	as_b ec2_aws ssm put-parameter --name /images/web/prod --type String --value b-own >out &&
+	test "$(jq .Version out)" = 1 &&
+	as_b ec2_aws ssm get-parameters --names /images/web/prod >out &&
+	test "$(jq -c ".Parameters[0] | [.Value, .ARN]" out)" = \
+		"[\"b-own\",\"arn:aws:ssm:us-east-1:222222222222:parameter/images/web/prod\"]" &&
+	ec2_aws ssm get-parameter-history --name /images/web/prod >out &&
+	test "$(jq ".Parameters | length" out)" = 7 &&
+	test_expect_code 254 as_b ec2_aws ec2 modify-launch-template --launch-template-id lt-0aaaaaaaaaaaaaaa1 \
+		--default-version 1 >out 2>err &&
+	test_grep "(InvalidLaunchTemplateId.NotFound)" err &&
+	as_b ec2_aws ec2 describe-launch-templates >out &&
+	test "$(jq ".LaunchTemplates | length" out)" = 0
 '
 
 test_done

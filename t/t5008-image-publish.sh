@@ -1,7 +1,8 @@
 #!/bin/bash
 # make image-publish ENV=production: the images image-promote released go to production's SSM
 # parameter (created the first time, a version per release, labelled git-SHA) and launch template
-# (a new default version) in each of its regions, as production's role; read back with the AWS CLI.
+# (a new default version) in each of its regions, in production's account (as its role); read back
+# with the AWS CLI as that account.
 # Running it again changes nothing; DRY_RUN=1 changes nothing; nothing released fails with one
 # line; the FROM-less form publishes promoted-ENV.jsonl and its copies' records.
 . "$(dirname "$0")"/test-lib.sh
@@ -22,7 +23,7 @@ image () {
 		       {Key: "GitSha", Value: $sha}, {Key: "Tested", Value: "passed"}]}'
 }
 template () {
-	printf '{"LaunchTemplateName": "web-prod", "Versions": [{"LaunchTemplateData": {"ImageId": "%s", "InstanceType": "t3.micro"}}]}' "$1"
+	printf '{"LaunchTemplateName": "web-prod", "OwnerId": "%s", "Versions": [{"LaunchTemplateData": {"ImageId": "%s", "InstanceType": "t3.micro"}}]}' $B "$1"
 }
 cat >seed.json <<EOF
 {"AccountId": "$A",
@@ -59,11 +60,14 @@ copy_in () {
 	jq -r --arg b $B --arg r "$1" --arg sha "$2" '.Regions[$r].Images[] | select(.OwnerId == $b)
 		| select(any(.Tags[]; .Key == "GitSha" and .Value == $sha)) | .ImageId' state
 }
-# channels REGION: the parameter's history and the template's default, read by the AWS CLI.
+as_b () {
+	AWS_ACCESS_KEY_ID=AKIAAMICYCLEACCTB001 AWS_SECRET_ACCESS_KEY=amicycle-secret-b "$@"
+}
+# channels REGION: production's parameter history and template default, read by the AWS CLI as B.
 channels () {
-	ec2_aws --region "$1" ssm get-parameter-history --name $P >hist.json &&
+	as_b ec2_aws --region "$1" ssm get-parameter-history --name $P >hist.json &&
 	jq -c ".Parameters[] | [.Version, .Value, .Labels]" hist.json &&
-	ec2_aws --region "$1" ec2 describe-launch-template-versions --launch-template-name web-prod \
+	as_b ec2_aws --region "$1" ec2 describe-launch-template-versions --launch-template-name web-prod \
 		--versions "\$Default" >lt.json &&
 	jq -c ".LaunchTemplateVersions[] | [.VersionNumber, .LaunchTemplateData.ImageId, .LaunchTemplateData.InstanceType]" lt.json
 }
@@ -99,6 +103,11 @@ test_expect_success 'promote and publish: production parameter and template hold
 		-e CreateLaunchTemplateVersion -e ModifyLaunchTemplate >count &&
 	echo 8 >expect &&
 	test_cmp expect count
+'
+
+test_expect_success 'the parameter is B'"'"'s: A has none of that name' '
+	test_expect_code 254 ec2_aws ssm get-parameter-history --name $P >out 2>err &&
+	test_grep "(ParameterNotFound)" err
 '
 
 test_expect_success 'the same again: promote and publish change nothing' '
