@@ -1,9 +1,11 @@
 /*
  * deprecate sets or clears the deprecation time of the images named by the records it reads:
  * EnableImageDeprecation at a time (--at) or after a duration from now (--in), rounded to the
- * minute as EC2 rounds it, or DisableImageDeprecation (--undo). It reads and checks all of its
- * input before the first call, calls concurrently, and writes every record back out in input
- * order with its DeprecationTime as it now is and a Result. An image already gone is skipped.
+ * minute as EC2 rounds it, or at once (--now: the next whole minute, the soonest EC2 takes; a
+ * record already deprecated by then is skipped without a call), or DisableImageDeprecation
+ * (--undo). It reads and checks all of its input before the first call, calls concurrently, and
+ * writes every record back out in input order with its DeprecationTime as it now is and a Result.
+ * An image already gone is skipped.
  */
 #include <err.h>
 #include <getopt.h>
@@ -28,6 +30,7 @@
 enum {
 	OPT_AT = OPT_FIRST,
 	OPT_IN,
+	OPT_NOW,
 	OPT_UNDO,
 	OPT_VERSION
 };
@@ -37,6 +40,7 @@ static const char *const idfields[] = { "ImageId", NULL };
 struct mode {
 	const char	*action;
 	char		 at[RFC3339_SIZE];	/* DeprecateAt; empty for --undo */
+	struct instant	 now;		/* --now: at, parsed; else now.sec is 0 */
 	int		 dryrun;
 };
 
@@ -50,7 +54,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	print_help(
-	    "usage: deprecate {--at TIME | --in DURATION | --undo}\n"
+	    "usage: deprecate {--at TIME | --in DURATION | --now | --undo}\n"
 	    "           [--dry-run] [--audit FILE] [--region REGION] [--endpoint-url URL]\n"
 	    "           [-P N] [--debug]\n"
 	    "           " AWSOPT_USAGE_CREDS " [FILE ...]\n"
@@ -58,8 +62,21 @@ usage(void)
 	    "\n"
 	    "      --at TIME            deprecate at TIME, an RFC 3339 time\n"
 	    "      --in DURATION        deprecate DURATION from now (30d, 1w2d)\n"
+	    "      --now                deprecate at the next whole minute; skip the images\n"
+	    "                           deprecated by then already\n"
 	    "      --undo               cancel the deprecation\n"
 	    AWSOPT_HELP);
+}
+
+/* The time now, into t. */
+static void
+clock_now(struct instant *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->sec = ts.tv_sec;
+	t->nsec = (int32_t)ts.tv_nsec;
 }
 
 /*
@@ -70,13 +87,10 @@ usage(void)
 static void
 deprecation_time(const char *at, const char *in, char *buf)
 {
-	struct timespec ts;
 	struct instant now, t;
 	int64_t d, sec;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.sec = ts.tv_sec;
-	now.nsec = (int32_t)ts.tv_nsec;
+	clock_now(&now);
 	if (at != NULL) {
 		if (rfc3339_parse(at, strlen(at), &t) == -1)
 			usage_error("--at '%s': not a time like 2026-05-01T12:00:00Z", at);
@@ -98,30 +112,60 @@ deprecation_time(const char *at, const char *in, char *buf)
 	rfc3339_format(sec, buf);
 }
 
+/*
+ * --now's time into mode: now rounded up to the next whole minute, since EC2 refuses a time in the
+ * past and rounds to the nearest minute.
+ */
+static void
+deprecation_now(struct mode *mode)
+{
+	struct instant now;
+
+	clock_now(&now);
+	mode->now.sec = now.sec - now.sec % 60;
+	if (now.sec % 60 != 0 || now.nsec != 0)
+		mode->now.sec += 60;
+	mode->now.nsec = 0;
+	rfc3339_format(mode->now.sec, mode->at);
+}
+
+/*
+ * Under --now, 1 if m's record is deprecated at or before --now's time already: then it is
+ * skipped, with its own time as the reason.
+ */
+static int
+deprecated_already(struct mrec *m, const struct mode *mode)
+{
+	const char *dep = rec_str(m->rec, "DeprecationTime");
+	struct instant t;
+	char *why;
+
+	if (mode->now.sec == 0 || dep == NULL || rfc3339_parse(dep, strlen(dep), &t) == -1 ||
+	    instant_cmp(&t, &mode->now) > 0)
+		return 0;
+	xasprintf(&why, "already deprecated at %s", dep);
+	outcome_set_reason(&m->o, RESULT_SKIPPED, why);
+	free(why);
+	return 1;
+}
+
 static void
 call_done(const struct ec2_result *res, void *arg)
 {
 	struct call *c = arg;
-	jv ret;
 
-	outcome_set(&c->m->o, res, c->mode->dryrun);
-	if (c->m->o.status == RESULT_FAILED)
-		warnx("%s", res->diag);
-	if (res->code != NULL)
-		return;
-	ret = jv_object_get(jv_copy(res->out), jv_string("Return"));
-	if (jv_get_kind(ret) == JV_KIND_FALSE) {
-		warnx("%s: %s: %s: EC2 answered false", res->region, res->action, mrec_id(c->m));
-		outcome_set_reason(&c->m->o, RESULT_FAILED, "EC2 answered false");
-	}
-	jv_free(ret);
+	outcome_set_return(c->m, res, c->mode->dryrun);
 }
 
 static void
 call_submit(struct ec2 *ec2, struct call *c)
 {
 	const struct mode *mode = c->mode;
-	jv params = JV_OBJECT(jv_string("ImageId"), jv_string(mrec_id(c->m)));
+	jv params;
+
+	if (deprecated_already(c->m, mode))
+		return;
+	params = JV_OBJECT(jv_string("ImageId"), jv_string(mrec_id(c->m)));
 
 	if (mode->at[0] != '\0')
 		params = jv_object_set(params, jv_string("DeprecateAt"), jv_string(mode->at));
@@ -149,6 +193,7 @@ main(int argc, char *argv[])
 		AWSOPT_LONGOPTS,
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "in",			required_argument,	NULL,	OPT_IN },
+		{ "now",		no_argument,		NULL,	OPT_NOW },
 		{ "undo",		no_argument,		NULL,	OPT_UNDO },
 		{ "version",		no_argument,		NULL,	OPT_VERSION },
 		{ NULL,			0,			NULL,	0 }
@@ -160,7 +205,7 @@ main(int argc, char *argv[])
 	struct call *calls;
 	const char *at = NULL, *in = NULL;
 	size_t n, i;
-	int ch, undo = 0, status;
+	int ch, now = 0, undo = 0, status;
 
 	out_init();
 	awsopt_init(&ao);
@@ -174,6 +219,9 @@ main(int argc, char *argv[])
 		case OPT_IN:
 			in = optarg;
 			break;
+		case OPT_NOW:
+			now = 1;
+			break;
 		case OPT_UNDO:
 			undo = 1;
 			break;
@@ -185,12 +233,14 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
-	if ((at != NULL) + (in != NULL) + undo != 1) {
-		usage_error("give one of --at, --in and --undo");
+	if ((at != NULL) + (in != NULL) + now + undo != 1) {
+		usage_error("give one of --at, --in, --now and --undo");
 	}
 	memset(&mode, 0, sizeof(mode));
 	mode.action = undo ? "DisableImageDeprecation" : "EnableImageDeprecation";
-	if (!undo)
+	if (now)
+		deprecation_now(&mode);
+	else if (!undo)
 		deprecation_time(at, in, mode.at);
 	mode.dryrun = ao.dryrun;
 

@@ -5,6 +5,10 @@
 #				GitSha, then copies them (with their tags) to each promotion region,
 #				one make target per region, waiting until each copy is available
 #
+# With AMICYCLE_PROTECT_<env>=1 (either form), the images promoted are then protected from
+# deregistration (protect(1), which skips those protected already): deregister, image-cleanup
+# and a person at the console are refused until the protection is turned off (protect --undo).
+#
 # Only images that passed image-test are promoted: the target depends on image-test's
 # $(AMICYCLE_DIR)/tested.jsonl. A second `make image-promote` finds its records up to date and
 # copies nothing; were it run again anyway, copy-image's client tokens return the first copies.
@@ -44,6 +48,11 @@
 #	AMICYCLE_PROMOTE_TAGS	more tags, as tag(1) flags: -t KEY=VALUE ... (default: empty)
 #	AMICYCLE_COPY_FLAGS	more copy-image flags: --name, --encrypted, --kms-key (default: empty)
 #	AMICYCLE_COPY_TIMEOUT	how long a copy may take to become available (default: 45m)
+#	AMICYCLE_PROTECT_<env>	1: protect the images promoted to <env> (the tagged images and
+#				their copies; with FROM, the copies, as AMICYCLE_ROLE_<env>) from
+#				deregistration, after tagging them; protect's records in
+#				$(AMICYCLE_DIR)/protected-<env>.jsonl (with FROM:
+#				promote-<env>.d/step-protected.jsonl) (default: empty: not protected)
 
 ifndef AMICYCLE_PROMOTE_MK
 AMICYCLE_PROMOTE_MK := 1
@@ -67,7 +76,19 @@ endif
 ifneq ($(call amicycle_nothex,$(value GIT_SHA)),)
 $(error image-promote: GIT_SHA '$(value GIT_SHA)' is not a git commit sha (lowercase hex digits))
 endif
+ifneq ($(filter-out 0 1,$(value AMICYCLE_PROTECT_$(ENV))),)
+$(error image-promote: AMICYCLE_PROTECT_$(ENV) '$(value AMICYCLE_PROTECT_$(ENV))' is neither 1 (protect) nor 0 or empty)
 endif
+endif
+
+amicycle_protect = $(call amicycle_bin,protect) $(AMICYCLE_AWS_FLAGS)
+amicycle_protect_on = $(filter 1,$(AMICYCLE_PROTECT_$(ENV)))
+# The images of the records in files $(1) that were promoted (done, or skipped: promoted before),
+# protected; $(2): more protect flags; protect's records in $(3).
+amicycle_protect_promoted = $(call amicycle_say,image-promote: protecting the images promoted to $(ENV) from deregistration (AMICYCLE_PROTECT_$(ENV)=1)); \
+	$(JQ) -c 'select(.Result.Status == "done" or .Result.Status == "skipped")' $(1) \
+	| $(amicycle_protect) $(2) >$(3) $(amicycle_or_summary); \
+	$(call amicycle_say,image-promote: $(ENV): $$($(JQ) -r 'select(.Result.Status == "done") | .ImageId' $(3) | wc -l) image(s) protected$(,) $$($(JQ) -r 'select(.Result.Status == "skipped") | .ImageId' $(3) | wc -l) protected already)
 
 FROM ?=
 GIT_SHA ?=
@@ -141,6 +162,7 @@ image-promote: | $(AMICYCLE_DIR)
 		<"$$d-untagged.jsonl" >"$$out" $(amicycle_or_summary); \
 	$(JQ) -c --arg why 'already promoted to $(ENV)' 'select(any(.Tags[]?; .Key == "Environment" and .Value == "$(ENV)")) | . + {Result: {Action: "image-promote", Status: "skipped", Reason: $$why}}' \
 		"$$d-existing.jsonl" >>"$$out"; \
+	$(if $(amicycle_protect_on),$(call amicycle_protect_promoted,"$$out",$(call amicycle_env_flags,$(ENV)),"$$d-protected.jsonl");) \
 	$(call amicycle_say,image-promote: $(ENV): $$(wc -l <"$$d-copies.jsonl") new cop$$([ "$$(wc -l <"$$d-copies.jsonl")" = 1 ] && echo y || echo ies)$(,) $$($(JQ) -r .Region "$$d-existing.jsonl" | wc -l) already there; records in $$out); \
 	$(JQ) -r '"amicycle: image-promote: \(.Region): \(.ImageId)"' "$$out" | sort
 	$(amicycle_q)$(amicycle_summary)
@@ -160,8 +182,13 @@ $(AMICYCLE_DIR)/promoted-$(ENV)-%.jsonl: $(amicycle_promoted)
 		$(AMICYCLE_COPY_FLAGS) <$< >$@ $(amicycle_or_summary)
 	$(amicycle_q)$(call amicycle_say,image-promote: $*: $$(grep -c '"State":"available"' $@ || :) image(s) available)
 
-image-promote: $(amicycle_promoted) \
+amicycle_promoted_all = $(amicycle_promoted) \
 	$(foreach r,$(AMICYCLE_PROMOTE_REGIONS),$(AMICYCLE_DIR)/promoted-$(ENV)-$(r).jsonl)
+
+$(AMICYCLE_DIR)/protected-$(ENV).jsonl: $(amicycle_promoted_all)
+	$(amicycle_q)$(call amicycle_protect_promoted,$^,,$@)
+
+image-promote: $(amicycle_promoted_all) $(if $(amicycle_protect_on),$(AMICYCLE_DIR)/protected-$(ENV).jsonl)
 	$(amicycle_q)$(call amicycle_say,image-promote: $(ENV): done; records in $(AMICYCLE_DIR)/promoted-$(ENV)*.jsonl)
 	$(amicycle_q)$(amicycle_summary)
 endif # FROM

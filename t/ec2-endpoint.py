@@ -217,6 +217,15 @@
 # token this server issues contains "amicycle-secret", so a test can grep output and logs for leaks.
 # Images may carry "DeregistrationProtection": "enabled..." (DeregisterImage then answers
 # OperationNotPermitted); instances "_DisableApiTermination": true.
+# Guards, as AWS documents them (owner only, like deprecation: AuthFailure otherwise). DisableImage
+# sets an available image's State "disabled" (another state: IncorrectState; disabled already: true
+# again) and makes it private: its LaunchPermissions are removed and it is no longer Public, and
+# EnableImage (back to "available") does not restore them; ModifyImageAttribute launchPermission on a
+# disabled image answers OperationNotPermitted. EnableImageDeregistrationProtection sets
+# DeregistrationProtection "enabled", or with WithCooldown=true "enabled-with-cooldown";
+# DisableImageDeregistrationProtection turns "enabled" into "disabled" and "enabled-with-cooldown"
+# into "disabled-until TIME" (24 hours later, RFC 3339), which DeregisterImage still refuses until
+# TIME and every answer shows as "disabled" after it. Both answer Return "true" (a string, as EC2's).
 #
 # ADMIN API (loopback only, unsigned, JSON):
 #   GET  /_admin/ping                       {"ok": true}
@@ -1688,6 +1697,8 @@ def act_DescribeImages(ctx, p):
 		out.append(img)
 	out.sort(key=lambda o: o["_seq"])
 	page, token = paginate(out, limit, p.get("NextToken"))
+	for img in page:
+		deregistration_protection(img, ctx.now)
 	result = {"Images": [{k: v for k, v in i.items() if k != "Tags" or i.get("OwnerId") == STATE.account}
 			     for i in public(page)], "NextToken": token}
 	tick(reg, page)
@@ -1707,7 +1718,7 @@ def act_DescribeImageAttribute(ctx, p):
 		  "deregistrationProtection": "DeregistrationProtection"}
 	if attr in simple:
 		key = simple[attr]
-		val = img.get(key, "disabled" if key == "DeregistrationProtection" else None)
+		val = deregistration_protection(img, ctx.now) if key == "DeregistrationProtection" else img.get(key)
 		out[key] = {"Value": val} if val is not None else {}
 	elif attr == "launchPermission":
 		perms = copy.deepcopy(img.get("LaunchPermissions", []))
@@ -1808,6 +1819,9 @@ def act_ModifyImageAttribute(ctx, p):
 								  "OrganizationalUnitArns": "OrganizationalUnitArn"})
 	if not add and not remove:
 		raise client_error("MissingParameter", "The request must contain the parameter launchPermission")
+	if img.get("State") == "disabled":
+		raise client_error("OperationNotPermitted", "Image %s is disabled: a disabled image cannot be shared "
+				   "or unshared." % img["ImageId"])
 	snaps = image_snapshots(ctx.region, img)
 	if {"Group": "all"} in add and any(s.get("Encrypted") for s in snaps):
 		raise client_error("InvalidParameter", "Images with encrypted snapshots can't be made public.")
@@ -2252,7 +2266,7 @@ def act_DeregisterImage(ctx, p):
 	ctx.authorize(iid)
 	if img.get("OwnerId") != STATE.account:
 		raise ApiError("AuthFailure", "Not authorized for image:%s" % iid, 401)
-	if str(img.get("DeregistrationProtection", "disabled")).startswith("enabled"):
+	if deregistration_protection(img, ctx.now) != "disabled":
 		raise client_error("OperationNotPermitted", "Image %s has deregistration protection enabled. To deregister "
 				   "the image, you must first disable deregistration protection." % iid)
 	ctx.dry_check()
@@ -2445,6 +2459,63 @@ def act_DisableImageDeprecation(ctx, p):
 	ctx.dry_check()
 	img.pop("DeprecationTime", None)
 	return {"Return": True}
+
+
+def disabling_target(ctx, p):
+	"""The image of a DisableImage or EnableImage: the caller's, available or disabled."""
+	img = deprecation_target(ctx, p)
+	if img.get("State") not in ("available", "disabled"):
+		raise client_error("IncorrectState", "Image %s is not in a valid state for this operation. Current "
+				   "state: %s" % (img["ImageId"], img.get("State")))
+	ctx.dry_check()
+	return img
+
+
+def act_DisableImage(ctx, p):
+	img = disabling_target(ctx, p)
+	img["State"] = "disabled"
+	img["LaunchPermissions"] = []
+	img["Public"] = False
+	return {"Return": True}
+
+
+def act_EnableImage(ctx, p):
+	disabling_target(ctx, p)["State"] = "available"
+	return {"Return": True}
+
+
+COOLDOWN = datetime.timedelta(hours=24)
+
+
+def deregistration_protection(img, now):
+	"""img's DeregistrationProtection at now: a "disabled-until" whose time has come is "disabled"
+	(and is kept so)."""
+	v = img.get("DeregistrationProtection", "disabled")
+	if v.startswith("disabled-until "):
+		try:
+			if parse_time(v[len("disabled-until "):]) <= now:
+				v = img["DeregistrationProtection"] = "disabled"
+		except ValueError:
+			pass
+	return v
+
+
+def act_EnableImageDeregistrationProtection(ctx, p):
+	img = deprecation_target(ctx, p)
+	ctx.dry_check()
+	img["DeregistrationProtection"] = "enabled-with-cooldown" if p.get("WithCooldown") else "enabled"
+	return {"Return": "true"}
+
+
+def act_DisableImageDeregistrationProtection(ctx, p):
+	img = deprecation_target(ctx, p)
+	ctx.dry_check()
+	v = deregistration_protection(img, ctx.now)
+	if v == "enabled-with-cooldown":
+		img["DeregistrationProtection"] = "disabled-until " + ec2_time((ctx.now + COOLDOWN).replace(microsecond=0))
+	elif v == "enabled":
+		img["DeregistrationProtection"] = "disabled"
+	return {"Return": "true"}
 
 
 def act_RunInstances(ctx, p):

@@ -6,6 +6,9 @@
 #                                     sends no request at all
 #   bad_line_at_50 GOOD LINE          writes in.jsonl: the first 100 records of GOOD with line 50
 #                                     replaced by LINE
+#   expect_bad_input FILE:LINE CMD... CMD exits 3 with the one line "NAME: FILE:LINE: ..." on
+#                                     stderr, prints nothing on stdout, sends no request at all and
+#                                     leaves the endpoint's state as it was
 
 ec2_total () {
 	ec2_admin GET /_admin/counts | jq .Total
@@ -28,4 +31,18 @@ bad_line_at_50 () {
 	printf '%s\n' "$2" >>in.jsonl &&
 	sed -n 51,100p "$1" >>in.jsonl &&
 	test_line_count = 100 in.jsonl
+}
+
+expect_bad_input () {
+	mutate_where_=$1
+	shift
+	ec2_state >state.before &&
+	ec2_reset_counts &&
+	test_expect_code 3 "$@" >out 2>err &&
+	test_line_count = 0 out &&
+	test_line_count = 1 err &&
+	test_grep "^$1: $mutate_where_: " err &&
+	test "$(ec2_total)" = 0 &&
+	ec2_state >state.after &&
+	test_cmp state.before state.after
 }

@@ -45,8 +45,8 @@ test_expect_success 'the same libjq leak where it is checked: a credential_proce
 test_expect_success 'bad input leaves at once (data_errx): exit 3, one line, no leak report' '
 	echo "{\"ImageId\":\"ami-12345678\",\"Region\":\"us-east-1\"}" >ids.jsonl &&
 	echo "{\"ImageId\":\"i-12345678\"}" >>ids.jsonl &&
-	for cmd in deregister "deprecate --undo" "tag -t a=b" "ec2-wait --available" \
-		"copy-image --to us-west-2" image-users image-lineage; do
+	for cmd in deregister "deprecate --undo" "deprecate --now" disable protect "tag -t a=b" \
+		"ec2-wait --available" "copy-image --to us-west-2" image-users image-lineage; do
 		test_expect_code 3 env AWS_REGION=us-east-1 $cmd ids.jsonl >out 2>err &&
 		test_line_count = 1 err &&
 		test_grep "ids.jsonl:2: ImageId .i-12345678. is not an id" err &&

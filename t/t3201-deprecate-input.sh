@@ -1,6 +1,6 @@
 #!/bin/bash
-# deprecate refuses, before any call: a mode that is not exactly one of --at, --in and --undo, a
-# time EC2 would refuse (past, more than 10 years ahead), and bad input anywhere (exit 3).
+# deprecate refuses, before any call: a mode that is not exactly one of --at, --in, --now and
+# --undo, a time EC2 would refuse (past, more than 10 years ahead), and bad input anywhere (exit 3).
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 . "$TEST_DIR"/lib-mutate.sh
@@ -20,10 +20,10 @@ test_expect_success 'start the local EC2 endpoint' '
 '
 
 test_expect_success 'exactly one of --at, --in and --undo' '
-	usage_error "^deprecate: give one of --at, --in and --undo$" &&
+	usage_error "^deprecate: give one of --at, --in, --now and --undo$" &&
 	test_grep "^Try '\''deprecate --help'\''$" err &&
-	usage_error "^deprecate: give one of --at, --in and --undo$" --undo --in 1d &&
-	usage_error "^deprecate: give one of --at, --in and --undo$" --at "$year-01-01T00:00:00Z" --in 1d
+	usage_error "^deprecate: give one of --at, --in, --now and --undo$" --undo --in 1d &&
+	usage_error "^deprecate: give one of --at, --in, --now and --undo$" --at "$year-01-01T00:00:00Z" --in 1d
 '
 
 test_expect_success '--at: not a time, in the past, more than 10 years ahead' '

@@ -1,4 +1,5 @@
 /* mutate.c: what the filters that change AWS resources share: check input first, judge each call. */
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,27 @@ outcome_set_reason(struct outcome *o, enum result_status status, const char *rea
 	outcome_clear(o);
 	o->status = status;
 	o->reason = reason != NULL ? xstrdup(reason) : NULL;
+}
+
+void
+outcome_set_return(struct mrec *m, const struct ec2_result *res, int dryrun)
+{
+	jv ret;
+	int no;
+
+	outcome_set(&m->o, res, dryrun);
+	if (m->o.status == RESULT_FAILED)
+		warnx("%s", res->diag);
+	if (res->code != NULL)
+		return;
+	ret = jv_object_get(jv_copy(res->out), jv_string("Return"));
+	no = jv_get_kind(ret) == JV_KIND_FALSE || (jv_get_kind(ret) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(ret), "false") == 0);
+	jv_free(ret);
+	if (no) {
+		warnx("%s: %s: %s: EC2 answered false", res->region, res->action, mrec_id(m));
+		outcome_set_reason(&m->o, RESULT_FAILED, "EC2 answered false");
+	}
 }
 
 int

@@ -63,6 +63,12 @@ const char	*mrec_id(const struct mrec *);
 const char	*mrec_region(const struct mrec *);
 
 /*
+ * outcome_set() for a call of m's that answers {"Return": true}, as EC2's image actions do (a
+ * boolean, or the string "true"): a Return of false fails it too. Prints each failure once.
+ */
+void		 outcome_set_return(struct mrec *m, const struct ec2_result *, int dryrun);
+
+/*
  * Prints every record in input order with its Result, after update (if not NULL) has consumed and
  * returned each record that is done or dry-run, in the state it now has or would have. Consumes
  * the records and frees the array. Returns EXIT_FAIL if any record failed or was interrupted,
