@@ -89,6 +89,7 @@ $(AMICYCLE_DIR):
 include $(amicycle_mkdir)/packer.mk
 include $(amicycle_mkdir)/image-test.mk
 include $(amicycle_mkdir)/promote.mk
+include $(amicycle_mkdir)/publish.mk
 include $(amicycle_mkdir)/revoke.mk
 include $(amicycle_mkdir)/lifecycle.mk
 include $(amicycle_mkdir)/summary.mk

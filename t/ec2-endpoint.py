@@ -143,14 +143,14 @@
 #      "UnknownActions": ["DescribeImageReferences"],      answer InvalidAction (see above)
 #      "UnsupportedFilters": {"DescribeImages": ["block-device-mapping.snapshot-id"]}},
 #    "Regions": {"us-east-1": {"Images": [...], "Snapshots": [...], "Reservations": [...] or
-#                "Instances": [...], "LaunchTemplates": [{..., "Versions": [{"VersionNumber",
+#                "Instances": [...], "LaunchTemplates": [{..., "OwnerId"?, "Versions": [{"VersionNumber",
 #                "LaunchTemplateData": {...}}]}], "Tags": {"sg-...": [{"Key", "Value"}]},
 #                "AutoScalingGroups": [{"AutoScalingGroupName", "LaunchTemplate": {"LaunchTemplateId" or
 #                  "LaunchTemplateName", "Version"?}, "MixedInstancesPolicy": {"LaunchTemplate":
 #                  {"LaunchTemplateSpecification": {...}, "Overrides": [{"InstanceType",
 #                  "LaunchTemplateSpecification"?}]}}, "LaunchConfigurationName", "MinSize", ...}],
 #                "LaunchConfigurations": [{"LaunchConfigurationName", "ImageId", "InstanceType", ...}],
-#                "Parameters": [{"Name", "Type": "String"|"StringList"|"SecureString", "DataType"?:
+#                "Parameters": [{"Name", "OwnerId"?, "Type": "String"|"StringList"|"SecureString", "DataType"?:
 #                  "text"|"aws:ec2:image", "Value", "Labels"?: [...], "Description"?, "Tags"?}],
 #                "ImageRecipes": [{"Arn": "arn:aws:imagebuilder:R:ACCT:image-recipe/NAME/1.0.0",
 #                  "ParentImage": "ami-..."}], "ContainerRecipes": [likewise]}}}
@@ -170,6 +170,28 @@
 # "all"} | {"OrganizationArn"} | {"OrganizationalUnitArn"}] (DescribeImageAttribute launchPermission;
 # {"Group": "all"} also makes the image Public); snapshots "CreateVolumePermissions": [{"UserId"} |
 # {"Group": "all"}] (DescribeSnapshotAttribute createVolumePermission).
+# Channels: SSM PutParameter writes the next version of a parameter (a name that exists needs
+# Overwrite, else ParameterAlreadyExists; a new one needs Type and a name SSM allows: its characters, a
+# path starting with "/", no "aws"/"ssm" prefix, else ValidationException). The new version keeps the
+# current one's Type, DataType, Description and Tier unless given, has no labels (they stay where they
+# were), LastModifiedDate now and LastModifiedUser the caller; DataType aws:ec2:image is String only
+# and its Value must be an image id (ami- and 8 or 17 hex digits; ValidationException otherwise: SSM
+# checks that it exists too, this endpoint does not). Tags with Overwrite: ValidationException.
+# LabelParameterVersion puts Labels on ParameterVersion (default the latest), moving each from the
+# version that had it; a label that starts with a digit, "aws" or "ssm", or has characters other than
+# letters, digits, "_", "." and "-", is not applied but answered in InvalidLabels; ParameterNotFound,
+# ParameterVersionNotFound, ParameterVersionLabelLimitExceeded (10 a version). GetParameterHistory lists
+# every version oldest first with its Labels (MaxResults 1..50, default 50; NextToken; a SecureString's
+# Value only WithDecryption). EC2 CreateLaunchTemplateVersion (LaunchTemplateId or LaunchTemplateName)
+# makes version LatestVersionNumber+1: the LaunchTemplateData of SourceVersion ($Latest, $Default or a
+# number; without it, nothing) with the request's LaunchTemplateData merged over it member by member,
+# VersionDescription, CreateTime, CreatedBy; it becomes the template's LatestVersionNumber, not its
+# default; a malformed ImageId is InvalidAMIID.Malformed (one that does not exist is not checked, as
+# EC2 only warns); ClientToken and DryRun as elsewhere. ModifyLaunchTemplate SetDefaultVersion (the
+# CLI's --default-version) makes that version the default (InvalidLaunchTemplateId.VersionNotFound when
+# it has none). Parameters and launch templates are each account's own, per region: a request sees,
+# changes and creates those of its account only (another's template id is NotFound); a seeded one is
+# the seed's AccountId's unless it names an "OwnerId" (/_admin/state shows it as _OwnerId).
 # ACCOUNTS. Every request acts as the account of its signing key (its Account, else its Arn's, else
 # AccountId): what it creates is that account's, "self" is that account, and only the owner may change
 # an image or snapshot. STS AssumeRole of arn:aws:iam::ACCOUNT:role/NAME issues credentials of ACCOUNT
@@ -332,7 +354,7 @@ def instance_state(name):
 
 
 # Parameters that carry secrets: never logged, redacted in /_admin/requests (Value: SSM's
-# PutParameter and the like, which this endpoint does not implement, but a request may still carry).
+# PutParameter, whose value may be a SecureString's).
 SECRET_PARAMS = {"WebIdentityToken", "SAMLAssertion", "TokenCode", "Value"}
 
 
@@ -1015,7 +1037,7 @@ class Region:
 		self.snap_users = {}	# snapshot id -> ids of the images whose BlockDeviceMappings name it
 		self.groups = {}	# Auto Scaling group name -> AutoScalingGroup
 		self.launch_configs = {}	# name -> LaunchConfiguration
-		self.parameters = {}	# SSM parameter name -> {"_seq", "Versions": [Parameter, ...]}
+		self.parameters = {}	# account -> {SSM parameter name -> {"_seq", "Versions": [Parameter, ...]}}
 		self.recipes = []	# Image Builder recipes: {"ResourceType", "Arn", "ParentImage"}
 
 	def put_image(self, img):
@@ -1045,11 +1067,20 @@ class Region:
 			"Tags": self.other_tags,
 			"AutoScalingGroups": list(self.groups.values()),
 			"LaunchConfigurations": list(self.launch_configs.values()),
-			"Parameters": [dict(v, Value="(redacted)") if v.get("Type") == "SecureString" else v
-				       for p in self.parameters.values() for v in p["Versions"]],
+			"Parameters": [dict(v, Value="(redacted)", _OwnerId=acct) if v.get("Type") == "SecureString"
+				       else dict(v, _OwnerId=acct) for acct, names in self.parameters.items()
+				       for p in names.values() for v in p["Versions"]],
 			"ImageRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ImageRecipe"],
 			"ContainerRecipes": [r for r in self.recipes if r["_Kind"] == "imagebuilder:ContainerRecipe"],
 		}
+
+	def account_parameters(self):
+		"""The SSM parameters of the account acting (name -> entry): each account has its own."""
+		return self.parameters.setdefault(STATE.account, {})
+
+	def account_templates(self):
+		"""The launch templates of the account acting (id -> template)."""
+		return {k: lt for k, lt in self.templates.items() if lt["_OwnerId"] == STATE.account}
 
 	def reservation_of(self, rid, only=None):
 		r = self.reservations[rid]
@@ -1184,6 +1215,7 @@ class State:
 			lt.setdefault("DefaultVersionNumber", min(nums))
 			lt.setdefault("LatestVersionNumber", max(nums))
 			lt["_seq"] = self.next_seq()
+			lt["_OwnerId"] = lt.pop("OwnerId", None) or self.account
 			reg.templates[lt["LaunchTemplateId"]] = lt
 		for rid, tags in rs.get("Tags", {}).items():
 			reg.other_tags[rid] = copy.deepcopy(tags)
@@ -1230,17 +1262,19 @@ class State:
 		"""One SSM parameter version: the same Name again is the next version (the last is current).
 		A label names one version only, so a label given again moves to the newer version."""
 		name = prm["Name"]
-		entry = reg.parameters.get(name)
+		owner = prm.pop("OwnerId", None) or self.account
+		entries = reg.parameters.setdefault(owner, {})
+		entry = entries.get(name)
 		if entry is None:
-			entry = reg.parameters[name] = {"_seq": self.next_seq(), "Versions": []}
+			entry = entries[name] = {"_seq": self.next_seq(), "Versions": []}
 		prm.setdefault("Type", "String")
 		prm.setdefault("DataType", "text")
 		prm.setdefault("Value", "")
 		prm["Version"] = len(entry["Versions"]) + 1
 		prm.setdefault("LastModifiedDate", cli_time(utcnow()))
-		prm.setdefault("LastModifiedUser", "arn:aws:iam::%s:user/amicycle-test" % self.account)
+		prm.setdefault("LastModifiedUser", "arn:aws:iam::%s:user/amicycle-test" % owner)
 		prm.setdefault("Tier", "Standard")
-		prm["ARN"] = "arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, self.account, name.lstrip("/"))
+		prm["ARN"] = "arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, owner, name.lstrip("/"))
 		if prm["Type"] == "SecureString":
 			prm.setdefault("KeyId", "alias/aws/ssm")
 		labels = prm.setdefault("Labels", [])
@@ -1891,13 +1925,13 @@ def act_DescribeImageReferences(ctx, p):
 													inst["InstanceId"]))
 	if "ec2:LaunchTemplate" in types:
 		depth = types["ec2:LaunchTemplate"].get("version-depth", 10)
-		for lt in sorted(reg.templates.values(), key=lambda o: o["_seq"]):
+		for lt in sorted(reg.account_templates().values(), key=lambda o: o["_seq"]):
 			recent = sorted(lt["Versions"], key=lambda v: -v["VersionNumber"])[:depth]
 			for v in recent:
 				add((v.get("LaunchTemplateData") or {}).get("ImageId"), "ec2:LaunchTemplate",
 				    "arn:aws:ec2:%s:%s:launch-template/%s" % (reg.name, acct, lt["LaunchTemplateId"]))
 	if "ssm:Parameter" in types:
-		for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+		for entry in sorted(reg.account_parameters().values(), key=lambda e: e["_seq"]):
 			cur = entry["Versions"][-1]
 			if cur.get("DataType") == "aws:ec2:image":
 				add(cur.get("Value"), "ssm:Parameter", cur["ARN"])
@@ -1981,11 +2015,11 @@ def act_DescribeSnapshots(ctx, p):
 
 
 def find_template(ctx, tid=None, name=None):
-	reg = ctx.region
+	templates = ctx.region.account_templates()
 	if tid:
-		check_ids("lt", [tid], reg.templates)
-		return reg.templates[tid]
-	for lt in reg.templates.values():
+		check_ids("lt", [tid], templates)
+		return templates[tid]
+	for lt in templates.values():
 		if lt.get("LaunchTemplateName") == name:
 			return lt
 	raise client_error("InvalidLaunchTemplateName.NotFoundException",
@@ -2003,7 +2037,7 @@ def act_DescribeLaunchTemplates(ctx, p):
 	limit = max_results(p, lo=1, hi=200)
 	cands = [find_template(ctx, tid=i) for i in ids] + [find_template(ctx, name=n) for n in names]
 	if not ids and not names:
-		cands = list(reg.templates.values())
+		cands = list(reg.account_templates().values())
 	ctx.dry_check()
 	match = compile_filters(p.get("Filters"), TEMPLATE_FILTERS)
 	out = [lt for lt in cands if match(lt)]
@@ -2021,7 +2055,7 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 		if not wanted or any(v not in ("$Latest", "$Default") for v in wanted):
 			raise client_error("MissingParameter", "The request must contain the parameter "
 					   "LaunchTemplateName or LaunchTemplateId")
-		templates = sorted(reg.templates.values(), key=lambda t: t["_seq"])
+		templates = sorted(reg.account_templates().values(), key=lambda t: t["_seq"])
 	limit = max_results(p, lo=1, hi=200)
 	bounds = []
 	for key in ("MinVersion", "MaxVersion"):
@@ -2067,6 +2101,75 @@ def act_DescribeLaunchTemplateVersions(ctx, p):
 			rows.append(row)
 	page, token = paginate(rows, limit, p.get("NextToken"))
 	return {"LaunchTemplateVersions": public(page), "NextToken": token}
+
+
+def template_version_of(lt, spec):
+	"""The version of lt that spec names ("$Latest", "$Default" or a number), or VersionNotFound."""
+	if spec in (None, "$Default"):
+		n = lt["DefaultVersionNumber"]
+	elif spec == "$Latest":
+		n = lt["LatestVersionNumber"]
+	elif str(spec).isdigit():
+		n = int(spec)
+	else:
+		n = None
+	for v in lt["Versions"]:
+		if v["VersionNumber"] == n:
+			return v
+	raise client_error("InvalidLaunchTemplateId.VersionNotFound", "Could not find launch template version %s for "
+			   "launch template with ID %s." % (spec, lt["LaunchTemplateId"]))
+
+
+def named_template(ctx, p):
+	if not p.get("LaunchTemplateId") and not p.get("LaunchTemplateName"):
+		raise client_error("MissingParameter", "The request must contain the parameter LaunchTemplateName or "
+				   "LaunchTemplateId")
+	return find_template(ctx, p.get("LaunchTemplateId"), p.get("LaunchTemplateName"))
+
+
+def act_CreateLaunchTemplateVersion(ctx, p):
+	hit = idempotent(ctx, p)
+	if hit is not None:
+		ctx.dry_check()
+		return copy.deepcopy(hit)
+	lt = named_template(ctx, p)
+	data = {}
+	if "SourceVersion" in p:
+		data = copy.deepcopy(template_version_of(lt, p["SourceVersion"]).get("LaunchTemplateData") or {})
+	data.update(copy.deepcopy(p["LaunchTemplateData"]))
+	image = data.get("ImageId")
+	if image is not None and not image.startswith("resolve:ssm:") and not ID_RE["ami"].match(image):
+		raise client_error("InvalidAMIID.Malformed", ID_ERRORS["ami"][0][1] % image)
+	ctx.authorize(lt["LaunchTemplateId"])
+	ctx.dry_check()
+	n = lt["LatestVersionNumber"] + 1
+	v = {"VersionNumber": n, "CreateTime": cli_time(ctx.now),
+	     "CreatedBy": STATE.credentials.get(ctx.akid, {}).get("Arn",
+								 "arn:aws:iam::%s:user/amicycle-test" % STATE.account),
+	     "LaunchTemplateData": data}
+	if p.get("VersionDescription") is not None:
+		v["VersionDescription"] = p["VersionDescription"]
+	lt["Versions"].append(v)
+	lt["LatestVersionNumber"] = n
+	out = dict(v, LaunchTemplateId=lt["LaunchTemplateId"], LaunchTemplateName=lt.get("LaunchTemplateName"),
+		   DefaultVersion=False)
+	result = {"LaunchTemplateVersion": copy.deepcopy(out)}
+	remember(ctx, p, result)
+	return result
+
+
+def act_ModifyLaunchTemplate(ctx, p):
+	lt = named_template(ctx, p)
+	spec = p.get("DefaultVersion")
+	if spec is not None:
+		if not spec.isdigit():
+			raise client_error("InvalidParameterValue", "Invalid value '%s' for SetDefaultVersion." % spec)
+		template_version_of(lt, spec)
+	ctx.authorize(lt["LaunchTemplateId"])
+	ctx.dry_check()
+	if spec is not None:
+		lt["DefaultVersionNumber"] = int(spec)
+	return {"LaunchTemplate": template_public(lt)}
 
 
 def tags_of(ctx, rid, create):
@@ -2675,7 +2778,7 @@ def act_DescribeParameters(ctx, p):
 		raise client_error("ValidationException", "You can use either Filters or ParameterFilters in a single "
 				   "request.")
 	rows = []
-	for entry in sorted(reg.parameters.values(), key=lambda e: e["_seq"]):
+	for entry in sorted(reg.account_parameters().values(), key=lambda e: e["_seq"]):
 		cur = entry["Versions"][-1]
 		if all(t(cur) for t in tests):
 			rows.append(dict(cur, _seq=entry["_seq"]))
@@ -2699,7 +2802,7 @@ def parameter_select(reg, selector):
 			return None, None
 		name = m.group(1) if m.group(1)[1:].count("/") else m.group(1)[1:]
 		sep, sel = (":", m.group(2)) if m.group(2) is not None else ("", "")
-	entry = reg.parameters.get(name)
+	entry = reg.account_parameters().get(name)
 	if entry is None:
 		return None, None
 	versions = entry["Versions"]
@@ -2730,6 +2833,109 @@ def act_GetParameters(ctx, p):
 			prm["Value"] = ciphertext(v)
 		out.append(prm)
 	return {"Parameters": out, "InvalidParameters": invalid}
+
+
+SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]+\Z")
+SSM_LABEL_RE = re.compile(r"[a-zA-Z0-9_.\-]{1,100}\Z")
+SSM_DATA_TYPES = ("text", "aws:ec2:image", "aws:ssm:integration")
+
+
+def parameter_entry(reg, name):
+	entry = reg.account_parameters().get(name)
+	if entry is None:
+		raise client_error("ParameterNotFound", "Parameter %s not found." % name)
+	return entry
+
+
+def check_parameter_name(name):
+	"""SSM's rules for a name it creates: its characters, a path that starts with "/", no reserved prefix."""
+	bare = name.lstrip("/").lower()
+	if not SSM_NAME_RE.match(name) or "//" in name or ("/" in name and not name.startswith("/")):
+		raise client_error("ValidationException", "Parameter name: can't be prefixed with \"aws\" or \"ssm\" "
+				   "(case-insensitive). When using global parameters, please specify within a global "
+				   "namespace. Only alphanumeric characters, hyphens (-), underscores (_), periods (.), and "
+				   "forward slashes (/) are allowed. A fully qualified name must start with a forward slash.")
+	if bare.startswith("aws") or bare.startswith("ssm"):
+		raise client_error("ValidationException", "No access to reserved parameter name: %s." % name)
+
+
+def act_PutParameter(ctx, p):
+	reg = ctx.region
+	name = p["Name"]
+	entry = reg.account_parameters().get(name)
+	cur = entry["Versions"][-1] if entry else None
+	if cur is not None and not p.get("Overwrite"):
+		raise client_error("ParameterAlreadyExists", "The parameter already exists. To overwrite this request, set "
+				   "the overwrite option in the request to true.")
+	if cur is None:
+		check_parameter_name(name)
+		if not p.get("Type"):
+			raise client_error("ValidationException", "A parameter type is required when you create a parameter.")
+	if p.get("Tags") and cur is not None:
+		raise client_error("ValidationException", "Invalid request: tags and overwrite can't be used together. "
+				   "To create a parameter with tags, please remove overwrite flag. To update tags for an "
+				   "existing parameter, please use AddTagsToResource or RemoveTagsFromResource.")
+	data_type = p.get("DataType") or (cur or {}).get("DataType", "text")
+	if data_type not in SSM_DATA_TYPES:
+		raise client_error("ValidationException", "The following data type is not supported: %s (Data type names "
+				   "are all lowercase.)" % data_type)
+	if data_type == "aws:ec2:image" and (p.get("Type") or cur["Type"]) != "String":
+		raise client_error("ValidationException", "The data type aws:ec2:image is supported only for the "
+				   "String parameter type.")
+	if data_type == "aws:ec2:image" and not ID_RE["ami"].match(p["Value"]):
+		raise client_error("ValidationException", "Parameter value, %s, is not a valid image id for the data type "
+				   "aws:ec2:image." % p["Value"])
+	ctx.authorize("arn:aws:ssm:%s:%s:parameter/%s" % (reg.name, STATE.account, name.lstrip("/")))
+	prm = {k: v for k, v in (cur or {}).items() if k in ("Name", "Type", "Description", "Tier", "KeyId",
+								   "AllowedPattern", "Tags")}
+	prm.update({k: p[k] for k in ("Name", "Type", "Value", "Description", "Tier", "KeyId", "AllowedPattern", "Tags")
+		    if p.get(k) is not None})
+	prm["DataType"] = data_type
+	prm["LastModifiedDate"] = cli_time(ctx.now)
+	prm["LastModifiedUser"] = STATE.credentials.get(ctx.akid, {}).get(
+		"Arn", "arn:aws:iam::%s:user/amicycle-test" % STATE.account)
+	prm["Labels"] = []
+	STATE._load_parameter(reg, prm)
+	return {"Version": prm["Version"], "Tier": prm["Tier"]}
+
+
+def act_LabelParameterVersion(ctx, p):
+	entry = parameter_entry(ctx.region, p["Name"])
+	versions = entry["Versions"]
+	n = p.get("ParameterVersion", len(versions))
+	if not 1 <= n <= len(versions):
+		raise client_error("ParameterVersionNotFound", "Systems Manager could not find version %d of %s. Verify "
+				   "the version and try again." % (n, p["Name"]))
+	bad = [x for x in p["Labels"] if not SSM_LABEL_RE.match(x) or x[0].isdigit()
+	       or x.lower().startswith(("aws", "ssm"))]
+	good = [x for x in dict.fromkeys(p["Labels"]) if x not in bad]
+	target = versions[n - 1]
+	labels = target.get("Labels", [])
+	if len(set(labels) | set(good)) > 10:
+		raise client_error("ParameterVersionLabelLimitExceeded", "A parameter version can have maximum 10 labels. "
+				   "Move one or more labels to another version and try again.")
+	ctx.authorize(target["ARN"])
+	for v in versions:
+		if v is not target:
+			v["Labels"] = [x for x in v.get("Labels", []) if x not in good]
+	target["Labels"] = labels + [x for x in good if x not in labels]
+	return {"InvalidLabels": bad, "ParameterVersion": n}
+
+
+def act_GetParameterHistory(ctx, p):
+	entry = parameter_entry(ctx.region, p["Name"])
+	limit = p.get("MaxResults", 50)		# 1..50 (the model's range, checked by parse_json)
+	rows = [dict(v, _seq=v["Version"]) for v in entry["Versions"]]
+	page, token = next_token_page(rows, limit, p.get("NextToken"))
+	out = []
+	for v in page:
+		h = {k: v[k] for k in ("Name", "Type", "KeyId", "LastModifiedDate", "LastModifiedUser", "Description",
+				       "Value", "AllowedPattern", "Version", "Labels", "Tier", "Policies", "DataType")
+		     if k in v}
+		if v["Type"] == "SecureString" and not p.get("WithDecryption"):
+			h["Value"] = ciphertext(v)
+		out.append(h)
+	return {"Parameters": out, "NextToken": token}
 
 
 # ---- STS actions ----

@@ -200,9 +200,13 @@ test_expect_success 'the JSON 1.1 wire form: errors as __type and message, an un
 	test_cmp expect actual &&
 	test_must_fail ec2_ssm DescribeParameters "{\"Colour\": 1}" >out.json &&
 	test "$(jq -r .__type out.json)" = SerializationException &&
-	test_must_fail ec2_ssm PutParameter "{\"Name\": \"x\", \"Value\": \"amicycle-secret-put\"}" >out.json &&
+	test_must_fail ec2_ssm DeleteParameter "{\"Name\": \"x\", \"Value\": \"amicycle-secret-put\"}" >out.json &&
 	test "$(ec2_status)" = 400 &&
 	test "$(jq -r .__type out.json)" = UnknownOperationException &&
+	ec2_ssm -r eu-west-1 PutParameter "{\"Name\": \"/db/other\", \"Type\": \"SecureString\",
+		\"Value\": \"amicycle-secret-put\"}" >out.json &&
+	ec2_state >state &&
+	test_grep -v amicycle-secret-put state &&
 	ec2_requests >requests &&
 	test_grep -v amicycle-secret-put requests &&
 	test_grep -v amicycle-secret-put "$EC2_DIR/log"
