@@ -58,7 +58,6 @@ AMICYCLE_REVOKE_REGIONS ?= $(sort $(AMICYCLE_REGIONS) $(AMICYCLE_PROMOTE_REGIONS
 
 amicycle_image_lineage ?= $(call amicycle_bin,image-lineage) $(AMICYCLE_AWS_FLAGS)
 amicycle_image_users ?= $(call amicycle_bin,image-users) $(AMICYCLE_AWS_FLAGS)
-amicycle_publish ?= $(call amicycle_bin,publish) $(AMICYCLE_AWS_FLAGS)
 amicycle_disable ?= $(call amicycle_bin,disable) $(AMICYCLE_AWS_FLAGS)
 
 # REASON is free text: never exported as make would export it (expanded), only as it was typed.

@@ -56,8 +56,8 @@ cat >seed.json <<EOF
    "Snapshots": [$(snapshot $R1 $A "$snap_shared_with_b"), $(snapshot $R2 $A "$snap_shared_with_b"), $(snapshot $BUILD $A ""),
     $(snapshot $B1E $B ""), $(snapshot $B2E $B ", \"CreateVolumePermissions\": [{\"UserId\": \"$C\"}]")],
    "Parameters": [
-    {"Name": "$P", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B1E", "Labels": ["git-aaaa111"]},
-    {"Name": "$P", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B2E", "Labels": ["git-bbbb222"]}]},
+    {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B1E", "Labels": ["git-aaaa111"]},
+    {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B2E", "Labels": ["git-bbbb222"]}]},
   "us-west-2": {
    "Images": [
     $(image $W1 $A web-1 2026-11-01T01:00:00.000Z "$(copy_of $R1 us-east-1 $A aaaa111 staging)"),
@@ -70,8 +70,8 @@ cat >seed.json <<EOF
      "Versions": [{"VersionNumber": 1, "LaunchTemplateData": {"ImageId": "$W1", "InstanceType": "t3.micro"}},
                   {"VersionNumber": 2, "LaunchTemplateData": {"ImageId": "$W2", "InstanceType": "t3.micro"}}]}],
    "Parameters": [
-    {"Name": "$P", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B1W", "Labels": ["git-aaaa111"]},
-    {"Name": "$P", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B2W", "Labels": ["git-bbbb222"]}]}}}
+    {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B1W", "Labels": ["git-aaaa111"]},
+    {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B2W", "Labels": ["git-bbbb222"]}]}}}
 EOF
 
 mkdir project &&
@@ -118,10 +118,11 @@ revoked_view () {
 		revoked[$2] { $3 = "disabled"; $4 = "deprecated"; $5 = "true"; $6 = why; $7 = "-"; $8 = "-" }
 		{ print }'
 }
-# channels: what each parameter and the launch template hold now.
+# channels: what B's parameter holds in each region, and A's launch template (its default version).
 channels () {
 	for r in us-east-1 us-west-2; do
-		ec2_ssm -r $r GetParameters "{\"Names\": [\"$P\"]}" | jq -r --arg r $r '.Parameters[] | [$r, .Name, .Value, .Version] | @tsv' || return 1
+		ec2_state $r | jq -r --arg r $r --arg b $B '.Regions[$r].Parameters | map(select(._OwnerId == $b))
+			| group_by(.Name)[] | max_by(.Version) | [$r, .Name, .Value, .Version] | @tsv' || return 1
 	done &&
 	ec2_state us-west-2 | jq -r '.Regions["us-west-2"].LaunchTemplates[] | .DefaultVersionNumber as $d
 		| ["us-west-2", .LaunchTemplateName, (.Versions[] | select(.VersionNumber == $d) | .LaunchTemplateData.ImageId), $d] | @tsv'
