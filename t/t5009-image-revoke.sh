@@ -7,7 +7,8 @@
 # release 1 and tags, deprecates, unshares and disables the five images, in their accounts, with
 # every call in the audit log; a second run changes nothing. DRY_RUN=1 changes nothing; revoking
 # release 1 then is refused (no earlier good image for its channels) and changes nothing; an IMAGE
-# of the wrong form stops make before anything runs; an unknown image is exit 1.
+# of the wrong form, or a REASON too long for a tag, stops it before anything runs; an unknown
+# image is exit 1.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 
@@ -142,7 +143,7 @@ test_expect_success 'setup: the images, the channels' '
 	test_cmp expect.channels actual
 '
 
-test_expect_success 'an IMAGE of the wrong form stops make before anything runs, as typed' '
+test_expect_success 'an IMAGE of the wrong form (as typed), or a REASON too long, stops it before anything runs' '
 	ec2_reset_counts &&
 	for id in ami-0a00000000000002 AMI-0A000000000000002 "ami-0a000000000000002 x" \
 		"\$(shell touch pwned)" "ami-0a000000000000002\x27; touch pwned; \x27" i-0a000000000000002; do
@@ -156,6 +157,8 @@ test_expect_success 'an IMAGE of the wrong form stops make before anything runs,
 	test_grep "image-revoke: IMAGE or GIT_SHA, not both" err &&
 	test_expect_code 2 revoke GIT_SHA="bbbb 222" >out 2>err &&
 	test_grep "image-revoke: GIT_SHA .* is not a git commit sha" err &&
+	test_expect_code 2 revoke IMAGE=$R2 REASON="$(printf "%0257d" 0)" >out 2>err &&
+	test_grep "^amicycle: image-revoke: REASON: 257 characters; a tag.s value has at most 256$" err &&
 	! test -e pwned && ! test -e project/pwned &&
 	test "$(ec2_admin GET /_admin/counts | jq .Total)" = 0
 '
