@@ -6,10 +6,10 @@
  * its input, then describes the images, their snapshots and their permissions as they are, and
  * calls only for what is missing (or, removing, present): sharing twice changes nothing. With
  * --remove --all it takes away every permission the image (and with --snapshots its snapshots)
- * has, whoever holds it, as a revocation wants. An image
- * with a snapshot encrypted with the AWS-managed key aws/ebs is refused: EC2 does not let another
- * account use that key. Every record is written back in input order with its LaunchPermissions as
- * they now are (or would be, under --dry-run) and a Result.
+ * has, whoever holds it, as a revocation wants. An image with a snapshot encrypted with the
+ * AWS-managed key aws/ebs is refused: EC2 does not let another account use that key. Every record
+ * is written back in input order with its LaunchPermissions as they now are (or would be, under
+ * --dry-run) and a Result.
  */
 #include <err.h>
 #include <getopt.h>
