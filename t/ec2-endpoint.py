@@ -62,7 +62,10 @@
 # DescribeLaunchTemplateVersions, DescribeImageAttribute, CreateTags, DeleteTags, DeregisterImage
 # (DeleteAssociatedSnapshots), DeleteSnapshot, CopyImage, EnableImageDeprecation,
 # DisableImageDeprecation, RunInstances, TerminateInstances, GetConsoleOutput, ModifyImageAttribute,
-# ModifySnapshotAttribute (ACCOUNTS below). Any other action of the
+# ModifySnapshotAttribute (ACCOUNTS below), DisableImage, EnableImage,
+# EnableImageDeregistrationProtection, DisableImageDeregistrationProtection,
+# CreateLaunchTemplateVersion, ModifyLaunchTemplate (the paragraphs on them below); SSM: the SSM
+# actions paragraph and the channels'. Any other action of the
 # model answers InvalidAction, like an action EC2 does not have. DryRun=true on any of them checks the
 # request (ids, states, the Deny list) and answers DryRunOperation (412) or the error it would meet.
 # Describe* page with MaxResults (5..1000) and an opaque NextToken that stays valid across deletions;

@@ -164,15 +164,15 @@ test_expect_success 'make interrupted during image-test: the instance is still t
 	sed -i "\$d" "$TRASH/project/checks.jsonl" &&
 	echo "{\"Name\":\"slow\",\"Run\":\"sleep 60\",\"Timeout\":\"90s\"}" >>"$TRASH/project/checks.jsonl" &&
 	rm -f make.pgid &&
-	(PATH=$AMICYCLE_BUILD/bin:$PATH exec setsid -w sh -c "echo \$\$ >make.pgid &&
-		exec make --no-print-directory -C \"$TRASH/project\" image-test" >out 2>err) &
-	pid=$! &&
+	opath=$PATH && PATH=$AMICYCLE_BUILD/bin:$PATH &&
+	start_job make.pgid make --no-print-directory -C "$TRASH/project" image-test >out 2>err &&
+	pid=$! && PATH=$opath &&
 	for i in $(seq 1 1200); do
-		test -s "$D/test-running.jsonl" && break
+		test -s make.pgid && break
 		sleep 0.1
 	done &&
-	test -s "$D/test-running.jsonl" &&
 	wait_catching "$(cat make.pgid)" ssh-probe INT &&
+	test -s "$D/test-running.jsonl" &&
 	running_instances us-east-1 >during &&
 	! test_cmp seeded-instances during &&
 	kill -INT -- -$(cat make.pgid) &&

@@ -86,6 +86,27 @@ if [ $(( 0x$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null || e
 	HUP_SIG=TERM HUP_RC=143
 fi
 
+# start_job PIDFILE CMD [ARG...]: starts CMD in the background ($! is its pid) as a terminal's
+# foreground job runs, so that a test's kill -INT -- -PGID is Ctrl-C: in a session and process
+# group of its own, with SIGINT, SIGQUIT, SIGTERM and SIGHUP at their defaults and unblocked,
+# whatever this script inherited (a shell starts what it runs with & ignoring SIGINT and SIGQUIT,
+# and a CI runner may start the suite with them ignored or blocked: a signal ignored or blocked
+# from the start stays so in every child, and the filters leave it so). Writes CMD's pid, the id of
+# its process group, to PIDFILE (whole, by a rename) before CMD runs.
+start_job () {
+	/usr/bin/python3 -c '
+import os, signal, sys
+sigs = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
+for s in sigs:
+	signal.signal(s, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+os.setsid()
+with open(sys.argv[1] + ".tmp", "w") as f:
+	f.write("%d\n" % os.getpid())
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+os.execvp(sys.argv[2], sys.argv[2:])' "$@" &
+}
+
 # wait_catching PGID NAME SIG: waits (up to 120 s: a loaded machine may start it late) until the
 # program NAME (run directly or under valgrind), in process group PGID, catches SIG: a signal sent to
 # the group then is one it acts on, not one lost before its handler was installed. A shell whose
