@@ -5,9 +5,9 @@
 #	include /usr/local/share/amicycle/mk/amicycle.mk
 #
 # It pulls in packer.mk (image-validate, image-build), image-test.mk (image-test), promote.mk
-# (image-promote), lifecycle.mk (image-cleanup, image-deprecate, image-sweep-snapshots,
-# image-cleanup-matrix) and summary.mk (image-summary,
-# which the others end with); each documents its own knobs.
+# (image-promote), publish.mk (image-publish), revoke.mk (image-revoke), lifecycle.mk
+# (image-cleanup, image-deprecate, image-sweep-snapshots, image-cleanup-matrix) and summary.mk
+# (image-summary, which the others end with); each documents its own knobs.
 # The knobs shared by all of them:
 #
 #	AMICYCLE_PROJECT	the value of the Project tag that marks this project's images
@@ -22,9 +22,11 @@
 #				(default: $(AMICYCLE_DIR)/audit.jsonl)
 #	AMICYCLE_AWS_FLAGS	flags every AWS filter gets, e.g. --endpoint-url URL (default: empty)
 #
-# Switches are given on the command line: ENV=NAME (image-promote's environment), FROM=NAME and
-# GIT_SHA=SHA (image-promote finds the image in EC2 by its tags: promote.mk) and DRY_RUN=1
-# (image-cleanup, image-deprecate and image-sweep-snapshots write their plan and change nothing). V=1 shows every command.
+# Switches are given on the command line: ENV=NAME (image-promote's and image-publish's
+# environment), FROM=NAME and GIT_SHA=SHA (image-promote finds the image in EC2 by its tags:
+# promote.mk), IMAGE=ami-..., GIT_SHA=SHA and REASON=TEXT (what image-revoke revokes, and why:
+# revoke.mk) and DRY_RUN=1 (image-cleanup, image-deprecate, image-sweep-snapshots, image-publish and
+# image-revoke write their plan and change nothing). V=1 shows every command.
 #
 # Targets are files under $(AMICYCLE_DIR) where that makes sense, so make skips what is done. Every
 # recipe runs in bash with -e and -o pipefail: no failure hides in a pipe. Regions fan out as
