@@ -46,7 +46,8 @@ test_expect_success 'bad input leaves at once (data_errx): exit 3, one line, no 
 	echo "{\"ImageId\":\"ami-12345678\",\"Region\":\"us-east-1\"}" >ids.jsonl &&
 	echo "{\"ImageId\":\"i-12345678\"}" >>ids.jsonl &&
 	for cmd in deregister "deprecate --undo" "deprecate --now" disable protect "tag -t a=b" \
-		"ec2-wait --available" "copy-image --to us-west-2" image-users image-lineage; do
+		"ec2-wait --available" "copy-image --to us-west-2" image-users image-lineage \
+		"publish --parameter /amicycle/web/production" "share --remove --all"; do
 		test_expect_code 3 env AWS_REGION=us-east-1 $cmd ids.jsonl >out 2>err &&
 		test_line_count = 1 err &&
 		test_grep "ids.jsonl:2: ImageId .i-12345678. is not an id" err &&
