@@ -77,12 +77,12 @@ test_expect_success 'to a parameter in two regions: a new version each, labelled
 	test_cmp expect actual &&
 	ec2_aws ssm get-parameters --names "$P:git-aaa" >got &&
 	test "$(jq -c "[.Parameters[0].Value, .Parameters[0].DataType]" got)" = "[\"ami-0e000000000000001\",\"aws:ec2:image\"]" &&
-	jq -c "[.Region, .Action, .Parameters.Name, .Parameters.Value // .Parameters.Labels]" audit.log | sort >actual &&
+	jq -c "[.Service, .Region, .Action, .Resources, .Parameters.Value // .Parameters.Labels]" audit.log | sort >actual &&
 	cat >expect <<-EOF &&
-	["us-east-1","LabelParameterVersion","$P",["git-aaa"]]
-	["us-east-1","PutParameter","$P","ami-0e000000000000001"]
-	["us-west-2","LabelParameterVersion","$P",["git-aaa"]]
-	["us-west-2","PutParameter","$P","ami-0f000000000000001"]
+	["ssm","us-east-1","LabelParameterVersion",["$P"],["git-aaa"]]
+	["ssm","us-east-1","PutParameter",["$P"],"ami-0e000000000000001"]
+	["ssm","us-west-2","LabelParameterVersion",["$P"],["git-aaa"]]
+	["ssm","us-west-2","PutParameter",["$P"],"ami-0f000000000000001"]
 	EOF
 	test_cmp expect actual
 '
@@ -129,8 +129,8 @@ test_expect_success 'to a launch template with --set-default: a new version from
 	test_cmp expect actual &&
 	test "$(ec2_count CreateLaunchTemplateVersion)" = 1 &&
 	test "$(ec2_count ModifyLaunchTemplate)" = 1 &&
-	jq -r "select(.Action == \"ModifyLaunchTemplate\") | .Parameters.DefaultVersion" audit.log >actual &&
-	echo 3 >expect &&
+	jq -c "select(.Action == \"ModifyLaunchTemplate\") | [.Service, .Resources, .Parameters.DefaultVersion]" audit.log >actual &&
+	echo "[\"ec2\",[\"lt-0e000000000000001\"],\"3\"]" >expect &&
 	test_cmp expect actual
 '
 

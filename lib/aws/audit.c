@@ -21,7 +21,10 @@ static const char *const civars[] = {
 };
 
 /* Parameters and output fields that name the resources a call touched. */
-static const char *const idkeys[] = { "ImageId", "SourceImageId", "SnapshotId", "InstanceId", NULL };
+static const char *const idkeys[] = { "ImageId", "SourceImageId", "SnapshotId", "InstanceId",
+	"LaunchTemplateId", "LaunchTemplateName", NULL };
+/* SSM names its resource, a parameter, by Name (which EC2 uses for other things: an image's name). */
+static const char *const ssmkeys[] = { "Name", NULL };
 static const char *const idlists[] = { "ImageIds", "InstanceIds", "SnapshotIds", "Resources", NULL };
 static const char *const outlists[] = { "Instances", "TerminatingInstances", "DeleteSnapshotResults",
 	NULL };
@@ -84,16 +87,16 @@ add_id(jv ids, jv id)
 	return jv_array_append(ids, id);
 }
 
-/* Borrows obj. Appends to ids the resource ids obj names. */
+/* Borrows obj. Appends to ids the resource ids obj names, keys the names of keys that hold one. */
 static jv
-collect(jv ids, jv obj)
+collect(jv ids, jv obj, const char *const *keys)
 {
 	const char *const *k;
 	jv v;
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return ids;
-	for (k = idkeys; *k != NULL; k++) {
+	for (k = keys; *k != NULL; k++) {
 		v = jv_object_get(jv_copy(obj), jv_string(*k));
 		if (jv_get_kind(v) == JV_KIND_STRING)
 			ids = add_id(ids, v);
@@ -111,7 +114,7 @@ collect(jv ids, jv obj)
 		v = jv_object_get(jv_copy(obj), jv_string(*k));
 		if (jv_get_kind(v) == JV_KIND_ARRAY)
 			jv_array_foreach(v, i, item) {
-				ids = collect(ids, item);
+				ids = collect(ids, item, keys);
 				jv_free(item);
 			}
 		jv_free(v);
@@ -137,9 +140,11 @@ redact(jv params)
 }
 
 void
-audit_call(const char *region, const char *action, jv params, jv out, const char *code,
-    const char *message, const char *request_id, const char *access_key_id, int attempts)
+audit_call(const char *service, const char *region, const char *action, jv params, jv out,
+    const char *code, const char *message, const char *request_id, const char *access_key_id,
+    int attempts)
 {
+	const char *const *keys = strcmp(service, "ssm") == 0 ? ssmkeys : idkeys;
 	struct timespec ts;
 	struct tm tm;
 	char when[64];
@@ -164,10 +169,11 @@ audit_call(const char *region, const char *action, jv params, jv out, const char
 	line = JV_OBJECT(jv_string("Time"), jv_string(when),
 	    jv_string("Program"), jv_string(program_invocation_short_name),
 	    jv_string("Caller"), caller(access_key_id),
+	    jv_string("Service"), jv_string(service),
 	    jv_string("Region"), jv_string(region ? region : ""),
 	    jv_string("Action"), jv_string(action));
 	line = jv_object_set(line, jv_string("Resources"),
-	    collect(collect(jv_array(), params), out));
+	    collect(collect(jv_array(), params, keys), out, keys));
 	line = jv_object_set(line, jv_string("Parameters"), redact(jv_copy(params)));
 	line = jv_object_set(line, jv_string("DryRun"), jv_bool(jv_get_kind(dry) == JV_KIND_TRUE));
 	line = jv_object_set(line, jv_string("RequestId"),

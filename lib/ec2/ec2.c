@@ -203,8 +203,8 @@ complete(struct call *k, struct ec2_result *res)
 	int scheduled = k->scheduled;
 
 	if (audit_enabled() && mutating(k->action) && k->attempt > 0)
-		audit_call(k->region, k->action, k->params, res->out, res->code, res->message,
-		    res->request_id, k->akid, k->attempt);
+		audit_call(k->op->service, k->region, k->action, k->params, res->out, res->code,
+		    res->message, res->request_id, k->akid, k->attempt);
 	k->done(res, k->arg);
 	call_free(k);
 	if (scheduled)
