@@ -7,10 +7,13 @@
  * It reads and checks all of its input, then reads each channel as it is and describes the images,
  * and calls only when the channel holds another image: publishing the image already there is
  * skipped, and an image gone, disabled, not yet available or tagged Revoked=true is refused. With --rollback the
- * records are images to withdraw: a channel that holds one of them goes back to the newest earlier
- * version whose image is none of them, still exists, is available and is not tagged Revoked=true;
- * when there is none, that channel is left as it is and the record fails. Every record is written
- * back in input order with a Result and, where a channel holds or held its image, "Published".
+ * records are images to withdraw: a channel that holds one of them (a parameter's value; a
+ * template's default or latest version, since launches read either) goes back to the newest
+ * earlier version whose image is none of them, still exists, is available and is not tagged
+ * Revoked=true, as a new version made from it; a template's default that launched a withdrawn
+ * image becomes that new version, one that did not is left alone. When there is none, that channel
+ * is left as it is and the record fails. Every record is written back in input order with a
+ * Result and, where a channel holds or held its image, "Published".
  */
 #include <err.h>
 #include <getopt.h>
@@ -76,7 +79,10 @@ struct channel {
 	struct version	*vers;		/* oldest first */
 	size_t		 nvers;
 	struct mrec	*actor;		/* the record the channel's calls are for */
-	struct version	*cur;		/* the version current now (NULL: none) */
+	struct mrec	*also;		/* --rollback: another withdrawn image's, that the default held */
+	struct version	*cur;		/* the version current now (NULL: none); --rollback on a
+					   template: the newest that launches a withdrawn image */
+	struct version	*dcur;		/* --rollback: a template's default, if it launches one */
 	struct version	*target;	/* --rollback: the version to go back to */
 	size_t		 cand;		/* --rollback: where its candidates start in the batch */
 	long long	 made;		/* the version made (or that would be); 0: none */
@@ -386,21 +392,70 @@ candidate(const struct channel *ch, size_t i)
 	    !withdrawn(ch, ch->vers[i].image);
 }
 
+/* 1 if version v (may be NULL) holds image. */
+static int
+holds(const struct version *v, const char *image)
+{
+	return v != NULL && v->image != NULL && strcmp(v->image, image) == 0;
+}
+
+/* 1 if version v (may be NULL) holds one of the images withdrawn from ch. */
+static int
+offends(const struct channel *ch, const struct version *v)
+{
+	return v != NULL && v->image != NULL && withdrawn(ch, v->image);
+}
+
+/* The image version v (may be NULL) holds, for a reason. */
+static const char *
+image_of(const struct version *v)
+{
+	return v != NULL && v->image != NULL ? v->image : "no image";
+}
+
 /*
- * What a rollback needs: the record whose image the channel holds (the others are skipped), and
- * the earlier versions it may go back to, newest first, appended to batch for describing.
+ * Sets what a rollback takes ch back from: a parameter's current version; of a template, whose
+ * $Default and $Latest launches read, the default if it launches a withdrawn image (dcur), and the
+ * newest of the default and latest versions that does (cur). Returns what the channel holds, for
+ * the records it does not; the caller frees it.
+ */
+static char *
+rollback_from(struct channel *ch)
+{
+	struct version *d, *l;
+	char *s;
+
+	if (ch->wt->param != NULL) {
+		ch->cur = version_of(ch, ch->latest);
+		return xstrdup(image_of(ch->cur));
+	}
+	d = version_of(ch, ch->deflt);
+	l = version_of(ch, ch->latest);
+	ch->dcur = offends(ch, d) ? d : NULL;
+	ch->cur = offends(ch, l) ? l : ch->dcur;
+	if (d == l)
+		return xstrdup(image_of(d));
+	xasprintf(&s, "%s, the default; %s, the latest", image_of(d), image_of(l));
+	return s;
+}
+
+/*
+ * What a rollback needs: the record whose image the channel holds, and of a template the record
+ * of another image its default holds (the others are skipped), and the earlier versions it may go
+ * back to, newest first, appended to batch for describing.
  */
 static jv
 plan_rollback(struct channel *ch, jv batch)
 {
 	const struct want *wt = ch->wt;
-	char *why;
+	const char *id;
+	char *why, *held;
 	size_t i;
 
 	ch->cand = (size_t)jv_array_length(jv_copy(batch));
-	if (ch->found == 1)
-		ch->cur = version_of(ch, wt->param != NULL ? ch->latest : ch->deflt);
+	held = ch->found == 1 ? rollback_from(ch) : NULL;
 	for (i = 0; i < ch->nrecs; i++) {
+		id = mrec_id(ch->recs[i]);
 		if (ch->found == -1) {
 			/* Said once for the channel. */
 			if (i == 0)
@@ -408,20 +463,23 @@ plan_rollback(struct channel *ch, jv batch)
 			outcome_set_reason(&ch->recs[i]->o, RESULT_FAILED, ch->diag);
 			continue;
 		}
-		if (ch->actor == NULL && ch->cur != NULL && ch->cur->image != NULL &&
-		    strcmp(ch->cur->image, mrec_id(ch->recs[i])) == 0) {
+		if (ch->actor == NULL && holds(ch->cur, id)) {
 			ch->actor = ch->recs[i];
+			continue;
+		}
+		if (ch->also == NULL && holds(ch->dcur, id) && !holds(ch->cur, id)) {
+			ch->also = ch->recs[i];
 			continue;
 		}
 		if (ch->found == 0)
 			xasprintf(&why, "not what %s holds in %s: there is no such %s there",
 			    wt->name, ch->region, wt->param != NULL ? "parameter" : "launch template");
 		else
-			xasprintf(&why, "not what %s holds in %s (%s)", wt->name, ch->region,
-			    ch->cur != NULL && ch->cur->image != NULL ? ch->cur->image : "no image");
+			xasprintf(&why, "not what %s holds in %s (%s)", wt->name, ch->region, held);
 		decide(ch->recs[i], RESULT_SKIPPED, why);
 		free(why);
 	}
+	free(held);
 	if (ch->actor == NULL)
 		return batch;
 	for (i = ch->nvers; i-- > 0;)
@@ -482,7 +540,8 @@ pick_target(struct channel *ch, jv fresh)
 		jv_free(img);
 	}
 	if (ch->target != NULL) {
-		ch->made = ch->latest + 1;
+		/* A template whose $Latest is good keeps it: only its default goes back. */
+		ch->made = ch->cur->n == ch->latest ? ch->latest + 1 : 0;
 		return;
 	}
 	xasprintf(&why, "no earlier image that is not revoked: %s left as it is", ch->wt->name);
@@ -647,14 +706,43 @@ create_done(const struct ec2_result *res, void *arg)
 	struct channel *ch = arg;
 	jv v;
 
-	if (judge(ch, res) == -1 || ch->wt->dryrun)
+	if (judge(ch, res) == -1)
 		return;
+	if (ch->wt->dryrun) {
+		/* The version is not made: the dry run names the one it would be made from. */
+		if (ch->dcur != NULL)
+			submit_default(ch, ch->target->n);
+		return;
+	}
 	ch->wrote = 1;
 	v = jv_object_get(jv_copy(res->out), jv_string("LaunchTemplateVersion"));
 	ch->made = num(v, "VersionNumber");
 	jv_free(v);
-	if (ch->wt->set_default)
+	if (ch->wt->set_default || ch->dcur != NULL)
 		submit_default(ch, ch->made);
+}
+
+/*
+ * Makes ch's template a new version from version source with image as its ImageId, described by
+ * desc: CreateLaunchTemplateVersion, then create_done().
+ */
+static void
+create_version(struct channel *ch, long long source, const char *image, const char *desc)
+{
+	char *tok;
+	jv key;
+
+	/* The same template state, source and image: a retried call makes one version, not two. */
+	key = JV_ARRAY(jv_string(ch->tid), jv_number((double)ch->deflt),
+	    jv_number((double)ch->latest), jv_number((double)source), jv_string(image));
+	tok = client_token("publish", key);
+	jv_free(key);
+	submit(ch, "CreateLaunchTemplateVersion", JV_OBJECT(jv_string("LaunchTemplateId"),
+	    jv_string(ch->tid), jv_string("SourceVersion"), jv_string_fmt("%lld", source),
+	    jv_string("VersionDescription"), jv_string(desc), jv_string("LaunchTemplateData"),
+	    JV_OBJECT(jv_string("ImageId"), jv_string(image)),
+	    jv_string("ClientToken"), jv_string(tok)), create_done);
+	free(tok);
 }
 
 /* Consumes nothing. The image that ch's calls put in place. */
@@ -670,8 +758,7 @@ start(struct channel *ch)
 {
 	const struct want *wt = ch->wt;
 	const char *sha;
-	char *desc, *tok;
-	jv key;
+	char *desc;
 
 	if (ch->actor == NULL || ch->actor->o.status != RESULT_NONE)
 		return;
@@ -687,8 +774,15 @@ start(struct channel *ch)
 		    jv_string("aws:ec2:image"), jv_string("Overwrite"), jv_true()), put_done, ch);
 		return;
 	}
-	if (wt->rollback) {
+	if (wt->rollback && ch->made == 0) {
 		submit_default(ch, ch->target->n);
+		return;
+	}
+	if (wt->rollback) {
+		xasprintf(&desc, "%s again (version %lld), in place of %s (version %lld)",
+		    ch->target->image, ch->target->n, ch->cur->image, ch->cur->n);
+		create_version(ch, ch->target->n, ch->target->image, desc);
+		free(desc);
 		return;
 	}
 	sha = rec_tag(ch->actor->rec, "GitSha");
@@ -697,17 +791,7 @@ start(struct channel *ch)
 		free(desc);
 		xasprintf(&desc, "%s git %.200s", mrec_id(ch->actor), sha);
 	}
-	/* The same template state and image: a retried call makes one version, not two. */
-	key = JV_ARRAY(jv_string(ch->tid), jv_number((double)ch->deflt),
-	    jv_number((double)ch->latest), jv_string(mrec_id(ch->actor)));
-	tok = client_token("publish", key);
-	jv_free(key);
-	submit(ch, "CreateLaunchTemplateVersion", JV_OBJECT(jv_string("LaunchTemplateId"),
-	    jv_string(ch->tid), jv_string("SourceVersion"), jv_string_fmt("%lld", ch->deflt),
-	    jv_string("VersionDescription"), jv_string(desc), jv_string("LaunchTemplateData"),
-	    JV_OBJECT(jv_string("ImageId"), jv_string(mrec_id(ch->actor))),
-	    jv_string("ClientToken"), jv_string(tok)), create_done);
-	free(tok);
+	create_version(ch, ch->deflt, mrec_id(ch->actor), desc);
 	free(desc);
 }
 
@@ -733,8 +817,8 @@ published(const struct channel *ch)
 {
 	const struct want *wt = ch->wt;
 	const struct version *prev = ch->already ? NULL : ch->cur;
-	long long n = ch->already ? ch->cur->n : ch->target != NULL && wt->tmpl != NULL ?
-	    ch->target->n : ch->made;
+	long long n = ch->already ? ch->cur->n : ch->made != 0 ? ch->made : ch->target->n;
+	int ok = ch->actor->o.status == RESULT_DONE || ch->actor->o.status == RESULT_DRYRUN;
 	jv p = jv_object();
 
 	if (wt->param != NULL) {
@@ -745,36 +829,78 @@ published(const struct channel *ch)
 		p = set_str(p, "LaunchTemplateId", ch->tid);
 		p = set_str(p, "LaunchTemplateName", ch->tname);
 		p = set_num(p, "VersionNumber", n);
-		p = jv_object_set(p, jv_string("Default"), jv_bool(wt->rollback || wt->set_default ?
-		    ch->actor->o.status == RESULT_DONE || ch->actor->o.status == RESULT_DRYRUN ||
-		    (ch->already && ch->deflt == n) : ch->deflt == n));
+		p = jv_object_set(p, jv_string("Default"), jv_bool(ch->already ? ch->deflt == n :
+		    (wt->rollback ? ch->dcur != NULL : wt->set_default) && ok));
 	}
 	if (ch->target != NULL) {
 		p = set_str(p, "ImageId", ch->target->image);
-		if (wt->param != NULL)
+		if (ch->made != 0)
 			p = set_num(p, "SourceVersion", ch->target->n);
 	}
 	p = set_num(p, "PreviousVersion", prev != NULL ? prev->n : 0);
 	return set_str(p, "PreviousImageId", prev != NULL ? prev->image : NULL);
 }
 
-/* Sets the actor's Published, and the Reason of a rollback done. */
+/* Which of a template's launches read version v: "default", "latest" or both. */
+static const char *
+reads(const struct channel *ch, const struct version *v)
+{
+	return v->n != ch->latest ? "default" : v == ch->dcur ? "default and latest" : "latest";
+}
+
+/*
+ * The Reason of a rollback: from what to what. A template says which versions launched a
+ * withdrawn image, and the version made; the caller frees it.
+ */
+static char *
+rollback_reason(const struct channel *ch)
+{
+	char *why, *also = NULL, *made = NULL;
+
+	if (ch->wt->param != NULL) {
+		xasprintf(&why, "%s in %s back from %s (version %lld) to %s (version %lld)",
+		    ch->wt->name, ch->region, ch->cur->image, ch->cur->n, ch->target->image,
+		    ch->target->n);
+		return why;
+	}
+	if (ch->dcur != NULL && ch->dcur != ch->cur)
+		xasprintf(&also, " and %s (version %lld, default)", ch->dcur->image, ch->dcur->n);
+	if (ch->made != 0)
+		xasprintf(&made, ", as version %lld%s", ch->made, ch->dcur != NULL ?
+		    ", the default" : "");
+	xasprintf(&why, "%s in %s back from %s (version %lld, %s)%s to %s (version %lld)%s",
+	    ch->wt->name, ch->region, ch->cur->image, ch->cur->n, reads(ch, ch->cur),
+	    also != NULL ? also : "", ch->target->image, ch->target->n, made != NULL ? made : "");
+	free(also);
+	free(made);
+	return why;
+}
+
+/*
+ * Sets the actor's Published, and the Reason of a rollback done; the record of another image the
+ * default held gets the same outcome.
+ */
 static void
 finish(struct channel *ch)
 {
 	struct mrec *m = ch->actor;
-	char *why;
 
-	if (m == NULL || m->o.status == RESULT_INTERRUPTED || m->o.status == RESULT_NONE ||
-	    (m->o.status == RESULT_FAILED && !ch->wrote))
+	if (m == NULL)
 		return;
-	m->rec = jv_object_set(m->rec, jv_string("Published"), published(ch));
-	if (ch->target != NULL && m->o.reason == NULL) {
-		xasprintf(&why, "%s in %s back from %s (version %lld) to %s (version %lld)",
-		    ch->wt->name, ch->region, mrec_id(m), ch->cur->n, ch->target->image,
-		    ch->target->n);
-		m->o.reason = why;
+	if (m->o.status != RESULT_INTERRUPTED && m->o.status != RESULT_NONE &&
+	    (m->o.status != RESULT_FAILED || ch->wrote)) {
+		m->rec = jv_object_set(m->rec, jv_string("Published"), published(ch));
+		if (ch->target != NULL && m->o.reason == NULL)
+			m->o.reason = rollback_reason(ch);
 	}
+	if (ch->also == NULL)
+		return;
+	outcome_set_reason(&ch->also->o, m->o.status, m->o.reason);
+	if (m->o.request_id != NULL)
+		ch->also->o.request_id = xstrdup(m->o.request_id);
+	if (jv_object_has(jv_copy(m->rec), jv_string("Published")))
+		ch->also->rec = jv_object_set(ch->also->rec, jv_string("Published"),
+		    jv_object_get(jv_copy(m->rec), jv_string("Published")));
 }
 
 /* The channels of the records: one a region, in the order their regions first come. */
