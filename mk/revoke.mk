@@ -10,9 +10,12 @@
 #		   build made from them, at any depth (image-lineage);
 #		3. the channels: in each account of the family (as its Role from AMICYCLE_ACCOUNTS,
 #		   this account with the caller's credentials), each SSM parameter that holds one of
-#		   the family's images, and each launch template whose default version launches one
-#		   (image-users), is rolled back to the newest earlier image that is not revoked
-#		   (publish --rollback). All channels are planned first (--dry-run): when any has no
+#		   the family's images, and each launch template whose default or latest version
+#		   launches one (what launches naming $Default or $Latest read; image-users), is
+#		   rolled back to the newest earlier image that is not revoked (publish --rollback: a
+#		   template gets a new version made from the earlier one, and it becomes the default
+#		   when the default launched a family image, so that neither $Default nor $Latest
+#		   launches one). All channels are planned first (--dry-run): when any has no
 #		   earlier good image, nothing at all is changed, the channel is named, and the
 #		   target fails. Disabling an image a channel still points at would turn a bad image
 #		   into failed launches: a person decides what that channel should hold;
@@ -110,10 +113,11 @@ amicycle_revoke_fns = \
 	}
 
 # The channels among an image's Users (image-users), as {Account,Region,Kind,Id}: a parameter
-# holding it, a template whose default version launches it (not through a resolve:ssm: parameter:
+# holding it, a template whose default or latest version launches it (image-users' Detail: "NAME,
+# version N (default)", "(latest)" or "(default, latest)"; not through a resolve:ssm: parameter:
 # that parameter is the channel).
 amicycle_revoke_channels_of = .Region as $$r | .Users[]? | select(.Kind == "ssm-parameter" or \
-	(.Kind == "launch-template" and (.Detail | test("[(]default")) and \
+	(.Kind == "launch-template" and (.Detail | test("[(](default|latest)")) and \
 	(.Detail | contains("resolve:ssm:") | not))) | {Account: $$a, Region: $$r, Kind, Id}
 
 # channels [--dry-run]: publish --rollback on each channel of $$d/channels.jsonl, given the

@@ -2,10 +2,12 @@
 # make image-revoke, end to end: release 2 of project web (ami-0a...02, account A, us-east-1) has a
 # build made from it (ami-0a...03), a copy in us-west-2 (ami-0b...02), and copies in production's
 # account B in both regions (ami-0c...02, ami-0d...02), which B publishes to the parameter
-# /amicycle/web/production of each region (release 1's copies before them); a launch template of A's
-# in us-west-2 launches A's copy by default. Revoking release 2 rolls the three channels back to
-# release 1 and tags, deprecates, unshares and disables the five images, in their accounts, with
-# every call in the audit log; a second run changes nothing. DRY_RUN=1 changes nothing; revoking
+# /amicycle/web/production of each region (release 1's copies before them); of A's launch templates
+# in us-west-2, web-staging launches A's copy by default (its default is its latest), web-canary by
+# its latest version only (its default launches release 1's copy: a $Latest channel). Revoking
+# release 2 rolls the four channels back to release 1 (each template's $Default and $Latest) and
+# tags, deprecates, unshares and disables the five images, in their accounts, with every call in the
+# audit log; a second run changes nothing. DRY_RUN=1 changes nothing; revoking
 # release 1 then is refused (no earlier good image for its channels) and changes nothing; an IMAGE
 # of the wrong form, or a REASON too long for a tag, stops it before anything runs; an unknown
 # image is exit 1.
@@ -69,7 +71,11 @@ cat >seed.json <<EOF
    "LaunchTemplates": [{"LaunchTemplateId": "lt-0a000000000000001", "LaunchTemplateName": "web-staging",
      "DefaultVersionNumber": 2,
      "Versions": [{"VersionNumber": 1, "LaunchTemplateData": {"ImageId": "$W1", "InstanceType": "t3.micro"}},
-                  {"VersionNumber": 2, "LaunchTemplateData": {"ImageId": "$W2", "InstanceType": "t3.micro"}}]}],
+                  {"VersionNumber": 2, "LaunchTemplateData": {"ImageId": "$W2", "InstanceType": "t3.micro"}}]},
+    {"LaunchTemplateId": "lt-0a000000000000002", "LaunchTemplateName": "web-canary",
+     "DefaultVersionNumber": 1,
+     "Versions": [{"VersionNumber": 1, "LaunchTemplateData": {"ImageId": "$W1", "InstanceType": "t3.small"}},
+                  {"VersionNumber": 2, "LaunchTemplateData": {"ImageId": "$W2", "InstanceType": "t3.small"}}]}],
    "Parameters": [
     {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B1W", "Labels": ["git-aaaa111"]},
     {"Name": "$P", "OwnerId": "$B", "Type": "String", "DataType": "aws:ec2:image", "Value": "$B2W", "Labels": ["git-bbbb222"]}]}}}
@@ -108,9 +114,14 @@ images () {
 		   ([$v.Snapshots[] | select(.SnapshotId == $s) | .CreateVolumePermissions[]?.UserId] | join(",")
 		    | if . == "" then "-" else . end)] | @tsv' state | sort -k 2
 }
-# channels_expect IMAGE VERSION (x3): channels' lines, holding those images at those versions.
+# channels_expect IMAGE VERSION (x6): channels' lines, holding those images at those versions: the
+# parameter in each region, then each template's $Default and $Latest.
 channels_expect () {
-	printf "us-east-1\t$P\t%s\t%s\nus-west-2\t$P\t%s\t%s\nus-west-2\tweb-staging\t%s\t%s\n" "$@"
+	printf "us-east-1\t$P\t%s\t%s\nus-west-2\t$P\t%s\t%s\n" "$1" "$2" "$3" "$4" &&
+	shift 4 &&
+	printf "us-west-2\tweb-canary \$Default\t%s\t%s\nus-west-2\tweb-canary \$Latest\t%s\t%s\n" "$1" "$2" "$3" "$4" &&
+	shift 4 &&
+	printf "us-west-2\tweb-staging \$Default\t%s\t%s\nus-west-2\tweb-staging \$Latest\t%s\t%s\n" "$@"
 }
 # revoked_view WHY: images' lines (stdin) as they are once the family is revoked for WHY.
 revoked_view () {
@@ -119,14 +130,17 @@ revoked_view () {
 		revoked[$2] { $3 = "disabled"; $4 = "deprecated"; $5 = "true"; $6 = why; $7 = "-"; $8 = "-" }
 		{ print }'
 }
-# channels: what B's parameter holds in each region, and A's launch template (its default version).
+# channels: what B's parameter holds in each region, and A's launch templates (their default and
+# latest versions).
 channels () {
 	for r in us-east-1 us-west-2; do
 		ec2_state $r | jq -r --arg r $r --arg b $B '.Regions[$r].Parameters | map(select(._OwnerId == $b))
 			| group_by(.Name)[] | max_by(.Version) | [$r, .Name, .Value, .Version] | @tsv' || return 1
 	done &&
-	ec2_state us-west-2 | jq -r '.Regions["us-west-2"].LaunchTemplates[] | .DefaultVersionNumber as $d
-		| ["us-west-2", .LaunchTemplateName, (.Versions[] | select(.VersionNumber == $d) | .LaunchTemplateData.ImageId), $d] | @tsv'
+	ec2_state us-west-2 | jq -r '.Regions["us-west-2"].LaunchTemplates | sort_by(.LaunchTemplateName)[] | . as $t
+		| ["$Default", .DefaultVersionNumber], ["$Latest", .LatestVersionNumber] | . as [$which, $n]
+		| ["us-west-2", "\($t.LaunchTemplateName) \($which)",
+		   ($t.Versions[] | select(.VersionNumber == $n) | .LaunchTemplateData.ImageId), $n] | @tsv'
 }
 # mutations: the requests that would change something, as ACTION REGION DRYRUN lines, sorted.
 MUTATING='CreateTags|DeleteTags|EnableImageDeprecation|DisableImageDeprecation|ModifyImageAttribute|ModifySnapshotAttribute|DisableImage|EnableImage|PutParameter|LabelParameterVersion|ModifyLaunchTemplate|CreateLaunchTemplateVersion|DeregisterImage|DeleteSnapshot|CopyImage'
@@ -139,7 +153,7 @@ test_expect_success 'setup: the images, the channels' '
 	ec2_start seed.json &&
 	images >before &&
 	channels >actual &&
-	channels_expect $B2E 2 $B2W 2 $W2 2 >expect.channels &&
+	channels_expect $B2E 2 $B2W 2 $W1 1 $W2 2 $W2 2 $W2 2 >expect.channels &&
 	test_cmp expect.channels actual
 '
 
@@ -186,6 +200,7 @@ test_expect_success 'DRY_RUN=1 (by GIT_SHA): every step planned, nothing changed
 	test_cmp expect.plan actual &&
 	test_grep "^amicycle: image-revoke: ssm-parameter $P (us-east-1, account $B): dry-run: " out &&
 	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000001 (us-west-2): dry-run: " out &&
+	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000002 (us-west-2): dry-run: " out &&
 	jq -r ".DryRun" $D/audit.jsonl | sort -u >actual &&
 	test_cmp expect.dry actual &&
 	mv $D/audit.jsonl audit.dry-run.jsonl
@@ -196,12 +211,14 @@ test_expect_success 'the revoke: channels back to release 1; the family tagged, 
 	revoke IMAGE=$R2 REASON="CVE-2026-0001: \"openssl\" \$(shell touch pwned) \`touch pwned\` \$HOME" >out 2>err &&
 	! test -e pwned && ! test -e project/pwned &&
 	channels >actual &&
-	channels_expect $B1E 3 $B1W 3 $W1 1 >expect &&
+	channels_expect $B1E 3 $B1W 3 $W1 1 $W1 3 $W1 3 $W1 3 >expect &&
 	test_cmp expect actual &&
 	images >actual &&
 	revoked_view "CVE-2026-0001: \"openssl\" \$(shell touch pwned) \`touch pwned\` \$HOME" <before >expect &&
 	test_cmp expect actual &&
-	test_grep "^amicycle: image-revoke: ssm-parameter $P (us-west-2, account $B): done: $P in us-west-2 back from $B2W (version 2) to $B1W (version 1)$" out
+	test_grep "^amicycle: image-revoke: ssm-parameter $P (us-west-2, account $B): done: $P in us-west-2 back from $B2W (version 2) to $B1W (version 1)$" out &&
+	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000001 (us-west-2): done: lt-0a000000000000001 in us-west-2 back from $W2 (version 2, default and latest) to $W1 (version 1), as version 3, the default$" out &&
+	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000002 (us-west-2): done: lt-0a000000000000002 in us-west-2 back from $W2 (version 2, latest) to $W1 (version 1), as version 3$" out
 '
 
 test_expect_success 'the images keep their lineage and say what was done to each; RevokedAt is now' '
@@ -242,6 +259,15 @@ test_expect_success AWSCLI 'the AWS CLI reads it back, as A and as B' '
 	as_b_cli ec2_aws --region us-west-2 ssm get-parameter-history --name $P >out &&
 	jq -r ".Parameters[] | [.Version, .Value, (.Labels | join(\",\"))] | @tsv" out >actual &&
 	printf "%s\t%s\t%s\n" 1 $B1W "" 2 $B2W git-bbbb222 3 $B1W git-aaaa111 >expect &&
+	test_cmp expect actual &&
+	for t in web-staging web-canary; do
+		ec2_aws --region us-west-2 ec2 describe-launch-template-versions --launch-template-name $t \
+			--versions "\$Latest" "\$Default" >out &&
+		jq -r --arg t $t ".LaunchTemplateVersions | unique_by(.VersionNumber)[]
+			| [\$t, .VersionNumber, .DefaultVersion, .LaunchTemplateData.ImageId, .LaunchTemplateData.InstanceType] | @tsv" out || return 1
+	done >actual &&
+	printf "%s\t%s\t%s\t%s\t%s\n" web-staging 3 true $W1 t3.micro web-canary 1 true $W1 t3.small \
+		web-canary 3 false $W1 t3.small >expect &&
 	test_cmp expect actual
 '
 
@@ -263,7 +289,7 @@ test_expect_success 'the audit log holds every call that changed something, and 
 	grep -c "	false$" actual.audit >n &&
 	test "$(cat n)" -gt 0 &&
 	for a in CreateTags EnableImageDeprecation DisableImage ModifyImageAttribute ModifySnapshotAttribute \
-		PutParameter LabelParameterVersion ModifyLaunchTemplate; do
+		PutParameter LabelParameterVersion CreateLaunchTemplateVersion ModifyLaunchTemplate; do
 		grep -q "^$a	.*	false$" actual.audit || { echo "no $a in the audit log" >&2; return 1; }
 	done &&
 	! grep -q "^DeregisterImage	" actual.requests
@@ -289,7 +315,8 @@ test_expect_success 'revoking release 1 now: no earlier good image for its chann
 	ec2_reset_counts &&
 	test_expect_code 2 revoke IMAGE=$R1 >out 2>err &&
 	test_grep "^amicycle: image-revoke: ssm-parameter $P (us-east-1, account $B): failed: no earlier image that is not revoked: $P left as it is$" out &&
-	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000001 (us-west-2): failed: " out &&
+	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000001 (us-west-2): failed: no earlier image that is not revoked: lt-0a000000000000001 left as it is$" out &&
+	test_grep "^amicycle: image-revoke: launch-template lt-0a000000000000002 (us-west-2): failed: " out &&
 	test_grep "^amicycle: image-revoke: a channel cannot be rolled back: nothing revoked, nothing changed$" err &&
 	mutations | grep -v "	true$" >actual;
 	test_line_count = 0 actual &&
