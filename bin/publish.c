@@ -11,9 +11,10 @@
  * template's default or latest version, since launches read either) goes back to the newest
  * earlier version whose image is none of them, still exists, is available and is not tagged
  * Revoked=true, as a new version made from it; a template's default that launched a withdrawn
- * image becomes that new version, one that did not is left alone. When there is none, that channel
- * is left as it is and the record fails. Every record is written back in input order with a
- * Result and, where a channel holds or held its image, "Published".
+ * image becomes that new version, one that did not is left alone (and a default that alone did,
+ * under a good latest, goes back to the earlier version itself: no version is made). When there is
+ * none, that channel is left as it is and the record fails. Every record is written back in input
+ * order with a Result and, where a channel holds or held its image, "Published".
  */
 #include <err.h>
 #include <getopt.h>
