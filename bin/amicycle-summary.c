@@ -100,6 +100,7 @@ struct summary {
 	struct snapshot	 *snapshots;
 	size_t		  nsnapshots;
 	jv		  snapindex;	/* "REGION ID": the snapshot's index; a sweep has thousands */
+	jv		  seen;		/* publish's and image-revoke's records read, as JSON text */
 	struct chan	 *chans;
 	size_t		  nchans;
 	struct revoked	 *revoked;
@@ -484,16 +485,12 @@ chan_free(struct chan *c)
 	free(c->version), free(c->previous), free(c->status), free(c->reason);
 }
 
-/*
- * Borrows rec and result (its Result), a record of publish: one row. The same record read twice
- * (a file given twice) is one row: the last says how it went.
- */
+/* Borrows rec and result (its Result), a record of publish: one row. */
 static void
 add_channel(struct summary *s, jv rec, jv result)
 {
-	struct chan c = { 0 }, *q = NULL;
+	struct chan c = { 0 };
 	jv pub = member(rec, "Published");
-	size_t i;
 
 	c.channel = channel_text(pub);
 	/* The account acted in (--role-arn), else the image's. */
@@ -509,18 +506,8 @@ add_channel(struct summary *s, jv rec, jv result)
 	setstr(&c.status, rec_str(result, "Status"));
 	setstr(&c.reason, rec_str(result, "Reason"));
 	jv_free(pub);
-	for (i = 0; i < s->nchans && q == NULL; i++)
-		if (streq(s->chans[i].channel, c.channel) && streq(s->chans[i].region, c.region) &&
-		    streq(s->chans[i].account, c.account) && streq(s->chans[i].image, c.image) &&
-		    streq(s->chans[i].now, c.now))
-			q = &s->chans[i];
-	if (q != NULL) {
-		chan_free(q);
-	} else {
-		s->chans = xreallocarray(s->chans, s->nchans + 1, sizeof(*s->chans));
-		q = &s->chans[s->nchans++];
-	}
-	*q = c;
+	s->chans = xreallocarray(s->chans, s->nchans + 1, sizeof(*s->chans));
+	s->chans[s->nchans++] = c;
 }
 
 static void
@@ -534,14 +521,11 @@ revoked_free(struct revoked *r)
 		free(r->step[i]);
 }
 
-/*
- * Borrows rec, result (its Result) and revoke (its Revoke): an image of a revoked family. The same
- * image read twice is one row: the last says how it went.
- */
+/* Borrows rec, result (its Result) and revoke (its Revoke): an image of a revoked family. */
 static void
 add_revoked(struct summary *s, jv rec, jv result, jv revoke)
 {
-	struct revoked r = { 0 }, *q = NULL;
+	struct revoked r = { 0 };
 	jv lineage = member(rec, "Lineage");
 	size_t i;
 
@@ -557,16 +541,24 @@ add_revoked(struct summary *s, jv rec, jv result, jv revoke)
 		setstr(&r.step[i], rec_str(revoke, revoke_steps[i]));
 	setstr(&r.status, rec_str(result, "Status"));
 	jv_free(lineage);
-	for (i = 0; i < s->nrevoked && q == NULL; i++)
-		if (streq(s->revoked[i].region, r.region) && streq(s->revoked[i].id, r.id))
-			q = &s->revoked[i];
-	if (q != NULL) {
-		revoked_free(q);
-	} else {
-		s->revoked = xreallocarray(s->revoked, s->nrevoked + 1, sizeof(*s->revoked));
-		q = &s->revoked[s->nrevoked++];
-	}
-	*q = r;
+	s->revoked = xreallocarray(s->revoked, s->nrevoked + 1, sizeof(*s->revoked));
+	s->revoked[s->nrevoked++] = r;
+}
+
+/* Borrows rec. 1 if the very same record was read before (a file given twice), else 0. */
+static int
+seen(struct summary *s, jv rec)
+{
+	jv key = jv_dump_string(jv_copy(rec), JV_PRINT_SORTED);
+	jv v = jv_object_get(jv_copy(s->seen), jv_copy(key));
+	int was = jv_is_valid(v);
+
+	jv_free(v);
+	if (was)
+		jv_free(key);
+	else
+		s->seen = jv_object_set(s->seen, key, jv_true());
+	return was;
 }
 
 /* Consumes rec, just read from in: what kind of record it is decides what it adds. */
@@ -600,9 +592,11 @@ add_record(struct summary *s, struct jsonl *in, jv rec)
 	} else if (rec_str(rec, "InstanceId") != NULL) {
 		add_instance(s, rec);
 	} else if (streq(action, "publish") || jv_get_kind(published) == JV_KIND_OBJECT) {
-		add_channel(s, rec, result);
+		/* A record read twice (a file given twice) is one row. */
+		if (!seen(s, rec))
+			add_channel(s, rec, result);
 	} else if (jv_get_kind(revoke) == JV_KIND_OBJECT) {
-		if (rec_str(rec, "ImageId") != NULL && rec_str(rec, "Region") != NULL)
+		if (!seen(s, rec))
 			add_revoked(s, rec, result, revoke);
 	} else if (streq(action, "copy-image")) {
 		if (rec_str(rec, "ImageId") != NULL && rec_str(rec, "Region") != NULL) {
@@ -1266,6 +1260,7 @@ summary_free(struct summary *s)
 	free(s->calls), free(s->snapshots), free(s->chans), free(s->revoked);
 	jv_free(s->index);
 	jv_free(s->snapindex);
+	jv_free(s->seen);
 }
 
 int
@@ -1287,6 +1282,7 @@ main(int argc, char *argv[])
 	out_init();
 	s.index = jv_object();
 	s.snapindex = jv_object();
+	s.seen = jv_object();
 	while ((ch = getopt_cli(argc, argv, "ht:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
