@@ -4,11 +4,12 @@
 # parameter /amicycle/web/production of us-east-1 and us-west-2 (its copy there) and on the launch
 # template web of us-east-1 (which us-west-2 has not: a failed row), then again (skipped), then a
 # dry run; the Channels table says, cell by cell, what each channel holds now, the version made,
-# what it held before and how it went. make image-revoke IMAGE=release 2 then rolls the three
-# channels back and revokes release 2 and its copy: its summary.md has the rollbacks in Channels
-# (the AWS CLI reads the channels back as the table says) and the family in Revocations, the
-# reason once above it, and counts both in the overview. Hostile record text stays in its cell;
-# an id of the wrong form in Published or Lineage is bad input.
+# what it held before and how it went. make image-revoke IMAGE=release 2, planned (DRY_RUN=1)
+# then done, rolls the three channels back and revokes release 2 and its copy: its summary.md has
+# the rollbacks in Channels (the AWS CLI reads the channels back as the table says) and the family
+# in Revocations, the reason once above it, and counts both in the overview; revoking release 1
+# then is refused, and its summary shows each channel failed. Hostile record text stays in its
+# cell; an id of the wrong form in Published or Lineage is bad input.
 . "$(dirname "$0")"/test-lib.sh
 . "$TEST_DIR"/lib-ec2.sh
 
@@ -127,6 +128,25 @@ D=project/.amicycle
 # The reason, written to leave its line: a cell (|), into code, HTML, a link, emphasis, math.
 WHY='CVE-2026-0001 | `openssl` <b>bad</b> [x](javascript:y) *a* _b_ $c$ & \ ~d~'
 
+test_expect_success 'make image-revoke DRY_RUN=1: its summary.md plans the same rows, nothing done' '
+	PATH=$AMICYCLE_BUILD/bin:$PATH make --no-print-directory -C project image-revoke IMAGE=$R2 DRY_RUN=1 >out 2>err &&
+	parse $D/summary.md >parsed.dry &&
+	paragraphs "" <parsed.dry >actual &&
+	echo "3 channel updates (3 dry-run) · 2 revocations (2 dry-run)" >expect &&
+	test_cmp expect actual &&
+	rows Channels <parsed.dry | sed 1d | cut -f 1,3,4,6,7 >actual &&
+	printf "%s\t%s\t%s\t%s\tdry-run\n" "parameter $P" us-east-1 $R1 "$R2 (version 2)" \
+		"parameter $P" us-west-2 $W1 "$W2 (version 2)" "launch template web ($LT)" us-east-1 $R1 "$R2 (version 2)" >expect &&
+	test_cmp expect actual &&
+	rows Revocations <parsed.dry | sed 1d | cut -f 1,6-10 >actual &&
+	printf "%s\tdry-run\tdry-run\tskipped\tdry-run\tdry-run\n" $R2 $W2 >expect &&
+	test_cmp expect actual &&
+	jq -r ".paragraphs.Revocations // [] | length" parsed.dry >actual &&
+	echo 0 >expect &&
+	test_cmp expect actual &&
+	rm $D/audit.jsonl
+'
+
 test_expect_success 'make image-revoke: the channels rolled back, the family revoked; summary.md says so' '
 	PATH=$AMICYCLE_BUILD/bin:$PATH make --no-print-directory -C project image-revoke IMAGE=$R2 REASON="$WHY" >out 2>err &&
 	test_grep "^amicycle: image-summary: .amicycle/summary.md$" out &&
@@ -182,6 +202,19 @@ test_expect_success AWSCLI 'the AWS CLI reads back what the tables say: the chan
 	ec2_aws_model --region us-west-2 ec2 describe-images --owners self --include-disabled --image-ids $W2 >>got &&
 	jq -r ".Images[] | [.ImageId, .State, (.Tags | from_entries | .RevokedReason)] | join(\"\\t\")" got >actual &&
 	printf "%s\tdisabled\t%s\n" $R2 "$WHY" $W2 "$WHY" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'revoking release 1 now is refused: each channel that cannot go back failed, with the reason naming it (publish writes no Published then); no Revocations' '
+	test_expect_code 2 env PATH=$AMICYCLE_BUILD/bin:$PATH make --no-print-directory -C project image-revoke IMAGE=$R1 >out 2>err &&
+	parse $D/summary.md >parsed.refused &&
+	jq -r ".sections | keys[]" parsed.refused >actual &&
+	printf "%s\n" "Changes (audit log)" Channels >expect &&
+	test_cmp expect actual &&
+	rows Channels <parsed.refused | sed 1d | awk -F "\t" "\$7 == \"failed\" { print \$1 \"\t\" \$3 \"\t\" \$8 }" >actual &&
+	printf "\t%s\t%s\n" us-east-1 "no earlier image that is not revoked: $P left as it is" \
+		us-west-2 "no earlier image that is not revoked: $P left as it is" \
+		us-east-1 "no earlier image that is not revoked: $LT left as it is" >expect &&
 	test_cmp expect actual
 '
 
