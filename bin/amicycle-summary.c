@@ -67,7 +67,6 @@ struct snapshot {
 /* A record of publish: a channel (an SSM parameter or a launch template) and what it holds now. */
 struct chan {
 	char	*channel, *account, *region;
-	char	*image;		/* the record's image: published, or withdrawn by a rollback */
 	char	*now;		/* the image the channel holds after it (or would) */
 	char	*version, *previous, *status, *reason;
 };
@@ -481,7 +480,7 @@ previous_text(jv pub)
 static void
 chan_free(struct chan *c)
 {
-	free(c->channel), free(c->account), free(c->region), free(c->image), free(c->now);
+	free(c->channel), free(c->account), free(c->region), free(c->now);
 	free(c->version), free(c->previous), free(c->status), free(c->reason);
 }
 
@@ -497,10 +496,10 @@ add_channel(struct summary *s, jv rec, jv result)
 	setstr(&c.account, rec_str(result, "Account") != NULL ? rec_str(result, "Account") :
 	    rec_str(rec, "OwnerId"));
 	setstr(&c.region, rec_str(rec, "Region"));
-	setstr(&c.image, rec_str(rec, "ImageId"));
 	/* A rollback's Published names the image gone back to; a publish's is the record's. */
 	if (jv_get_kind(pub) == JV_KIND_OBJECT)
-		setstr(&c.now, rec_str(pub, "ImageId") != NULL ? rec_str(pub, "ImageId") : c.image);
+		setstr(&c.now, rec_str(pub, "ImageId") != NULL ? rec_str(pub, "ImageId") :
+		    rec_str(rec, "ImageId"));
 	c.version = version_text(pub);
 	c.previous = previous_text(pub);
 	setstr(&c.status, rec_str(result, "Status"));
