@@ -2,7 +2,8 @@
  * amicycle-summary: turn a run's records into a Markdown summary for people: the images built
  * (region, name, git sha, build URL), the test results per check, the promotions (environment,
  * account, region, new image), the cleanup (retired, kept, skipped with the reason), the snapshots a
- * sweep deleted or kept (delete-snapshot's records), the calls of
+ * sweep deleted or kept (delete-snapshot's records), the channels published or rolled back
+ * (publish's records), the images of a revoked family (image-revoke's), the calls of
  * the audit log, and a Mermaid diagram of the lineage: commit -> build -> image -> copies ->
  * environments. It reads every record the make fragments leave in .amicycle and classifies each
  * by its fields, not by the name of its file, so any mix of files (or cat of them) will do; records
@@ -63,6 +64,20 @@ struct snapshot {
 	char	*region, *id, *started, *status, *reason;
 };
 
+/* A record of publish: a channel (an SSM parameter or a launch template) and what it holds now. */
+struct chan {
+	char	*channel, *account, *region;
+	char	*now;		/* the image the channel holds after it (or would) */
+	char	*version, *previous, *status, *reason;
+};
+
+/* An image of a revoked family (image-revoke's record) and the status of each step. */
+struct revoked {
+	char	*region, *id, *account, *root, *depth, *why;
+	char	*step[4];	/* Tag, Deprecate, Share, Disable */
+	char	*status;
+};
+
 /* The audit log's calls, counted by program, action and region. */
 struct calls {
 	char	*program, *action, *region;
@@ -84,7 +99,15 @@ struct summary {
 	struct snapshot	 *snapshots;
 	size_t		  nsnapshots;
 	jv		  snapindex;	/* "REGION ID": the snapshot's index; a sweep has thousands */
+	jv		  seen;		/* publish's and image-revoke's records read, as JSON text */
+	struct chan	 *chans;
+	size_t		  nchans;
+	struct revoked	 *revoked;
+	size_t		  nrevoked;
 };
+
+/* The steps of a revocation, as its Revoke names them. */
+static const char *const revoke_steps[] = { "Tag", "Deprecate", "Share", "Disable", NULL };
 
 static void __attribute__((noreturn))
 usage(void)
@@ -172,25 +195,46 @@ image_get(struct summary *s, const char *region, const char *id)
 	return im;
 }
 
+/* Borrows obj. Each of fields that obj has (and is not null) holds an id of its resource. */
+static void
+check_fields(struct jsonl *in, jv obj, const char *const *fields)
+{
+	size_t i;
+	jv v;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return;
+	for (i = 0; fields[i] != NULL; i++) {
+		v = jv_object_get(jv_copy(obj), jv_string(fields[i]));
+		if (jv_get_kind(v) != JV_KIND_INVALID && jv_get_kind(v) != JV_KIND_NULL)
+			jv_free(rec_require_id(in, jv_copy(obj), fields[i]));
+		jv_free(v);
+	}
+}
+
 /*
- * Borrows rec. The checks every record gets before its text is used: its ids are ids and its
- * Region a region name. The audit log's lines are not checked here: their Region may be empty.
+ * Borrows rec. The checks every record gets before its text is used: its ids are ids (publish's
+ * Published and image-revoke's Lineage included) and its Region a region name. The audit log's
+ * lines are not checked here: their Region may be empty.
  */
 static void
 check_ids(struct jsonl *in, jv rec)
 {
 	static const char *const idfields[] = { "ImageId", "SourceImageId", "InstanceId",
 		"SnapshotId", NULL };
+	static const char *const published[] = { "ImageId", "PreviousImageId", "LaunchTemplateId",
+		NULL };
+	static const char *const lineage[] = { "Root", "Parent", NULL };
 	const char *region;
-	size_t i;
 	jv v;
 
-	for (i = 0; idfields[i] != NULL; i++) {
-		v = jv_object_get(jv_copy(rec), jv_string(idfields[i]));
-		if (jv_get_kind(v) != JV_KIND_INVALID && jv_get_kind(v) != JV_KIND_NULL)
-			jv_free(rec_require_id(in, jv_copy(rec), idfields[i]));
-		jv_free(v);
-	}
+	check_fields(in, rec, idfields);
+	v = member(rec, "Published");
+	check_fields(in, v, published);
+	jv_free(v);
+	v = member(rec, "Lineage");
+	check_fields(in, v, lineage);
+	jv_free(v);
 	v = jv_object_get(jv_copy(rec), jv_string("Region"));
 	if (jv_get_kind(v) != JV_KIND_INVALID && jv_get_kind(v) != JV_KIND_NULL &&
 	    ((region = rec_str(rec, "Region")) == NULL || !aws_region_valid(region)))
@@ -355,13 +399,174 @@ add_snapshot(struct summary *s, jv rec, jv result)
 	replstr(&sn->reason, rec_str(result, "Reason"));
 }
 
+/* Borrows obj. Its number field as text (a version, a depth), or NULL. The caller frees it. */
+static char *
+num_text(jv obj, const char *field)
+{
+	char *t = NULL;
+	jv v;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return NULL;
+	v = jv_object_get(jv_copy(obj), jv_string(field));
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		xasprintf(&t, "%.0f", jv_number_value(v));
+	jv_free(v);
+	return t;
+}
+
+/* Borrows pub, a Published. The channel: "parameter NAME", "launch template NAME (ID)"; or NULL. */
+static char *
+channel_text(jv pub)
+{
+	const char *name, *id;
+	char *t = NULL;
+
+	if (jv_get_kind(pub) != JV_KIND_OBJECT)
+		return NULL;
+	name = rec_str(pub, "LaunchTemplateName"), id = rec_str(pub, "LaunchTemplateId");
+	if (rec_str(pub, "Parameter") != NULL)
+		xasprintf(&t, "parameter %s", rec_str(pub, "Parameter"));
+	else if (name != NULL || id != NULL)
+		xasprintf(&t, "launch template %s%s%s%s", name != NULL ? name : id,
+		    name != NULL && id != NULL ? " (" : "", name != NULL && id != NULL ? id : "",
+		    name != NULL && id != NULL ? ")" : "");
+	return t;
+}
+
+/*
+ * Borrows pub, a Published. The version the channel holds: "N, label L" for a parameter,
+ * "N, default" or "N, not default" for a launch template; or NULL.
+ */
+static char *
+version_text(jv pub)
+{
+	char *n, *t = NULL;
+	jv dflt;
+
+	if (jv_get_kind(pub) != JV_KIND_OBJECT ||
+	    (n = num_text(pub, rec_str(pub, "Parameter") != NULL ? "Version" : "VersionNumber")) == NULL)
+		return NULL;
+	if (rec_str(pub, "Parameter") != NULL) {
+		xasprintf(&t, "%s%s%s", n, rec_str(pub, "Label") != NULL ? ", label " : "",
+		    rec_str(pub, "Label") != NULL ? rec_str(pub, "Label") : "");
+	} else {
+		dflt = jv_object_get(jv_copy(pub), jv_string("Default"));
+		xasprintf(&t, "%s%s", n, jv_get_kind(dflt) == JV_KIND_TRUE ? ", default" :
+		    jv_get_kind(dflt) == JV_KIND_FALSE ? ", not default" : "");
+		jv_free(dflt);
+	}
+	free(n);
+	return t;
+}
+
+/* Borrows pub, a Published. What the channel held before: "IMAGE (version N)", or NULL. */
+static char *
+previous_text(jv pub)
+{
+	const char *id = jv_get_kind(pub) == JV_KIND_OBJECT ? rec_str(pub, "PreviousImageId") : NULL;
+	char *n = num_text(pub, "PreviousVersion"), *t = NULL;
+
+	if (id != NULL && n != NULL)
+		xasprintf(&t, "%s (version %s)", id, n);
+	else if (id != NULL)
+		t = xstrdup(id);
+	else if (n != NULL)
+		xasprintf(&t, "version %s", n);
+	free(n);
+	return t;
+}
+
+static void
+chan_free(struct chan *c)
+{
+	free(c->channel), free(c->account), free(c->region), free(c->now);
+	free(c->version), free(c->previous), free(c->status), free(c->reason);
+}
+
+/* Borrows rec and result (its Result), a record of publish: one row. */
+static void
+add_channel(struct summary *s, jv rec, jv result)
+{
+	struct chan c = { 0 };
+	jv pub = member(rec, "Published");
+
+	c.channel = channel_text(pub);
+	/* The account acted in (--role-arn), else the image's. */
+	setstr(&c.account, rec_str(result, "Account") != NULL ? rec_str(result, "Account") :
+	    rec_str(rec, "OwnerId"));
+	setstr(&c.region, rec_str(rec, "Region"));
+	/* A rollback's Published names the image gone back to; a publish's is the record's. */
+	if (jv_get_kind(pub) == JV_KIND_OBJECT)
+		setstr(&c.now, rec_str(pub, "ImageId") != NULL ? rec_str(pub, "ImageId") :
+		    rec_str(rec, "ImageId"));
+	c.version = version_text(pub);
+	c.previous = previous_text(pub);
+	setstr(&c.status, rec_str(result, "Status"));
+	setstr(&c.reason, rec_str(result, "Reason"));
+	jv_free(pub);
+	s->chans = xreallocarray(s->chans, s->nchans + 1, sizeof(*s->chans));
+	s->chans[s->nchans++] = c;
+}
+
+static void
+revoked_free(struct revoked *r)
+{
+	size_t i;
+
+	free(r->region), free(r->id), free(r->account), free(r->root), free(r->depth);
+	free(r->why), free(r->status);
+	for (i = 0; revoke_steps[i] != NULL; i++)
+		free(r->step[i]);
+}
+
+/* Borrows rec, result (its Result) and revoke (its Revoke): an image of a revoked family. */
+static void
+add_revoked(struct summary *s, jv rec, jv result, jv revoke)
+{
+	struct revoked r = { 0 };
+	jv lineage = member(rec, "Lineage");
+	size_t i;
+
+	setstr(&r.region, rec_str(rec, "Region"));
+	setstr(&r.id, rec_str(rec, "ImageId"));
+	setstr(&r.account, rec_str(rec, "OwnerId") != NULL ? rec_str(rec, "OwnerId") :
+	    rec_str(rec, "Account"));
+	if (jv_get_kind(lineage) == JV_KIND_OBJECT)
+		setstr(&r.root, rec_str(lineage, "Root"));
+	r.depth = num_text(lineage, "Depth");
+	setstr(&r.why, rec_tag(rec, "RevokedReason"));
+	for (i = 0; revoke_steps[i] != NULL; i++)
+		setstr(&r.step[i], rec_str(revoke, revoke_steps[i]));
+	setstr(&r.status, rec_str(result, "Status"));
+	jv_free(lineage);
+	s->revoked = xreallocarray(s->revoked, s->nrevoked + 1, sizeof(*s->revoked));
+	s->revoked[s->nrevoked++] = r;
+}
+
+/* Borrows rec. 1 if the very same record was read before (a file given twice), else 0. */
+static int
+seen(struct summary *s, jv rec)
+{
+	jv key = jv_dump_string(jv_copy(rec), JV_PRINT_SORTED);
+	jv v = jv_object_get(jv_copy(s->seen), jv_copy(key));
+	int was = jv_is_valid(v);
+
+	jv_free(v);
+	if (was)
+		jv_free(key);
+	else
+		s->seen = jv_object_set(s->seen, key, jv_true());
+	return was;
+}
+
 /* Consumes rec, just read from in: what kind of record it is decides what it adds. */
 static void
 add_record(struct summary *s, struct jsonl *in, jv rec)
 {
 	const char *action = NULL;
 	struct image *im;
-	jv result, passed, packer;
+	jv result, passed, packer, published, revoke;
 
 	/* The audit log: {"Time","Program",...,"Action","Outcome"}. */
 	if (rec_str(rec, "Program") != NULL && rec_str(rec, "Action") != NULL &&
@@ -372,14 +577,26 @@ add_record(struct summary *s, struct jsonl *in, jv rec)
 	}
 	check_ids(in, rec);
 	passed = jv_object_get(jv_copy(rec), jv_string("Passed"));
-	result = member(rec, "Result");
-	if (jv_get_kind(result) == JV_KIND_OBJECT)
-		action = rec_str(result, "Action");
+	/* No Result: an empty one, whose fields are all missing. */
+	if (jv_get_kind(result = member(rec, "Result")) != JV_KIND_OBJECT) {
+		jv_free(result);
+		result = jv_object();
+	}
+	action = rec_str(result, "Action");
+	published = member(rec, "Published");
+	revoke = member(rec, "Revoke");
 	if (rec_str(rec, "Check") != NULL && (jv_get_kind(passed) == JV_KIND_TRUE ||
 	    jv_get_kind(passed) == JV_KIND_FALSE)) {
 		add_check(s, rec);
 	} else if (rec_str(rec, "InstanceId") != NULL) {
 		add_instance(s, rec);
+	} else if (streq(action, "publish") || jv_get_kind(published) == JV_KIND_OBJECT) {
+		/* A record read twice (a file given twice) is one row. */
+		if (!seen(s, rec))
+			add_channel(s, rec, result);
+	} else if (jv_get_kind(revoke) == JV_KIND_OBJECT) {
+		if (!seen(s, rec))
+			add_revoked(s, rec, result, revoke);
 	} else if (streq(action, "copy-image")) {
 		if (rec_str(rec, "ImageId") != NULL && rec_str(rec, "Region") != NULL) {
 			im = image_merge(s, rec);
@@ -418,6 +635,8 @@ add_record(struct summary *s, struct jsonl *in, jv rec)
 	}
 	jv_free(passed);
 	jv_free(result);
+	jv_free(published);
+	jv_free(revoke);
 	jv_free(rec);
 }
 
@@ -634,6 +853,57 @@ print_promotions(struct summary *s)
 		free(t);
 		row_end();
 	}
+}
+
+/* In input order: what publish did to each channel, rollbacks among them. */
+static void
+print_channels(const struct summary *s)
+{
+	static const char *const cols[] = { "Channel", "Account", "Region", "Image", "Version",
+		"Previous", "Status", "Reason", NULL };
+	size_t i;
+
+	printf("\n## Channels\n");
+	table(cols);
+	for (i = 0; i < s->nchans; i++) {
+		const struct chan *c = &s->chans[i];
+
+		cell(c->channel), cell(c->account), cell(c->region), cell(c->now), cell(c->version);
+		cell(c->previous), cell(c->status != NULL ? c->status : "unknown"), cell(c->reason);
+		row_end();
+	}
+}
+
+/* In input order: each image of the revoked family, after the reasons (RevokedReason) given. */
+static void
+print_revocations(const struct summary *s)
+{
+	static const char *const cols[] = { "Image", "Region", "Account", "Root", "Depth", "Tag",
+		"Deprecate", "Share", "Disable", "Status", NULL };
+	struct strlist why = { 0 };
+	size_t i, j;
+
+	printf("\n## Revocations\n");
+	for (i = 0; i < s->nrevoked; i++)
+		if (s->revoked[i].why != NULL)
+			strlist_index(&why, s->revoked[i].why);
+	for (i = 0; i < why.n; i++) {
+		printf("%s", i == 0 ? "\nReason: " : "; ");
+		md(why.v[i]);
+	}
+	if (why.n > 0)
+		putchar('\n');
+	table(cols);
+	for (i = 0; i < s->nrevoked; i++) {
+		const struct revoked *r = &s->revoked[i];
+
+		cell(r->id), cell(r->region), cell(r->account), cell(r->root), cell(r->depth);
+		for (j = 0; revoke_steps[j] != NULL; j++)
+			cell(r->step[j] != NULL ? r->step[j] : "not run");
+		cell(r->status != NULL ? r->status : "unknown");
+		row_end();
+	}
+	free(why.v);
 }
 
 /* What became of an image in the cleanup. */
@@ -874,13 +1144,46 @@ print_lineage(struct summary *s)
 	free(commits.v), free(builds.v), free(envs.v), free(edges.v);
 }
 
+/* Results counted by Status: done, dry-run, skipped, and the rest (failed, interrupted). */
+struct tally {
+	size_t	 n[4];
+};
+
+static void
+tally_add(struct tally *t, const char *status)
+{
+	t->n[streq(status, "done") ? 0 : streq(status, "dry-run") ? 1 :
+	    streq(status, "skipped") ? 2 : 3]++;
+}
+
+/* "SEP N WHATs (D done, R dry-run, S skipped, F failed)", the counts that are not 0. */
+static void
+print_tally(const char **sep, const char *what, const struct tally *t)
+{
+	static const char *const names[] = { "done", "dry-run", "skipped", "failed" };
+	size_t i, n = t->n[0] + t->n[1] + t->n[2] + t->n[3];
+	const char *open = " (";
+
+	printf("%s%zu %s%s", *sep, n, what, plural((long long)n));
+	for (i = 0; i < 4; i++)
+		if (t->n[i] > 0)
+			printf("%s%zu %s", open, t->n[i], names[i]), open = ", ";
+	printf("%s", *open == ',' ? ")" : "");
+	*sep = " · ";
+}
+
 /* One line of counts under the heading, for a glance. */
 static void
 print_overview(const struct summary *s)
 {
 	size_t i, built = 0, passed = 0, retired = 0, kept = 0, skipped = 0, deleted = 0;
+	struct tally chans = { { 0 } }, revoked = { { 0 } };
 	const char *sep = "";
 
+	for (i = 0; i < s->nchans; i++)
+		tally_add(&chans, s->chans[i].status);
+	for (i = 0; i < s->nrevoked; i++)
+		tally_add(&revoked, s->revoked[i].status);
 	for (i = 0; i < s->nimages; i++) {
 		built += s->images[i].built;
 		if (!s->images[i].listed && s->images[i].action == NULL)
@@ -905,6 +1208,10 @@ print_overview(const struct summary *s)
 		    sep = " · ";
 	if (s->npromotions > 0)
 		printf("%s%zu promotion%s", sep, s->npromotions, plural(s->npromotions)), sep = " · ";
+	if (s->nchans > 0)
+		print_tally(&sep, "channel update", &chans);
+	if (s->nrevoked > 0)
+		print_tally(&sep, "revocation", &revoked);
 	if (retired + kept + skipped > 0)
 		printf("%s%zu retired, %zu kept, %zu skipped", sep, retired, kept, skipped), sep = " · ";
 	if (s->nsnapshots > 0)
@@ -944,10 +1251,15 @@ summary_free(struct summary *s)
 
 		free(sn->region), free(sn->id), free(sn->started), free(sn->status), free(sn->reason);
 	}
+	for (i = 0; i < s->nchans; i++)
+		chan_free(&s->chans[i]);
+	for (i = 0; i < s->nrevoked; i++)
+		revoked_free(&s->revoked[i]);
 	free(s->images), free(s->instances), free(s->checks), free(s->promotions);
-	free(s->calls), free(s->snapshots);
+	free(s->calls), free(s->snapshots), free(s->chans), free(s->revoked);
 	jv_free(s->index);
 	jv_free(s->snapindex);
+	jv_free(s->seen);
 }
 
 int
@@ -969,6 +1281,7 @@ main(int argc, char *argv[])
 	out_init();
 	s.index = jv_object();
 	s.snapindex = jv_object();
+	s.seen = jv_object();
 	while ((ch = getopt_cli(argc, argv, "ht:", longopts)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -1001,6 +1314,10 @@ main(int argc, char *argv[])
 		print_tests(&s);
 	if (s.npromotions > 0)
 		print_promotions(&s);
+	if (s.nchans > 0)
+		print_channels(&s);
+	if (s.nrevoked > 0)
+		print_revocations(&s);
 	print_cleanup(&s);
 	if (s.nsnapshots > 0)
 		print_snapshots(&s);

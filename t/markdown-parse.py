@@ -3,6 +3,7 @@
 fenced_code extensions, as GitHub's renderer has them) and print what a reader sees, as JSON:
 
   {"title": H1 text, "sections": {H2 text: [[header cells], [row cells], ...]},
+   "paragraphs": {H2 text, or "" before the first: [paragraph text, ...]},
    "code": [{"lang": LANG, "text": TEXT}, ...], "html_tags": [every tag name in the document]}
 
 Cell text is the text the browser would show (references decoded). Used by t38xx."""
@@ -19,6 +20,7 @@ class Reader(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.title = None
         self.sections = {}
+        self.paragraphs = {}
         self.code = []
         self.tags = []
         self.section = None
@@ -29,7 +31,7 @@ class Reader(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        if tag in ("h1", "h2"):
+        if tag in ("h1", "h2", "p"):
             self.what, self.text = tag, ""
         elif tag == "tr":
             self.row = []
@@ -46,6 +48,9 @@ class Reader(html.parser.HTMLParser):
         elif tag == "h2" and self.what == "h2":
             self.section, self.what = self.text, None
             self.sections[self.section] = []
+        elif tag == "p" and self.what == "p":
+            self.paragraphs.setdefault(self.section or "", []).append(self.text)
+            self.what = None
         elif tag in ("th", "td") and self.what == "cell":
             self.row.append(self.text)
             self.what = None
@@ -67,7 +72,7 @@ def main():
     r = Reader()
     r.feed(doc)
     r.close()
-    json.dump({"title": r.title, "sections": r.sections, "code": r.code, "html_tags": r.tags},
+    json.dump({"title": r.title, "sections": r.sections, "paragraphs": r.paragraphs, "code": r.code, "html_tags": r.tags},
               sys.stdout, ensure_ascii=False, indent=1)
     print()
 

@@ -37,6 +37,7 @@ rec_region(jv rec, const char *defregion)
 static const struct strpair prefixes[] = {
 	{ "ImageId", "ami-" },
 	{ "SourceImageId", "ami-" },
+	{ "PreviousImageId", "ami-" },
 	{ "InstanceId", "i-" },
 	{ "SnapshotId", "snap-" },
 	{ NULL, NULL }
