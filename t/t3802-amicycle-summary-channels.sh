@@ -182,7 +182,7 @@ test_expect_success 'the Channels table of the revoke: each channel back to rele
 	Channel	Account	Region	Image	Version	Previous	Status	Reason
 	parameter $P	$A	us-east-1	$R1	3, label git-aaaa111	$R2 (version 2)	done	$P in us-east-1 back from $R2 (version 2) to $R1 (version 1)
 	parameter $P	$A	us-west-2	$W1	3, label git-aaaa111	$W2 (version 2)	done	$P in us-west-2 back from $W2 (version 2) to $W1 (version 1)
-	launch template web ($LT)	$A	us-east-1	$R1	1, default	$R2 (version 2)	done	$LT in us-east-1 back from $R2 (version 2) to $R1 (version 1)
+	launch template web ($LT)	$A	us-east-1	$R1	3, default	$R2 (version 2)	done	$LT in us-east-1 back from $R2 (version 2, default and latest) to $R1 (version 1), as version 3, the default
 	EOF
 	test_cmp expect actual
 '
