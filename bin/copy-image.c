@@ -411,8 +411,7 @@ check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	int kind;
 
 	if (strcmp(idfield, "ImageId") == 0) {
-		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-			jsonl_die(in, "an instance record (InstanceId), not an image");
+		rec_require_image(in, rec);
 		return jv_string_fmt("%s:%lu", in->name, in->lineno);
 	}
 	if (jv_array_length(jv_copy(wt->to)) > 0 || wt->named || wt->encrypted)

@@ -185,8 +185,7 @@ take_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	struct image *im;
 
 	(void)idfield;
-	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-		jsonl_die(in, "an instance record (InstanceId), not an image record");
+	rec_require_image(in, rec);
 	if (inp->n == inp->cap) {
 		inp->cap = inp->cap ? inp->cap * 2 : 64;
 		inp->ims = xreallocarray(inp->ims, inp->cap + 1, sizeof(*inp->ims));

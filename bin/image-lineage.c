@@ -91,8 +91,7 @@ take_root(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	jv *roots = arg;
 
 	(void)idfield;
-	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-		jsonl_die(in, "an instance record (InstanceId), not an image record");
+	rec_require_image(in, rec);
 	*roots = jv_array_append(*roots, rec);
 }
 

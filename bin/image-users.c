@@ -62,8 +62,7 @@ read_records(char **paths, const char *defregion)
 
 	jsonl_open(&in, paths);
 	while (jv_is_valid(rec = jsonl_next(&in))) {
-		if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-			jsonl_die(&in, "an instance record (InstanceId), not an image record");
+		rec_require_image(&in, rec);
 		recs = jv_array_append(recs, rec_require(&in, rec, "ImageId", defregion));
 	}
 	jsonl_close(&in);

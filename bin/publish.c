@@ -161,8 +161,7 @@ check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	jv line;
 
 	(void)idfield;
-	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-		jsonl_die(in, "an instance record (InstanceId), not an image");
+	rec_require_image(in, rec);
 	if (s->wt->rollback)
 		return jv_null();
 	line = jv_object_get(jv_copy(s->regions), jv_string(region));

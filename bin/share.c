@@ -22,7 +22,6 @@
 #include "ec2.h"
 #include "ec2res.h"
 #include "interrupt.h"
-#include "jsonl.h"
 #include "mutate.h"
 #include "out.h"
 #include "record.h"
@@ -203,17 +202,6 @@ applied(jv list, jv change, int remove)
 				out = jv_array_append(out, p);
 		}
 	return out;
-}
-
-/* Borrows rec, read with its id in idfield: an image record. */
-static jv
-check_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
-{
-	(void)idfield;
-	(void)arg;
-	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-		jsonl_die(in, "an instance record (InstanceId), not an image");
-	return jv_null();
 }
 
 /* A one-line description of the permissions of list, for Reasons: "account 1234..., all". */
@@ -747,7 +735,7 @@ main(int argc, char *argv[])
 	wt.dryrun = ao.dryrun;
 
 	ec2 = awsopt_client(&ao);
-	recs = mutate_read(argv, ec2_region(ec2), idfields, check_record, NULL, &n);
+	recs = mutate_read(argv, ec2_region(ec2), idfields, mutate_check_image, NULL, &n);
 	imgs = xcalloc(n + 1, sizeof(*imgs));
 	for (i = 0; i < n; i++) {
 		imgs[i].m = &recs[i];

@@ -8,7 +8,6 @@
 #include "ec2res.h"
 #include "imagestate.h"
 #include "interrupt.h"
-#include "jsonl.h"
 #include "mutate.h"
 #include "out.h"
 #include "record.h"
@@ -21,17 +20,6 @@ struct call {
 	struct mrec	*m;
 	int		 dryrun;
 };
-
-/* Borrows rec, read with its id in idfield: an image record, not an instance's. */
-static jv
-check_image(struct jsonl *in, jv rec, const char *idfield, void *arg)
-{
-	(void)idfield;
-	(void)arg;
-	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
-		jsonl_die(in, "an instance record (InstanceId), not an image");
-	return jv_null();
-}
 
 /* Borrows recs[i].rec for i in want (all records when want is NULL). Their images, described. */
 static jv
@@ -174,7 +162,7 @@ imagestate_run(const struct imagestate *is, const struct awsopt *ao, char **path
 	int status, back;
 
 	ec2 = awsopt_client(ao);
-	recs = mutate_read(paths, ec2_region(ec2), idfields, check_image, NULL, &n);
+	recs = mutate_read(paths, ec2_region(ec2), idfields, mutate_check_image, NULL, &n);
 	read_state(ec2, recs, n);
 	/* Interrupted, the calls in flight finish, the rest are printed interrupted. */
 	intr_catch();

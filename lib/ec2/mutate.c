@@ -89,6 +89,15 @@ keep_record(struct jsonl *in, jv rec, const char *idfield, void *arg)
 	r->n++;
 }
 
+jv
+mutate_check_image(struct jsonl *in, jv rec, const char *idfield, void *arg)
+{
+	(void)idfield;
+	(void)arg;
+	rec_require_image(in, rec);
+	return jv_null();
+}
+
 struct mrec *
 mutate_read(char **paths, const char *defregion, const char *const *idfields,
     jv (*check)(struct jsonl *, jv, const char *, void *), void *arg, size_t *np)

@@ -50,6 +50,9 @@ struct mrec	*mutate_read(char **paths, const char *defregion, const char *const 
 		    jv (*check)(struct jsonl *, jv rec, const char *idfield, void *arg), void *arg,
 		    size_t *np);
 
+/* A check for mutate_read() of filters of images with none of their own: rec_require_image(). */
+jv		 mutate_check_image(struct jsonl *in, jv rec, const char *idfield, void *arg);
+
 /*
  * mutate_read() for a filter that keeps its records its own way: take consumes each record,
  * checked as mutate_read() says, as it is read (jsonl_die on bad input: nothing has been sent

@@ -104,6 +104,13 @@ rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion
 	return rec;
 }
 
+void
+rec_require_image(struct jsonl *in, jv rec)
+{
+	if (jv_object_has(jv_copy(rec), jv_string("InstanceId")))
+		jsonl_die(in, "an instance record (InstanceId), not an image record");
+}
+
 const char *
 rec_tag(jv rec, const char *key)
 {

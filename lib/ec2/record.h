@@ -39,6 +39,12 @@ jv		 rec_require_id(struct jsonl *in, jv rec, const char *idfield);
  */
 jv		 rec_require(struct jsonl *in, jv rec, const char *idfield, const char *defregion);
 
+/*
+ * Borrows rec, which the reader in has just read, for a filter of images: an instance record (it
+ * has an InstanceId, and may name the image it was launched from) ends the program as bad input.
+ */
+void		 rec_require_image(struct jsonl *in, jv rec);
+
 /* Borrows rec. The value of the tag key in rec's Tags, or NULL. Lives as long as rec does. */
 const char	*rec_tag(jv rec, const char *key);
 
