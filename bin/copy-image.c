@@ -444,21 +444,14 @@ planned(const struct mrec *m)
 static void
 describe_sources(struct run *r)
 {
-	static char why[1024];
-	jv batch = jv_array(), fresh, msg, f, tags;
+	jv batch = jv_array(), fresh, f, tags;
 	size_t i, j = 0;
 
 	r->found = xcalloc(r->ninputs + 1, 1);
 	for (i = 0; i < r->ninputs; i++)
 		if (!planned(&r->inputs[i]))
 			batch = jv_array_append(batch, jv_copy(r->inputs[i].rec));
-	fresh = ec2res_refresh(r->ec2, &ec2res_images, batch);
-	if (!jv_is_valid(fresh)) {
-		msg = jv_invalid_get_msg(fresh);
-		snprintf(why, sizeof(why), "%s", jv_string_value(msg));
-		jv_free(msg);
-		errx(EXIT_FAIL, "%s", why);
-	}
+	fresh = ec2res_refresh_or_exit(r->ec2, &ec2res_images, batch);
 	for (i = 0; i < r->ninputs; i++) {
 		if (planned(&r->inputs[i]))
 			continue;

@@ -550,27 +550,6 @@ pick_target(struct channel *ch, jv fresh)
 	free(why);
 }
 
-/*
- * Consumes batch, image records with Region. The images as DescribeImages gives them now, in
- * batch's order (null where gone). A failed describe ends the program: nothing has been changed.
- */
-static jv
-describe(struct ec2 *ec2, jv batch)
-{
-	jv fresh, msg;
-
-	if (jv_array_length(jv_copy(batch)) == 0)
-		return batch;
-	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
-	if (!jv_is_valid(fresh)) {
-		msg = jv_invalid_get_msg(fresh);
-		warnx("%s", jv_string_value(msg));
-		jv_free(msg);
-		exit(EXIT_FAIL);
-	}
-	return fresh;
-}
-
 /* Describes the images the channels may go back to, in one batch; picks each channel's target. */
 static void
 plan_rollbacks(struct channel *chs, size_t n, struct ec2 *ec2)
@@ -580,7 +559,7 @@ plan_rollbacks(struct channel *chs, size_t n, struct ec2 *ec2)
 
 	for (i = 0; i < n; i++)
 		batch = plan_rollback(&chs[i], batch);
-	fresh = describe(ec2, batch);
+	fresh = ec2res_refresh_or_exit(ec2, &ec2res_images, batch);
 	for (i = 0; i < n; i++)
 		pick_target(&chs[i], fresh);
 	jv_free(fresh);
@@ -600,7 +579,7 @@ plan_publishes(struct channel *chs, size_t n, struct ec2 *ec2)
 
 	for (i = 0; i < n; i++)
 		batch = jv_array_append(batch, jv_copy(chs[i].recs[0]->rec));
-	fresh = describe(ec2, batch);
+	fresh = ec2res_refresh_or_exit(ec2, &ec2res_images, batch);
 	for (i = 0; i < n; i++) {
 		img = jv_array_get(jv_copy(fresh), (int)i);
 		why = unfit(img, mrec_id(chs[i].recs[0]), chs[i].region);

@@ -478,13 +478,7 @@ read_state(struct image *imgs, size_t n, struct ec2 *ec2, const struct want *wt)
 
 	for (i = 0; i < n; i++)
 		batch = jv_array_append(batch, jv_copy(imgs[i].m->rec));
-	fresh = ec2res_refresh(ec2, &ec2res_images, batch);
-	if (!jv_is_valid(fresh)) {
-		f = jv_invalid_get_msg(fresh);
-		warnx("%s", jv_string_value(f));
-		jv_free(f);
-		exit(EXIT_FAIL);
-	}
+	fresh = ec2res_refresh_or_exit(ec2, &ec2res_images, batch);
 	batch = jv_array();
 	for (i = 0; i < n; i++) {
 		f = jv_array_get(jv_copy(fresh), (int)i);
@@ -507,13 +501,7 @@ read_state(struct image *imgs, size_t n, struct ec2 *ec2, const struct want *wt)
 		}
 	}
 	jv_free(fresh);
-	fresh = ec2res_refresh(ec2, &ec2res_snapshots, batch);
-	if (!jv_is_valid(fresh)) {
-		f = jv_invalid_get_msg(fresh);
-		warnx("%s", jv_string_value(f));
-		jv_free(f);
-		exit(EXIT_FAIL);
-	}
+	fresh = ec2res_refresh_or_exit(ec2, &ec2res_snapshots, batch);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < imgs[i].nsnaps; j++) {
 			f = jv_array_get(jv_copy(fresh), (int)k++);

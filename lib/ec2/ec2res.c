@@ -1,4 +1,5 @@
 /* ec2res.c: the EC2 resources filters handle (images, instances, snapshots): describing, refreshing by id. */
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -265,4 +266,17 @@ ec2res_refresh(struct ec2 *ec2, const struct ec2res *k, jv recs)
 	jv_free(recs);
 	jv_free(byid);
 	return out;
+}
+
+jv
+ec2res_refresh_or_exit(struct ec2 *ec2, const struct ec2res *k, jv recs)
+{
+	jv fresh = ec2res_refresh(ec2, k, recs), msg;
+
+	if (jv_is_valid(fresh))
+		return fresh;
+	msg = jv_invalid_get_msg(fresh);
+	warnx("%s", jv_string_value(msg));
+	jv_free(msg);
+	exit(EXIT_FAIL);
 }

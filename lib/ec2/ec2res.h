@@ -53,4 +53,10 @@ jv	ec2res_merge(const struct ec2res *, jv rec, jv fresh);
  */
 jv	ec2res_refresh(struct ec2 *, const struct ec2res *k, jv recs);
 
+/*
+ * ec2res_refresh() for a filter that reads before it changes anything: a call that failed after
+ * retries ends the program with its diagnostic and exit 1, nothing having been changed.
+ */
+jv	ec2res_refresh_or_exit(struct ec2 *, const struct ec2res *k, jv recs);
+
 #endif

@@ -21,9 +21,9 @@ struct call {
 	int		 dryrun;
 };
 
-/* Borrows recs[i].rec for i in want (all records when want is NULL). Their images, described. */
+/* Borrows recs[i].rec for i in want (all records when want is NULL). Their copies, to describe. */
 static jv
-describe(struct ec2 *ec2, struct mrec *recs, size_t n, const int *want)
+batch_of(struct mrec *recs, size_t n, const int *want)
 {
 	jv batch = jv_array();
 	size_t i;
@@ -31,7 +31,7 @@ describe(struct ec2 *ec2, struct mrec *recs, size_t n, const int *want)
 	for (i = 0; i < n; i++)
 		if (want == NULL || want[i])
 			batch = jv_array_append(batch, jv_copy(recs[i].rec));
-	return ec2res_refresh(ec2, &ec2res_images, batch);
+	return batch;
 }
 
 /*
@@ -41,16 +41,10 @@ describe(struct ec2 *ec2, struct mrec *recs, size_t n, const int *want)
 static void
 read_state(struct ec2 *ec2, struct mrec *recs, size_t n)
 {
-	jv fresh = describe(ec2, recs, n, NULL), f;
+	jv fresh = ec2res_refresh_or_exit(ec2, &ec2res_images, batch_of(recs, n, NULL)), f;
 	char *why;
 	size_t i;
 
-	if (!jv_is_valid(fresh)) {
-		f = jv_invalid_get_msg(fresh);
-		warnx("%s", jv_string_value(f));
-		jv_free(f);
-		exit(EXIT_FAIL);
-	}
 	for (i = 0; i < n; i++) {
 		f = jv_array_get(jv_copy(fresh), (int)i);
 		if (jv_get_kind(f) != JV_KIND_OBJECT) {
@@ -126,7 +120,7 @@ read_back(const struct imagestate *is, struct ec2 *ec2, struct mrec *recs, size_
 	/* Interrupted, nothing more is sent: the records say what the calls made. */
 	if (ndone > 0 && intr_signal() == 0) {
 		jv_free(fresh);
-		fresh = describe(ec2, recs, n, done);
+		fresh = ec2res_refresh(ec2, &ec2res_images, batch_of(recs, n, done));
 	}
 	if (!jv_is_valid(fresh)) {
 		f = jv_invalid_get_msg(fresh);
